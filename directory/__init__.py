@@ -1,0 +1,1 @@
+"""Directory: the city's organisation tree, employees, units, districts and absence notes."""
