@@ -1,0 +1,5 @@
+import sys
+
+from vaxel.cli import main
+
+sys.exit(main())

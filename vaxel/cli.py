@@ -1,0 +1,62 @@
+"""The `vaxel` command line: one entry point, one sub-command group per part.
+
+Each group lives in the package it drives and exposes ``register(subparsers)``;
+this module only wires them, so that `vaxel directory ...`, `vaxel agent ...`,
+`vaxel operator ...` and `vaxel dialplan ...` stay stable names people script against.
+Errors that are the user's (bad config, bad input) are printed as one clear line
+and exit with status 2; nothing else is caught here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: (command, module that provides ``register(subparsers)``, one-line help)
+COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
+    ("serve", "vaxel.serve_cli", "run the controller (FastAGI + AMI)"),
+    ("demo", "vaxel.demo", "run the switchboard on loopback and place a demo call"),
+    ("asterisk", "vaxel.asterisk.cli", "provision, render, start, stop Asterisk instances"),
+    ("prompts", "ivr.prompts_cli", "synthesise prompts into sound files"),
+    ("directory", "directory.cli", "import, sync, search and edit the directory"),
+    ("agent", "routing.cli", "agent login, logout, pause and status"),
+    ("operator", "routing.operator_cli", "switchboard operator actions"),
+    ("dialplan", "ivr.dialplan_cli", "check, simulate, draw and deploy IVR flows"),
+)
+
+
+class UserError(Exception):
+    """An error caused by the user's input; printed without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vaxel", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module_name, help_text in COMMAND_GROUPS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not module_name.startswith(exc.name):
+                raise
+            continue  # part not built yet: the command is simply absent
+        module.register(sub, name, help_text)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        rc = args.func(args)
+    except UserError as exc:
+        print(f"vaxel: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return int(rc or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
