@@ -1,0 +1,191 @@
+"""The FastAGI session: runs one AGI connection by feeding the flow interpreter.
+
+Two AGI scripts reach it (see asterisk-config/extensions.conf.in): ``inbound``
+starts a new run for the entry number in ``agi_arg_1``; ``resume`` continues a
+saved run after Asterisk's Dial() came back unanswered (``agi_arg_1=dial``,
+``agi_arg_2=DIALSTATUS``). The session performs the interpreter's actions as AGI
+commands and turns replies into events. It leaves the AGI session (so Asterisk
+continues in ``vaxel-route``) by saving the run in the call store first and then
+setting ``VAXEL_ACTION`` and, last, ``IVR_DONE=1``: when anything fails before
+that, ``IVR_DONE`` stays unset and Asterisk's fallback rings the operators.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import structlog
+
+from ivr import actions as a
+from ivr.agi import AgiReply
+from ivr.flow import Flow
+from ivr.interpreter import CallState, FlowRun, Group
+
+log = structlog.get_logger("vaxel.ivr")
+
+
+class AgiChannelPort(Protocol):
+    """What the session needs from a FastAGI connection (``ivr.fastagi.AgiChannel``)."""
+
+    async def command(self, name: str, *args: str, sensitive: bool = False) -> AgiReply: ...
+
+
+class CallStorePort(Protocol):
+    async def save(self, state: CallState) -> None: ...
+    async def load(self, call_id: str) -> CallState | None: ...
+    async def save_flow(self, flow: Flow) -> None: ...
+    async def load_flow_source(self, version: str) -> str | None: ...
+
+
+class DirectoryPort(Protocol):
+    async def lookup_extension(self, extension: str, now: datetime) -> a.LookupCompleted: ...
+
+
+class FlowSource(Protocol):
+    """The active flows and every version a call in progress may still run on."""
+
+    def for_entry(self, number: str) -> Flow | None: ...
+    def by_version(self, version: str) -> Flow | None: ...
+    def add_version(self, source_text: str, source: str) -> Flow: ...
+
+
+@dataclass(frozen=True)
+class SessionDeps:
+    flows: FlowSource
+    groups: Mapping[str, Group]
+    store: CallStorePort
+    directory: DirectoryPort
+    prompts_dir: str
+    clock: Callable[[], datetime]
+
+
+class SessionAborted(Exception):
+    """The AGI session cannot go on (caller gone, or a command was refused)."""
+
+
+async def run_session(channel: AgiChannelPort, script: str, args: tuple[str, ...], call_id: str,
+                      deps: SessionDeps) -> FlowRun | None:
+    """Run one AGI connection to its end; return the run (None when there was nothing to run)."""
+    now = deps.clock()
+    if script == "inbound":
+        entry = args[0] if args else ""
+        flow = deps.flows.for_entry(entry)
+        if flow is None:
+            log.warning("ivr.no_flow_for_entry", entry=entry)
+            return None  # IVR_DONE stays unset: Asterisk's fallback rings the operators
+        await deps.store.save_flow(flow)
+        run = FlowRun.new(flow, deps.groups, call_id)
+        log.info("ivr.call_started", flow=flow.name, version=flow.version[:8], entry=entry)
+        pending = run.start(now)
+    elif script == "resume":
+        run = await _restore(call_id, deps)
+        status = args[1] if len(args) > 1 else "UNKNOWN"
+        log.info("ivr.call_resumed", flow=run.flow.name, node=run.state.node, dial_status=status)
+        pending = run.handle(a.DialCompleted(status), now)
+    else:
+        log.warning("ivr.unknown_script", script=script)
+        return None
+    await _drive(channel, run, pending, deps)
+    return run
+
+
+async def _restore(call_id: str, deps: SessionDeps) -> FlowRun:
+    state = await deps.store.load(call_id)
+    if state is None:
+        raise SessionAborted(f"no saved state for call {call_id}")
+    flow = deps.flows.by_version(state.version)
+    if flow is None:
+        text = await deps.store.load_flow_source(state.version)
+        if text is None:
+            raise SessionAborted(f"flow version {state.version[:8]} of call {call_id} is unknown")
+        flow = deps.flows.add_version(text, f"{state.flow}@{state.version[:8]}")
+    return FlowRun.restore(flow, deps.groups, state)
+
+
+async def _drive(channel: AgiChannelPort, run: FlowRun, pending: list[a.Action],
+                 deps: SessionDeps) -> None:
+    """Perform actions and feed their events back until the run leaves the AGI session."""
+    from ivr.fastagi import ChannelHungUp
+
+    while True:
+        event: a.Event | None = None
+        for action in pending:
+            try:
+                event = await _perform(channel, run, action, deps)
+            except ChannelHungUp:
+                event = a.CallerHungUp()
+        if event is None:
+            return
+        if isinstance(event, a.CallerHungUp):
+            run.handle(event, deps.clock())
+            await deps.store.save(run.state)
+            log.info("ivr.caller_hung_up", node=run.state.node)
+            return
+        pending = run.handle(event, deps.clock())
+
+
+def _prompt_path(deps: SessionDeps, prompt: str, language: str) -> str:
+    return f"{deps.prompts_dir.rstrip('/')}/{language}/{prompt}"
+
+
+async def _perform(channel: AgiChannelPort, run: FlowRun, action: a.Action,
+                   deps: SessionDeps) -> a.Event | None:
+    if isinstance(action, a.Play):
+        reply = await channel.command("STREAM FILE", _prompt_path(deps, action.prompt, action.language), "")
+        return a.CallerHungUp() if reply.failed and await _gone(channel) else a.PlaybackFinished()
+    if isinstance(action, a.Collect):
+        path = _prompt_path(deps, action.prompt, action.language)
+        reply = await channel.command("GET DATA", path, str(int(action.timeout_s * 1000)),
+                                      str(action.max_digits), sensitive=True)
+        if reply.failed:
+            return a.CallerHungUp()
+        digits = reply.digits
+        return a.DigitsReceived(digits) if digits else a.NoInput()
+    if isinstance(action, a.LookupExtension):
+        started = time.perf_counter()
+        result = await deps.directory.lookup_extension(action.extension, deps.clock())
+        log.info("directory.lookup", found=result.callee is not None,
+                 ms=round((time.perf_counter() - started) * 1000, 2))
+        return result
+    if isinstance(action, a.Dial):
+        await _leave(channel, run, deps, {"VAXEL_ACTION": "dial", "VAXEL_DIAL": action.dial,
+                                          "VAXEL_DIAL_TIMEOUT": str(action.timeout_s)})
+        log.info("ivr.dial", label=action.label, dial=action.dial, timeout_s=action.timeout_s)
+        return None
+    if isinstance(action, a.Hangup):
+        await _leave(channel, run, deps, {"VAXEL_ACTION": "hangup"})
+        log.info("ivr.hangup", node=run.state.node)
+        return None
+    raise TypeError(f"unknown action {action!r}")
+
+
+async def _gone(channel: AgiChannelPort) -> bool:
+    """After a failed playback: is the caller gone, or was the sound file missing?"""
+    from ivr.fastagi import ChannelHungUp
+
+    try:
+        reply = await channel.command("CHANNEL STATUS")
+    except ChannelHungUp:
+        return True
+    if reply.result is not None and reply.result >= 0:
+        log.error("ivr.prompt_missing")
+        return False
+    return True
+
+
+async def _leave(channel: AgiChannelPort, run: FlowRun, deps: SessionDeps,
+                 variables: Mapping[str, str]) -> None:
+    """Save the run, then tell the dialplan where to go; IVR_DONE=1 is always the last write."""
+    await deps.store.save(run.state)
+    for name, value in variables.items():
+        await channel.command("SET VARIABLE", name, value)
+    await channel.command("SET VARIABLE", "IVR_DONE", "1")
+
+
+def describe(state: CallState) -> str:
+    """A one-line trace of a call's path, for logs and the demo."""
+    return f"{state.call_id} -> {state.flow}: " + " -> ".join(state.path)

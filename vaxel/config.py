@@ -1,0 +1,208 @@
+"""The controller's configuration: a TOML file plus ``VAXEL_<SECTION>_<KEY>`` environment overrides.
+
+Every field has a default and a docstring. ``load_config`` checks the whole file
+and reports every problem at once, each naming the file and the key
+(``vaxel.toml: ami.port: expected an integer 1-65535, got 'abc'``); nothing is
+started with a half-valid configuration. Secrets (the AMI secret) should come
+from the environment, not from a file in the repository.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vaxel.paths import cache_dir, repo_root
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; ``problems`` lists every key at fault."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class FastAgiConfig:
+    host: str = "127.0.0.1"
+    """Address the FastAGI server binds to; FastAGI has no authentication, keep it on loopback."""
+    port: int = 4573
+    """TCP port of the FastAGI server (Asterisk's AGI(agi://host:port/...))."""
+    allow: tuple[str, ...] = ("127.0.0.1",)
+    """Asterisk hosts allowed to connect; others are closed at once."""
+
+
+@dataclass(frozen=True)
+class AmiConfig:
+    host: str = "127.0.0.1"
+    """Asterisk's manager interface address."""
+    port: int = 5038
+    """Asterisk's manager interface port."""
+    username: str = "vaxel"
+    """The controller's own AMI user (least privilege, see asterisk-config/manager.conf.in)."""
+    secret: str = ""
+    """The AMI secret; set it with VAXEL_AMI_SECRET."""
+    enabled: bool = True
+    """Connect to AMI at all (the IVR works without it; routing needs it)."""
+
+
+@dataclass(frozen=True)
+class RedisConfig:
+    url: str = "redis://127.0.0.1:6379/0"
+    """Where call state lives, so that any controller can pick up any call."""
+    call_ttl_s: int = 4 * 3600
+    """How long a call's state is kept after its last change."""
+
+
+@dataclass(frozen=True)
+class DirectoryConfig:
+    url: str = ""
+    """SQLAlchemy URL of the directory; empty means the demo SQLite file in the cache folder."""
+
+
+@dataclass(frozen=True)
+class PromptsConfig:
+    asterisk_dir: str = ""
+    """The prompts folder as Asterisk sees it (``<dir>/<lang>/<key>`` is played)."""
+
+
+@dataclass(frozen=True)
+class GroupConfig:
+    members: tuple[str, ...] = ()
+    """Dial strings rung together (``PJSIP/1000``, ``Local/1000@sim-phones``)."""
+    timeout: int = 30
+    """Seconds the group rings before the flow goes on."""
+
+
+@dataclass(frozen=True)
+class Config:
+    fastagi: FastAgiConfig = field(default_factory=FastAgiConfig)
+    ami: AmiConfig = field(default_factory=AmiConfig)
+    redis: RedisConfig = field(default_factory=RedisConfig)
+    directory: DirectoryConfig = field(default_factory=DirectoryConfig)
+    prompts: PromptsConfig = field(default_factory=PromptsConfig)
+    dialplans: str = ""
+    """Folder of flow files; empty means the repository's dialplans/."""
+    groups: Mapping[str, GroupConfig] = field(default_factory=dict)
+    """Ring groups the flows dial (``operators``, ``contact_center``)."""
+    log_format: str = "auto"
+    """``json``, ``console`` or ``auto`` (console on a terminal, JSON otherwise)."""
+
+    @property
+    def dialplans_dir(self) -> Path:
+        return Path(self.dialplans) if self.dialplans else repo_root() / "dialplans"
+
+    @property
+    def directory_url(self) -> str:
+        return self.directory.url or f"sqlite:///{cache_dir() / 'demo-directory.db'}"
+
+
+_SECTIONS = {"fastagi": FastAgiConfig, "ami": AmiConfig, "redis": RedisConfig,
+             "directory": DirectoryConfig, "prompts": PromptsConfig}
+_TOP = {"dialplans": str, "log_format": str}
+
+
+def _coerce(value: Any, kind: Any, key: str, problems: list[str]) -> Any:
+    """Check one value against a field type; strings from the environment are converted."""
+    if kind == "int" or kind is int:
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            problems.append(f"{key}: expected an integer, got {value!r}")
+            return None
+        if key.endswith("port") and not 0 <= value <= 65535:
+            problems.append(f"{key}: expected a port 0-65535, got {value}")
+        return value
+    if kind == "bool" or kind is bool:
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "0", "false", "no"):
+            value = value.lower() in ("1", "true", "yes")
+        if not isinstance(value, bool):
+            problems.append(f"{key}: expected true or false, got {value!r}")
+        return value
+    if kind == "tuple[str, ...]":
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.append(f"{key}: expected a list of strings, got {value!r}")
+            return None
+        return tuple(value)
+    if not isinstance(value, str):
+        problems.append(f"{key}: expected a string, got {value!r}")
+    return value
+
+
+def _section(cls: type, data: Any, name: str, env: Mapping[str, str], problems: list[str]) -> Any:
+    if not isinstance(data, dict):
+        problems.append(f"{name}: expected a table")
+        data = {}
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key in data:
+        if key not in fields:
+            problems.append(f"{name}.{key}: unknown key; known: {', '.join(fields)}")
+    for fname, fdef in fields.items():
+        env_key = f"VAXEL_{name.upper()}_{fname.upper()}"
+        if env_key in env:
+            raw, where = env[env_key], f"{name}.{fname} (from {env_key})"
+        elif fname in data:
+            raw, where = data[fname], f"{name}.{fname}"
+        else:
+            continue
+        values[fname] = _coerce(raw, fdef.type, where, problems)
+    return cls(**{k: v for k, v in values.items() if v is not None})
+
+
+def _groups(data: Any, problems: list[str]) -> dict[str, GroupConfig]:
+    if not isinstance(data, dict):
+        problems.append("groups: expected a table of ring groups")
+        return {}
+    groups = {}
+    for name, raw in data.items():
+        group = _section(GroupConfig, raw, f"groups.{name}", {}, problems)
+        if not group.members:
+            problems.append(f"groups.{name}.members: a ring group needs at least one member")
+        groups[name] = group
+    return groups
+
+
+def parse_config(data: Mapping[str, Any], source: str, env: Mapping[str, str] | None = None) -> Config:
+    """Build a checked ``Config`` from parsed TOML and the environment."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    known = set(_SECTIONS) | set(_TOP) | {"groups"}
+    for key in data:
+        if key not in known:
+            problems.append(f"{key}: unknown key; known: {', '.join(sorted(known))}")
+    sections = {n: _section(c, data.get(n, {}), n, env, problems) for n, c in _SECTIONS.items()}
+    top = {}
+    for key in _TOP:
+        env_key = f"VAXEL_{key.upper()}"
+        raw = env.get(env_key, data.get(key))
+        if raw is not None:
+            top[key] = _coerce(raw, "str", key, problems)
+    groups = _groups(data.get("groups", {}), problems)
+    if top.get("log_format", "auto") not in ("auto", "json", "console"):
+        problems.append(f"log_format: expected auto, json or console, got {top['log_format']!r}")
+    if problems:
+        raise ConfigError(source, problems)
+    return Config(**sections, **top, groups=groups)
+
+
+def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Config:
+    """Read ``path`` (TOML; None means defaults only) and apply the environment."""
+    if path is None:
+        return parse_config({}, "defaults", env)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot read: {exc.strerror}"]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from exc
+    return parse_config(data, str(path), env)
