@@ -139,6 +139,9 @@ class Flow:
     prompts: Mapping[str, Mapping[str, str]]
     entry_numbers: tuple[str, ...] = ()
     source: str = ""
+    """Where the flow was read from (file path)."""
+    source_text: str = ""
+    """The file's text: stored with the version so any controller can resume a call on it."""
     version: str = ""
     lines: Mapping[str, int] = field(default_factory=dict)
 
@@ -375,6 +378,7 @@ def parse_flow(text: str, source: str) -> Flow:
         prompts=prompts,
         entry_numbers=tuple(entries),
         source=source,
+        source_text=text,
         version=hashlib.sha256(text.encode()).hexdigest(),
         lines=lines,
     )

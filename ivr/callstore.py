@@ -1,0 +1,98 @@
+"""Call state in Redis, so that any controller can continue any call.
+
+Keys: ``vaxel:call:<uniqueid>`` holds a call's ``CallState`` as JSON (expires
+after ``ttl_s`` without change); ``vaxel:flow:<version>`` holds the source text
+of every flow version a call started on, so a controller that never loaded that
+version can still resume the call on it; the stream ``vaxel:calls`` records each
+saved state change for statistics. ``MemoryCallStore`` is the in-process fake for
+unit tests.
+"""
+
+from __future__ import annotations
+
+import json
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from ivr.errors import IvrError
+from ivr.flow import Flow
+from ivr.interpreter import CallState
+
+#: Longest the ``vaxel:calls`` stream grows (approximate trimming).
+CALL_STREAM_MAXLEN = 100_000
+#: How long a flow version's text is kept after a call last started on it.
+FLOW_TTL_S = 7 * 24 * 3600
+
+
+class CallStoreUnavailable(IvrError):
+    """Redis could not be reached or refused the command."""
+
+
+class RedisCallStore:
+    def __init__(self, client: aioredis.Redis, ttl_s: int = 4 * 3600) -> None:
+        self.client = client
+        self.ttl_s = ttl_s
+
+    @classmethod
+    def from_url(cls, url: str, ttl_s: int = 4 * 3600) -> RedisCallStore:
+        return cls(aioredis.Redis.from_url(url, decode_responses=True), ttl_s)
+
+    async def save(self, state: CallState) -> None:
+        data = json.dumps(state.to_dict(), ensure_ascii=False)
+        step = state.path[-1] if state.path else ""
+        try:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.set(f"vaxel:call:{state.call_id}", data, ex=self.ttl_s)
+                pipe.xadd("vaxel:calls", {"call_id": state.call_id, "flow": state.flow,
+                                          "node": state.node, "step": step,
+                                          "done": int(state.done)},
+                          maxlen=CALL_STREAM_MAXLEN, approximate=True)
+                await pipe.execute()
+        except RedisError as exc:
+            raise CallStoreUnavailable(f"saving call {state.call_id}: {exc}") from exc
+
+    async def load(self, call_id: str) -> CallState | None:
+        try:
+            raw = await self.client.get(f"vaxel:call:{call_id}")
+        except RedisError as exc:
+            raise CallStoreUnavailable(f"loading call {call_id}: {exc}") from exc
+        return CallState.from_dict(json.loads(raw)) if raw else None
+
+    async def save_flow(self, flow: Flow) -> None:
+        try:
+            await self.client.set(f"vaxel:flow:{flow.version}", flow.source_text, ex=FLOW_TTL_S)
+        except RedisError as exc:
+            raise CallStoreUnavailable(f"saving flow {flow.name}: {exc}") from exc
+
+    async def load_flow_source(self, version: str) -> str | None:
+        try:
+            raw = await self.client.get(f"vaxel:flow:{version}")
+        except RedisError as exc:
+            raise CallStoreUnavailable(f"loading flow version {version[:8]}: {exc}") from exc
+        return str(raw) if raw is not None else None
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class MemoryCallStore:
+    """The same interface in a dict, for unit tests."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, CallState] = {}
+        self.flows: dict[str, str] = {}
+        self.history: list[CallState] = []
+
+    async def save(self, state: CallState) -> None:
+        self.calls[state.call_id] = state
+        self.history.append(state)
+
+    async def load(self, call_id: str) -> CallState | None:
+        return self.calls.get(call_id)
+
+    async def save_flow(self, flow: Flow) -> None:
+        self.flows[flow.version] = flow.source_text
+
+    async def load_flow_source(self, version: str) -> str | None:
+        return self.flows.get(version)

@@ -1,0 +1,47 @@
+"""The IVR's view of the directory: an extension becomes someone to ring, or nobody.
+
+Adapts ``directory.api.Directory`` (synchronous SQLAlchemy) to the IVR's async
+``DirectoryPort`` by running each lookup in a worker thread, so the event loop
+(and with it every other call and the AMI connection) never waits on SQL.
+Unlisted people (for example protected identity) are not reachable through the
+public IVR: they look like an unknown extension, and the caller is asked again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from ivr import actions as a
+
+
+def _absence(note: Any) -> a.Absence:
+    until = note.ends_at.isoformat(timespec="minutes") if note.ends_at else None
+    target = note.forward_target
+    return a.Absence(
+        category=note.category.value if hasattr(note.category, "value") else str(note.category),
+        until=until,
+        message=note.message or "",
+        forward_kind=note.forward_kind.value if hasattr(note.forward_kind, "value")
+        else str(note.forward_kind),
+        forward_target=str(target) if target is not None else None,
+    )
+
+
+class DirectoryLookup:
+    def __init__(self, directory: Any) -> None:
+        self.directory = directory
+
+    def _lookup(self, extension: str, now: datetime) -> a.LookupCompleted:
+        employee = self.directory.employee_by_extension(extension)
+        if employee is None or not employee.listed or not employee.devices:
+            return a.LookupCompleted(None)
+        dial = "&".join(d.dial for d in employee.devices if d.kind == "sip") or employee.devices[0].dial
+        callee = a.Callee(employee.id, f"{employee.given_name} {employee.family_name}", dial,
+                          employee.unit_id)
+        note = self.directory.current_absence(employee.id, now)
+        return a.LookupCompleted(callee, _absence(note) if note is not None else None)
+
+    async def lookup_extension(self, extension: str, now: datetime) -> a.LookupCompleted:
+        return await asyncio.to_thread(self._lookup, extension, now)

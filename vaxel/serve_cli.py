@@ -1,0 +1,31 @@
+"""`vaxel serve`: run the controller."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from ivr.errors import FlowFileError
+from vaxel.cli import UserError
+from vaxel.config import ConfigError, load_config
+from vaxel.logs import configure
+
+
+def register(sub: Any, name: str, help_text: str) -> None:
+    p = sub.add_parser(name, help=help_text)
+    p.add_argument("--config", type=Path, help="TOML configuration file (see docs/vaxel.example.toml)")
+    p.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from vaxel.service import serve
+
+    try:
+        config = load_config(args.config)
+        configure(config.log_format)
+        asyncio.run(serve(config))
+    except (ConfigError, FlowFileError) as exc:
+        raise UserError(str(exc)) from exc
+    return 0

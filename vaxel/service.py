@@ -1,0 +1,115 @@
+"""The controller service: wires configuration, flows, directory, Redis, FastAGI and AMI.
+
+No decisions here. Start-up checks everything before it listens (config, every
+flow file, the ring groups the flows dial, Redis reachable, the directory
+opens); a problem stops start-up with an error naming the place, and nothing is
+left half-started. SIGTERM and SIGINT stop the service cleanly: the FastAGI
+listener closes, running sessions get a bounded time to finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from ivr.callstore import RedisCallStore
+from ivr.directory_port import DirectoryLookup
+from ivr.fastagi import FastAgiServer
+from ivr.flow import DialGroupNode
+from ivr.interpreter import Group
+from ivr.registry import FlowRegistry
+from ivr.session import SessionDeps, run_session
+from vaxel.config import Config, ConfigError
+
+log = structlog.get_logger("vaxel.service")
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def _now() -> datetime:
+    return datetime.now(STOCKHOLM)
+
+
+def build_groups(config: Config, registry: FlowRegistry) -> dict[str, Group]:
+    """Ring groups from the config; every group a flow dials must be configured."""
+    groups = {n: Group(n, "&".join(g.members), g.timeout) for n, g in config.groups.items()}
+    missing = sorted(
+        f"{flow.source}: node {name!r} dials group {node.group!r}"
+        for flow in registry.flows.values()
+        for name, node in flow.nodes.items()
+        if isinstance(node, DialGroupNode) and node.group not in groups
+    )
+    if missing:
+        raise ConfigError("groups", [f"{m}, which is not in the configuration" for m in missing])
+    return groups
+
+
+@dataclass
+class Controller:
+    config: Config
+    deps: SessionDeps
+    server: FastAgiServer
+    store: RedisCallStore
+
+    async def handle(self, channel) -> None:  # type: ignore[no-untyped-def]
+        env = channel.env
+        with structlog.contextvars.bound_contextvars(call_id=env.uniqueid):
+            run = await run_session(channel, env.network_script, tuple(env.args), env.uniqueid,
+                                    self.deps)
+            if run is not None:
+                log.info("ivr.session_end", path=" -> ".join(run.state.path))
+
+    async def close(self) -> None:
+        await self.server.close()
+        await self.store.close()
+
+
+async def start_controller(config: Config) -> Controller:
+    """Check everything, then start listening. Raises on any problem, with nothing left running."""
+    from directory.api import Directory
+
+    registry = FlowRegistry.from_folder(config.dialplans_dir)
+    groups = build_groups(config, registry)
+    directory = await asyncio.to_thread(Directory.open, config.directory_url)
+    store = RedisCallStore.from_url(config.redis.url, config.redis.call_ttl_s)
+    try:
+        await store.client.ping()
+    except Exception as exc:
+        await store.close()
+        raise ConfigError("redis.url", [f"cannot reach Redis at {config.redis.url}: {exc}"]) from exc
+    deps = SessionDeps(registry, groups, store, DirectoryLookup(directory),
+                       config.prompts.asterisk_dir, _now)
+    controller: Controller
+    server = FastAgiServer(lambda ch: controller.handle(ch), host=config.fastagi.host,
+                           port=config.fastagi.port, allow=config.fastagi.allow)
+    controller = Controller(config, deps, server, store)
+    try:
+        await server.start()
+    except OSError as exc:
+        await store.close()
+        raise ConfigError("fastagi.port", [f"cannot listen on {config.fastagi.host}:"
+                                           f"{config.fastagi.port}: {exc.strerror}"]) from exc
+    log.info("controller.started", fastagi=f"{config.fastagi.host}:{server.port}",
+             flows=sorted(registry.flows), groups=sorted(groups))
+    return controller
+
+
+async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT."""
+    controller = await start_controller(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    if ready is not None:
+        ready.set()
+    try:
+        await stop.wait()
+    finally:
+        log.info("controller.stopping")
+        await controller.close()
+        log.info("controller.stopped")
