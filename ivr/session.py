@@ -142,7 +142,8 @@ async def _perform(channel: AgiChannelPort, run: FlowRun, action: a.Action,
         reply = await channel.command("GET DATA", path, str(int(action.timeout_s * 1000)),
                                       str(action.max_digits), sensitive=True)
         if reply.failed:
-            return a.CallerHungUp()
+            # -1 is a hang-up, or a missing prompt file (then the flow counts it as no input).
+            return a.CallerHungUp() if await _gone(channel) else a.NoInput()
         digits = reply.digits
         return a.DigitsReceived(digits) if digits else a.NoInput()
     if isinstance(action, a.LookupExtension):
@@ -171,7 +172,7 @@ async def _gone(channel: AgiChannelPort) -> bool:
         reply = await channel.command("CHANNEL STATUS")
     except ChannelHungUp:
         return True
-    if reply.result is not None and reply.result >= 0:
+    if reply.ok and reply.result.lstrip("-").isdigit() and int(reply.result) >= 0:
         log.error("ivr.prompt_missing")
         return False
     return True
