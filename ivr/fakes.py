@@ -1,0 +1,37 @@
+"""In-package fakes of the IVR's ports, for unit tests without sockets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from ivr import actions as a
+from ivr.agi import AgiReply, parse_reply_line
+
+
+class ScriptedChannel:
+    """An AGI channel whose replies come from ``answer(command_line) -> reply line``.
+
+    Records every command (name and arguments) in ``sent``.
+    """
+
+    def __init__(self, answer: Callable[[str], str]) -> None:
+        self.answer = answer
+        self.sent: list[str] = []
+
+    async def command(self, name: str, *args: str, sensitive: bool = False) -> AgiReply:
+        line = " ".join((name, *args))
+        self.sent.append(line)
+        return parse_reply_line(self.answer(line))
+
+
+class DictDirectory:
+    """Extensions -> callees (and optional absences)."""
+
+    def __init__(self, callees: dict[str, a.Callee], absences: dict[str, a.Absence] | None = None):
+        self.callees = callees
+        self.absences = absences or {}
+
+    async def lookup_extension(self, extension: str, now: datetime) -> a.LookupCompleted:
+        callee = self.callees.get(extension)
+        return a.LookupCompleted(callee, self.absences.get(extension) if callee else None)

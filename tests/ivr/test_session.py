@@ -1,0 +1,83 @@
+"""The FastAGI session performs the interpreter's actions as AGI commands (scripted channel)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ivr import actions as a
+from ivr.callstore import MemoryCallStore
+from ivr.fakes import DictDirectory, ScriptedChannel
+from ivr.interpreter import Group
+from ivr.registry import FlowRegistry
+from ivr.session import SessionAborted, SessionDeps, run_session
+from vaxel.paths import repo_root
+
+TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
+
+
+@pytest.fixture
+def deps():
+    registry = FlowRegistry.from_folder(repo_root() / "dialplans")
+    groups = {"operators": Group("operators", "Local/1000@sim-phones", 30),
+              "contact_center": Group("contact_center", "Local/2000@sim-phones", 30)}
+    directory = DictDirectory({"4711": a.Callee("e1", "Anna Ekström", "Local/4711@sim-phones")})
+    return SessionDeps(registry, groups, MemoryCallStore(), directory, "/snd", lambda: TUESDAY_10)
+
+
+def caller(keys: dict[str, str]):
+    """Reply 200 to everything; GET DATA of a prompt gets the digits given for it, else times out."""
+    def answer(line: str) -> str:
+        if line.startswith("GET DATA"):
+            prompt = line.split()[2].rsplit("/", 1)[1]
+            digits = keys.get(prompt, "")
+            return f"200 result={digits}" if digits else "200 result= (timeout)"
+        return "200 result=0"
+    return answer
+
+
+async def test_given_extension_call_then_state_saved_before_ivr_done_set_last(deps):
+    channel = ScriptedChannel(caller({"main_menu": "1", "enter_extension": "4711"}))
+    run = await run_session(channel, "inbound", ("4000",), "1700.1", deps)
+    assert channel.sent[-4:] == [
+        "SET VARIABLE VAXEL_ACTION dial",
+        "SET VARIABLE VAXEL_DIAL Local/4711@sim-phones",
+        "SET VARIABLE VAXEL_DIAL_TIMEOUT 20",
+        "SET VARIABLE IVR_DONE 1",
+    ]
+    assert "GET DATA /snd/sv/main_menu 5000 1" in channel.sent
+    saved = await deps.store.load("1700.1")
+    assert saved == run.state and saved.waiting == "dial"
+
+
+async def test_given_unanswered_dial_when_resumed_then_contact_center_dialled(deps):
+    first = ScriptedChannel(caller({"main_menu": "1", "enter_extension": "4711"}))
+    await run_session(first, "inbound", ("4000",), "1700.2", deps)
+    again = ScriptedChannel(caller({}))
+    run = await run_session(again, "resume", ("dial", "NOANSWER"), "1700.2", deps)
+    assert "STREAM FILE /snd/sv/no_answer \"\"" in again.sent
+    assert "SET VARIABLE VAXEL_DIAL Local/2000@sim-phones" in again.sent
+    assert run.state.path[-1] == "group:contact_center"
+
+
+async def test_given_resume_of_unknown_call_then_aborted_and_ivr_done_never_set(deps):
+    channel = ScriptedChannel(caller({}))
+    with pytest.raises(SessionAborted, match="no saved state"):
+        await run_session(channel, "resume", ("dial", "BUSY"), "nope", deps)
+    assert channel.sent == []
+
+
+async def test_given_entry_number_without_flow_then_nothing_sent(deps):
+    channel = ScriptedChannel(caller({}))
+    assert await run_session(channel, "inbound", ("12345",), "1700.3", deps) is None
+    assert channel.sent == []
+
+
+async def test_given_caller_hangs_up_during_menu_then_run_done_and_saved(deps):
+    def answer(line: str) -> str:
+        return "200 result=-1" if line.startswith(("GET DATA", "CHANNEL STATUS")) else "200 result=0"
+    run = await run_session(ScriptedChannel(answer), "inbound", ("4000",), "1700.4", deps)
+    assert run.state.done
+    assert (await deps.store.load("1700.4")).path[-1] == "hangup:caller"

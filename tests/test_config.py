@@ -1,0 +1,44 @@
+"""Configuration errors name the key; the environment overrides the file."""
+
+from __future__ import annotations
+
+import pytest
+
+from vaxel.config import ConfigError, load_config, parse_config
+from vaxel.paths import repo_root
+
+
+def test_example_config_is_valid():
+    config = load_config(repo_root() / "docs" / "vaxel.example.toml", env={})
+    assert config.groups["operators"].members == ("PJSIP/1000", "PJSIP/1001")
+    assert config.fastagi.allow == ("127.0.0.1",)
+
+
+def test_given_env_override_then_it_wins_and_is_converted():
+    config = parse_config({"ami": {"port": 5038}}, "x.toml",
+                          env={"VAXEL_AMI_PORT": "15038", "VAXEL_AMI_SECRET": "s3"})
+    assert (config.ami.port, config.ami.secret) == (15038, "s3")
+
+
+def test_given_several_bad_keys_then_all_named_at_once():
+    with pytest.raises(ConfigError) as info:
+        parse_config({"ami": {"port": "abc", "usr": "x"}, "fastagi": {"port": 70000},
+                      "groups": {"operators": {"members": []}}, "colour": 1}, "vaxel.toml", env={})
+    text = str(info.value)
+    assert "vaxel.toml: ami.port: expected an integer, got 'abc'" in text
+    assert "vaxel.toml: ami.usr: unknown key" in text
+    assert "vaxel.toml: fastagi.port: expected a port 0-65535, got 70000" in text
+    assert "groups.operators.members: a ring group needs at least one member" in text
+    assert "vaxel.toml: colour: unknown key" in text
+
+
+def test_given_bad_env_value_then_error_names_the_variable():
+    with pytest.raises(ConfigError, match=r"ami.port \(from VAXEL_AMI_PORT\): expected an integer"):
+        parse_config({}, "x.toml", env={"VAXEL_AMI_PORT": "five"})
+
+
+def test_given_broken_toml_then_error_names_file(tmp_path):
+    path = tmp_path / "vaxel.toml"
+    path.write_text("[ami\nport = 1\n")
+    with pytest.raises(ConfigError, match="vaxel.toml: not valid TOML"):
+        load_config(path, env={})
