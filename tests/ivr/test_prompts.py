@@ -337,7 +337,7 @@ def test_cli_rejects_a_dialplans_folder_that_does_not_exist(tmp_path, capsys) ->
 
 
 def test_cli_defaults_put_prompts_in_the_cache_folder(tmp_path, monkeypatch, capsys) -> None:
-    """Without --out, prompts go to the cache (VAXEL_CACHE); without flow files, nothing is built."""
+    """Without --out, prompts go to the prompts folder of the cache (VAXEL_CACHE)."""
     monkeypatch.setenv("VAXEL_CACHE", str(tmp_path / "cache"))
     assert (
         main(
