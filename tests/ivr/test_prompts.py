@@ -347,3 +347,16 @@ def test_cli_defaults_put_prompts_in_the_cache_folder(tmp_path, monkeypatch, cap
     )
     assert (tmp_path / "cache" / "prompts" / "sv" / "welcome.wav").is_file()
     assert os.path.isfile(tmp_path / "cache" / "prompts" / ".manifest.json")
+
+
+def test_two_builds_of_one_folder_at_once_both_finish_with_a_whole_manifest(dirs) -> None:
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    dialplans, out, recorded = dirs
+    texts = collect_prompt_texts(dialplans)
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda _: build_prompts(texts, out, recorded), range(2)))
+    assert sorted(len(report.synthesised) for report in reports) == [0, 6]
+    manifest = json.loads((out / ".manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["prompts"]) == 6

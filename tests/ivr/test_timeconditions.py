@@ -393,3 +393,27 @@ def test_interval_contains_its_start_but_not_its_end() -> None:
     interval = Interval(480, 1020)
     assert 480 in interval and 1019 in interval and 1020 not in interval
     assert repr(interval) == "Interval('08:00-17:00')"
+
+
+@settings(max_examples=200, deadline=None)
+@given(instants)
+def test_explain_tells_the_same_state_as_is_open(at: datetime) -> None:
+    schedule = parse_schedule(OFFICE, WHERE)
+    assert explain(schedule, at).startswith("öppet" if is_open(schedule, at) else "stängt")
+
+
+@pytest.mark.parametrize("module", ["ivr/calendar.py", "ivr/timeconditions.py"])
+def test_pure_core_imports_nothing_that_does_io_or_reads_the_clock(module: str) -> None:
+    import ast
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[2] / module).read_text(encoding="utf-8")
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    forbidden = {"asyncio", "socket", "time", "os", "subprocess", "redis", "sqlalchemy", "pathlib"}
+    assert imported & forbidden == set()
+    assert "datetime.now" not in source and "date.today" not in source
