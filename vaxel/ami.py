@@ -194,8 +194,7 @@ class AmiClient:
             self._watchdog.cancel()
             await asyncio.gather(self._watchdog, return_exceptions=True)
             self._watchdog = None
-        if self._manager is not None:
-            self._manager.close()
+        self._drop()
         self._fail_inflight("client closed", every=True)
         log.info("ami.closed")
 
@@ -209,13 +208,20 @@ class AmiClient:
         login: asyncio.Future[Any] = manager.authenticated_future
         await _first_of(login, self._lost, CONNECT_TIMEOUT)
         if not login.done():  # checked first: a refusal is sent just before the close
-            manager.close()
+            self._drop()
             raise AmiUnavailable(f"no Login reply from {self.host}:{self.port}")
         reply = login.result()
         if not reply.success:
-            manager.close()
+            self._drop()
             raise AmiLoginFailed(f"AMI login as {self._username!r} refused: {reply.message}")
         log.info("ami.connected", host=self.host, port=self.port)
+
+    def _drop(self) -> None:
+        """Close the connection on purpose (panoramisk then reports no connection_lost)."""
+        if self._manager is not None:
+            self._manager.close()
+            self._manager._connected = False
+            self._manager.authenticated = False
 
     def _on_disconnect(self, manager: Any, exc: Exception | None) -> None:
         self._fail_inflight("connection lost before the reply; the outcome is unknown")
@@ -353,7 +359,7 @@ class AmiClient:
         while True:
             reason = await self._trouble()
             log.warning("ami.connection_lost", reason=reason)
-            self._manager.close()
+            self._drop()
             await self._reconnect()
             self.reconnects += 1
             if self.on_reconnect is not None:
