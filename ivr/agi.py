@@ -249,7 +249,10 @@ def format_command(name: str, *args: str) -> bytes:
     if not name or "\n" in name or "\r" in name:
         raise AgiArgumentError(f"bad AGI command name: {name!r}")
     parts = [name, *(quote_argument(a) for a in args)]
-    return (" ".join(parts) + "\n").encode("utf-8")
+    try:
+        return (" ".join(parts) + "\n").encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise AgiArgumentError(f"AGI command {name!r} has text UTF-8 cannot encode") from exc
 
 
 def stream_file(path: str, escape: str = "") -> AgiCommand:

@@ -326,6 +326,8 @@ class AmiClient:
             raise AmiActionFailed("Originate", None, "no OriginateResponse in time") from None
         finally:
             self._originates.pop(fields["ActionID"], None)
+            if waiter.done() and not waiter.cancelled():
+                waiter.exception()  # retrieved: the Originate reply already told the caller
 
     async def core_show_channels(self, timeout: float = 10.0) -> list[dict[str, Any]]:
         """The channels Asterisk has now: one dict per ``CoreShowChannel`` event."""

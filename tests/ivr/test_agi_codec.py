@@ -309,6 +309,11 @@ def test_arguments_with_line_breaks_are_refused() -> None:
         agi.format_command("VERBOSE", "a\nANSWER")
 
 
+def test_arguments_utf8_cannot_encode_are_refused() -> None:
+    with pytest.raises(agi.AgiArgumentError, match="UTF-8"):
+        agi.format_command("VERBOSE", "\ud800")
+
+
 def res_agi_parse_args(line: str) -> list[str]:
     """A port of parse_args() in Asterisk 22 res/res_agi.c, to check quoting against."""
     argv: list[str] = []
@@ -334,7 +339,14 @@ def res_agi_parse_args(line: str) -> list[str]:
     return argv
 
 
-@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\r\n\x00")), max_size=5))
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.characters(blacklist_characters="\r\n\x00", blacklist_categories=("Cs",))
+        ),
+        max_size=5,
+    )
+)
 def test_any_arguments_survive_asterisks_argument_parser(args: list[str]) -> None:
     line = agi.format_command("EXEC", *args).decode().rstrip("\n")
     assert res_agi_parse_args(line) == ["EXEC", *args]
