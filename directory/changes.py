@@ -50,6 +50,10 @@ class SyncPlan:
     unchanged: int
 
     @property
+    def new_versions(self) -> tuple[Employee, ...]:
+        return tuple(new for _, new in self.changed)
+
+    @property
     def is_empty(self) -> bool:
         return not (self.added or self.changed or self.deactivated)
 
