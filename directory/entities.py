@@ -1,0 +1,217 @@
+"""The directory's entities: frozen values that callers receive and pass in.
+
+ORM rows never leave the package; the repository converts them to these. Each
+entity checks its own invariants on construction and raises ``InvalidEntity``
+naming the field, so an invalid value cannot exist (aware datetimes only, an
+absence that ends after it starts, a forward target where the kind needs one).
+Absence categories never carry a health reason: the set is closed on purpose.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Literal
+
+from directory.errors import InvalidEntity
+
+DeviceKind = Literal["sip", "mobile"]
+
+#: Longest absence message read to callers (characters); longer texts are rejected.
+MAX_ABSENCE_MESSAGE = 200
+
+_EXTENSION = re.compile(r"[0-9]{2,8}")
+
+
+class AbsenceCategory(enum.Enum):
+    """Why someone is away; deliberately never a health reason."""
+
+    MEETING = "meeting"
+    LUNCH = "lunch"
+    OUT_OF_OFFICE = "out_of_office"
+    LEAVE = "leave"
+
+
+class ForwardKind(enum.Enum):
+    """Where calls go while an absence note is in force."""
+
+    NONE = "none"
+    COLLEAGUE = "colleague"
+    UNIT = "unit"
+    VOICEMAIL = "voicemail"
+    CONTACT_CENTER = "contact_center"
+
+
+#: Forward kinds that need a target (an extension or a unit id).
+FORWARD_NEEDS_TARGET = frozenset({ForwardKind.COLLEAGUE, ForwardKind.UNIT})
+
+
+class OrgKind(enum.Enum):
+    """Levels of the organisation tree above units."""
+
+    CITY = "city"
+    ADMINISTRATION = "administration"
+    DEPARTMENT = "department"
+
+
+def _require(ok: bool, entity: str, field_name: str, reason: str) -> None:
+    if not ok:
+        raise InvalidEntity(entity, field_name, reason)
+
+
+def _require_aware(value: datetime | None, entity: str, field_name: str) -> None:
+    if value is not None:
+        _require(value.utcoffset() is not None, entity, field_name, "must be timezone-aware")
+
+
+@dataclass(frozen=True)
+class Device:
+    """A phone an employee can be rung on.
+
+    ``dial`` is an Asterisk dial string (``PJSIP/4711``); ``number`` is the
+    public number of the device, used to recognise a caller (reverse lookup).
+    """
+
+    kind: DeviceKind
+    dial: str
+    number: str | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.kind in ("sip", "mobile"), "Device", "kind", f"unknown kind {self.kind!r}")
+        _require(bool(self.dial.strip()), "Device", "dial", "must not be empty")
+        _require("/" in self.dial, "Device", "dial", f"not an Asterisk dial string: {self.dial!r}")
+
+
+@dataclass(frozen=True)
+class AbsenceNote:
+    """A "hänvisning": why someone is away, until when, and where calls go instead."""
+
+    category: AbsenceCategory
+    starts_at: datetime
+    ends_at: datetime | None
+    message: str = ""
+    forward_kind: ForwardKind = ForwardKind.NONE
+    forward_target: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware(self.starts_at, "AbsenceNote", "starts_at")
+        _require_aware(self.ends_at, "AbsenceNote", "ends_at")
+        if self.ends_at is not None:
+            _require(
+                self.ends_at > self.starts_at, "AbsenceNote", "ends_at", "must be after starts_at"
+            )
+        _require(
+            len(self.message) <= MAX_ABSENCE_MESSAGE,
+            "AbsenceNote",
+            "message",
+            f"longer than {MAX_ABSENCE_MESSAGE} characters",
+        )
+        needs = self.forward_kind in FORWARD_NEEDS_TARGET
+        _require(
+            not needs or bool(self.forward_target),
+            "AbsenceNote",
+            "forward_target",
+            f"required when forwarding to {self.forward_kind.value}",
+        )
+
+    def in_force(self, now: datetime) -> bool:
+        """True when ``now`` lies in [starts_at, ends_at)."""
+        return self.starts_at <= now and (self.ends_at is None or now < self.ends_at)
+
+
+@dataclass(frozen=True)
+class Employee:
+    """A person in the directory as callers and operators see them."""
+
+    id: str
+    given_name: str
+    family_name: str
+    title: str
+    unit_id: str | None
+    extension: str | None
+    devices: tuple[Device, ...] = ()
+    languages: tuple[str, ...] = ("sv",)
+    listed: bool = True
+
+    def __post_init__(self) -> None:
+        _require(bool(self.id.strip()), "Employee", "id", "must not be empty")
+        _require(bool(self.given_name.strip()), "Employee", "given_name", "must not be empty")
+        _require(bool(self.family_name.strip()), "Employee", "family_name", "must not be empty")
+        if self.extension is not None:
+            _require(
+                _EXTENSION.fullmatch(self.extension) is not None,
+                "Employee",
+                "extension",
+                f"must be 2 to 8 digits, got {self.extension!r}",
+            )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """One opening interval on a weekday (0 = Monday), local Stockholm time."""
+
+    weekday: int
+    opens: time
+    closes: time
+
+    def __post_init__(self) -> None:
+        _require(0 <= self.weekday <= 6, "OpeningHours", "weekday", "must be 0 (Mon) to 6 (Sun)")
+        _require(self.opens < self.closes, "OpeningHours", "closes", "must be after opens")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit of the city: what it handles, where, when and how to reach it."""
+
+    id: str
+    name: str
+    parent_id: str | None = None
+    description: str = ""
+    topics: tuple[str, ...] = ()
+    district_ids: tuple[str, ...] = ()
+    opening_hours: tuple[OpeningHours, ...] = ()
+    phone_group: str | None = None
+    visiting_address: str = ""
+    cost_centre: str | None = None
+
+    def __post_init__(self) -> None:
+        _require(bool(self.id.strip()), "Unit", "id", "must not be empty")
+        _require(bool(self.name.strip()), "Unit", "name", "must not be empty")
+
+
+@dataclass(frozen=True)
+class District:
+    """A city district, with the postcodes and streets that belong to it."""
+
+    id: str
+    name: str
+    postcodes: tuple[str, ...] = ()
+    streets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrgNode:
+    """A node of the organisation tree above units (city, administration, department)."""
+
+    id: str
+    kind: OrgKind
+    name: str
+    parent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One recorded change: who changed what, when, with old and new values."""
+
+    at: datetime
+    actor: str
+    entity: str
+    entity_id: str
+    action: str
+    changes: dict[str, list[object]] = field(default_factory=dict)

@@ -1,0 +1,175 @@
+"""SQLAlchemy 2 tables of the directory; private to the package.
+
+Invariants: datetimes are stored as naive UTC and come back aware (``UtcDateTime``);
+search columns (``*_fold``, ``family_keys``, the token and variant tables) are
+derived from the names by ``directory.text`` on every write and never edited by
+hand; token columns use byte order ("C" collation on PostgreSQL) so that prefix
+ranges use the index on both databases.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+#: A search token: byte-ordered on PostgreSQL so ``token >= 'ab' AND token < 'ab\x7f'`` is a prefix.
+Token = String(64).with_variant(String(64, collation="C"), "postgresql")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; naive input is a programming error."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r} given to the directory; use aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class OrgNodeRow(Base):
+    __tablename__ = "org_nodes"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("org_nodes.id"), index=True)
+
+
+class DistrictRow(Base):
+    __tablename__ = "districts"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_fold: Mapped[str] = mapped_column(Token, unique=True)
+
+
+class PostcodeRow(Base):
+    __tablename__ = "district_postcodes"
+    postcode: Mapped[str] = mapped_column(String(5), primary_key=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+
+
+class StreetRow(Base):
+    __tablename__ = "district_streets"
+    street_fold: Mapped[str] = mapped_column(Token, primary_key=True)
+    street: Mapped[str] = mapped_column(String(200))
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+
+
+class UnitRow(Base):
+    __tablename__ = "units"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_fold: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("org_nodes.id"), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    topics: Mapped[str] = mapped_column(Text, default="")  # JSON list, order kept
+    opening_hours: Mapped[str] = mapped_column(Text, default="")  # JSON list of [weekday, o, c]
+    phone_group: Mapped[str | None] = mapped_column(String(100))
+    visiting_address: Mapped[str] = mapped_column(String(300), default="")
+    cost_centre: Mapped[str | None] = mapped_column(String(32))
+
+
+class UnitDistrictRow(Base):
+    __tablename__ = "unit_districts"
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (Index("ix_unit_districts_district", "district_id"),)
+
+
+class UnitTokenRow(Base):
+    __tablename__ = "unit_tokens"
+    token: Mapped[str] = mapped_column(Token, primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    __table_args__ = (Index("ix_unit_tokens_unit", "unit_id"),)
+
+
+class EmployeeRow(Base):
+    __tablename__ = "employees"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), index=True)
+    extension: Mapped[str | None] = mapped_column(String(8), unique=True)
+    languages: Mapped[str] = mapped_column(String(100), default="sv")
+    listed: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    family_fold: Mapped[str] = mapped_column(Token)
+    given_fold: Mapped[str] = mapped_column(Token)
+    family_keys: Mapped[str] = mapped_column(Token)
+    __table_args__ = (
+        Index("ix_employees_order", "family_fold", "given_fold", "id"),
+        Index("ix_employees_keys", "family_keys", "family_fold", "given_fold", "id"),
+    )
+
+
+class DeviceRow(Base):
+    __tablename__ = "devices"
+    employee_id: Mapped[str] = mapped_column(ForeignKey("employees.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    dial: Mapped[str] = mapped_column(String(200))
+    number: Mapped[str | None] = mapped_column(String(20), index=True)  # international digits
+    raw_number: Mapped[str | None] = mapped_column(String(40))  # as written
+
+
+class EmployeeTokenRow(Base):
+    __tablename__ = "employee_tokens"
+    token: Mapped[str] = mapped_column(Token, primary_key=True)
+    employee_id: Mapped[str] = mapped_column(ForeignKey("employees.id"), primary_key=True)
+    __table_args__ = (Index("ix_employee_tokens_employee", "employee_id"),)
+
+
+class NameVariantRow(Base):
+    """Symmetric-delete index of every name and unit token ever written (see text.py)."""
+
+    __tablename__ = "name_variants"
+    variant: Mapped[str] = mapped_column(Token, primary_key=True)
+    token: Mapped[str] = mapped_column(Token, primary_key=True)
+
+
+class AbsenceRow(Base):
+    __tablename__ = "absence_notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    employee_id: Mapped[str] = mapped_column(ForeignKey("employees.id"), index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    message: Mapped[str] = mapped_column(String(200), default="")
+    forward_kind: Mapped[str] = mapped_column(String(20))
+    forward_target: Mapped[str | None] = mapped_column(String(64))
+
+
+class HistoryRow(Base):
+    __tablename__ = "history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(20))
+    changes: Mapped[str] = mapped_column(Text, default="{}")  # JSON {field: [old, new]}
+    __table_args__ = (Index("ix_history_entity", "entity", "entity_id", "id"),)

@@ -1,0 +1,222 @@
+"""Session-level helpers of the repository: bulk reads and writes of rows.
+
+Every function takes the caller's session and runs inside its transaction, so
+a write made of several of them is still all or nothing. Bulk statements are
+cut into batches of ``BATCH`` rows to stay within the parameter limits of
+SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from directory import convert, text
+from directory.entities import District, Employee, OrgKind, OrgNode, Unit
+from directory.errors import NotFound
+from directory.models import (
+    Base,
+    DeviceRow,
+    DistrictRow,
+    EmployeeRow,
+    EmployeeTokenRow,
+    HistoryRow,
+    NameVariantRow,
+    OrgNodeRow,
+    PostcodeRow,
+    StreetRow,
+    UnitDistrictRow,
+    UnitRow,
+    UnitTokenRow,
+)
+
+#: Rows per statement in bulk writes (keeps IN lists and parameter counts within limits).
+BATCH = 500
+
+#: One history entry before it is written: (entity id, action, {field: [old, new]}).
+Change = tuple[str, str, dict[str, list[object]]]
+
+
+def chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def insert_many(s: Session, model: type[Base], rows: Sequence[dict[str, object]]) -> None:
+    for part in chunks(rows):
+        s.execute(insert(model), part)
+
+
+def write_history(
+    s: Session, at: datetime, actor: str, entity: str, changes: Sequence[Change]
+) -> None:
+    insert_many(
+        s,
+        HistoryRow,
+        [
+            {
+                "at": at,
+                "actor": actor,
+                "entity": entity,
+                "entity_id": entity_id,
+                "action": action,
+                "changes": json.dumps(fields, ensure_ascii=False, default=str),
+            }
+            for entity_id, action, fields in changes
+        ],
+    )
+
+
+def existing_ids(
+    s: Session, model: type[EmployeeRow] | type[UnitRow], ids: Sequence[str]
+) -> set[str]:
+    """Which of ``ids`` have a row in ``model``'s table (active or not)."""
+    found: set[str] = set()
+    for part in chunks(sorted(set(ids))):
+        found.update(s.scalars(select(model.id).where(model.id.in_(part))))
+    return found
+
+
+def require_units(s: Session, unit_ids: Sequence[str | None]) -> None:
+    """Fail with NotFound naming the first unit id that does not exist."""
+    wanted = {u for u in unit_ids if u is not None}
+    missing = sorted(wanted - existing_ids(s, UnitRow, sorted(wanted)))
+    if missing:
+        raise NotFound("unit", missing[0])
+
+
+def load_employees(s: Session, ids: Sequence[str]) -> dict[str, Employee]:
+    """Active employees with their devices, by id (missing or inactive ids are left out)."""
+    result: dict[str, Employee] = {}
+    for part in chunks(ids):
+        rows = list(
+            s.scalars(
+                select(EmployeeRow).where(EmployeeRow.id.in_(part), EmployeeRow.active.is_(True))
+            )
+        )
+        devices: dict[str, list[DeviceRow]] = {r.id: [] for r in rows}
+        for d in s.scalars(select(DeviceRow).where(DeviceRow.employee_id.in_(part))):
+            devices.setdefault(d.employee_id, []).append(d)
+        for r in rows:
+            result[r.id] = convert.employee_from_row(r, devices[r.id])
+    return result
+
+
+def write_employees(s: Session, employees: Sequence[Employee], *, replace: bool) -> None:
+    """Insert (or, with ``replace``, overwrite and reactivate) employees with devices and tokens."""
+    if replace:
+        ids = [e.id for e in employees]
+        for part in chunks(ids):
+            s.execute(delete(DeviceRow).where(DeviceRow.employee_id.in_(part)))
+            s.execute(delete(EmployeeTokenRow).where(EmployeeTokenRow.employee_id.in_(part)))
+            # Free extensions first so that two employees may swap them in one import.
+            s.execute(update(EmployeeRow).where(EmployeeRow.id.in_(part)).values(extension=None))
+        for e in employees:
+            columns = convert.employee_columns(e)
+            s.execute(update(EmployeeRow).where(EmployeeRow.id == e.id).values(**columns))
+    else:
+        insert_many(s, EmployeeRow, [convert.employee_columns(e) for e in employees])
+    insert_many(
+        s, DeviceRow, [d for e in employees for d in convert.device_columns(e.id, e.devices)]
+    )
+    tokens = [t for e in employees for t in convert.token_columns(e)]
+    insert_many(s, EmployeeTokenRow, tokens)
+    add_variants(s, sorted({str(t["token"]) for t in tokens}))
+
+
+def deactivate(s: Session, ids: Sequence[str]) -> None:
+    for part in chunks(ids):
+        s.execute(
+            update(EmployeeRow).where(EmployeeRow.id.in_(part)).values(active=False, extension=None)
+        )
+
+
+def write_units(s: Session, units: Sequence[Unit]) -> None:
+    """Insert units with their district links and search tokens."""
+    insert_many(s, UnitRow, [convert.unit_columns(u) for u in units])
+    insert_many(
+        s,
+        UnitDistrictRow,
+        [
+            {"unit_id": u.id, "district_id": d, "position": i}
+            for u in units
+            for i, d in enumerate(u.district_ids)
+        ],
+    )
+    tokens = [t for u in units for t in convert.unit_token_columns(u)]
+    insert_many(s, UnitTokenRow, tokens)
+    add_variants(s, sorted({str(t["token"]) for t in tokens}))
+
+
+def add_variants(s: Session, vocabulary: Sequence[str]) -> None:
+    """Add the fuzzy-index variants of tokens not indexed yet (a token is its own variant)."""
+    known: set[str] = set()
+    for part in chunks(vocabulary):
+        known.update(
+            s.scalars(
+                select(NameVariantRow.token).where(
+                    NameVariantRow.variant.in_(part), NameVariantRow.variant == NameVariantRow.token
+                )
+            )
+        )
+    pairs = sorted(text.index_variants(t for t in vocabulary if t not in known))
+    insert_many(s, NameVariantRow, [{"variant": v, "token": t} for v, t in pairs])
+
+
+def units_from_rows(s: Session, rows: Sequence[UnitRow]) -> list[Unit]:
+    links: dict[str, list[str]] = {r.id: [] for r in rows}
+    for part in chunks([r.id for r in rows]):
+        for link in s.scalars(
+            select(UnitDistrictRow)
+            .where(UnitDistrictRow.unit_id.in_(part))
+            .order_by(UnitDistrictRow.position)
+        ):
+            links[link.unit_id].append(link.district_id)
+    return [convert.unit_from_row(r, links[r.id]) for r in rows]
+
+
+def postcode_key(code: str) -> str:
+    return code.replace(" ", "")
+
+
+def street_key(street: str) -> str:
+    """A street without house number or letter: "Drottninggatan 5B" -> "drottninggatan"."""
+    return " ".join(t for t in text.tokens(street) if not t[0].isdigit())
+
+
+def org_from_row(row: OrgNodeRow) -> OrgNode:
+    return OrgNode(id=row.id, kind=OrgKind(row.kind), name=row.name, parent_id=row.parent_id)
+
+
+def district_from_row(s: Session, row: DistrictRow) -> District:
+    codes = s.scalars(
+        select(PostcodeRow.postcode)
+        .where(PostcodeRow.district_id == row.id)
+        .order_by(PostcodeRow.postcode)
+    )
+    streets = s.scalars(
+        select(StreetRow.street)
+        .where(StreetRow.district_id == row.id)
+        .order_by(StreetRow.street_fold)
+    )
+    return District(id=row.id, name=row.name, postcodes=tuple(codes), streets=tuple(streets))
+
+
+def district_id_for(s: Session, *, postcode: str | None, street: str | None) -> str | None:
+    """The district of a postcode, else of a street (house number ignored), else None."""
+    if postcode:
+        found = s.scalar(
+            select(PostcodeRow.district_id).where(PostcodeRow.postcode == postcode_key(postcode))
+        )
+        if found:
+            return found
+    if street:
+        return s.scalar(
+            select(StreetRow.district_id).where(StreetRow.street_fold == street_key(street))
+        )
+    return None

@@ -1,0 +1,207 @@
+"""The directory repository: a SQLAlchemy adapter that speaks in entities.
+
+``Directory`` is thread-safe: every public call opens its own session and
+transaction, so the IVR can call it through ``asyncio.to_thread``. Rows never
+leave the package; callers receive frozen entities. Every write records who
+changed what in the history table, in the same transaction. Leavers are
+deactivated, never deleted: their history stays, their extension is freed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from directory import convert, rows
+from directory.changes import SyncPlan, diff
+from directory.entities import AbsenceNote, Employee, HistoryEntry
+from directory.errors import Conflict, NotFound
+from directory.models import AbsenceRow, EmployeeRow, HistoryRow
+from directory.store_base import make_engine, utc_now
+from directory.store_org import OrganisationStore
+
+
+class Directory(OrganisationStore):
+    """The city directory: organisation, districts, units, employees, absence notes, history."""
+
+    @classmethod
+    def open(cls, url: str, *, clock: Callable[[], datetime] = utc_now) -> Directory:
+        """Connect to ``url`` (``sqlite:///file.db``, ``postgresql://...``) and create the
+        schema if it is missing."""
+        directory = cls(make_engine(url), clock=clock)
+        directory.create_schema()
+        return directory
+
+    # --- employees -------------------------------------------------------------------
+
+    def add_employee(
+        self, id: str, given_name: str, family_name: str, *, actor: str = "system", **details: Any
+    ) -> Employee:
+        """Create an employee; ``details`` are the other ``Employee`` fields (title, unit_id,
+        extension, devices, languages, listed). Conflict if the id or extension is taken."""
+        details.setdefault("title", "")
+        details.setdefault("unit_id", None)
+        details.setdefault("extension", None)
+        employee = Employee(id=id, given_name=given_name, family_name=family_name, **details)
+        with self.transaction() as s:
+            if s.get(EmployeeRow, id) is not None:
+                raise Conflict(f"employee {id!r} already exists")
+            rows.require_units(s, [employee.unit_id])
+            rows.write_employees(s, [employee], replace=False)
+            self.record(s, actor, "employee", [(id, "created", diff(None, employee))])
+        return employee
+
+    def update_employee(self, employee: Employee, *, actor: str = "system") -> Employee:
+        """Replace an active employee's fields; records the difference."""
+        with self.transaction() as s:
+            old = rows.load_employees(s, [employee.id]).get(employee.id)
+            if old is None:
+                raise NotFound("employee", employee.id)
+            rows.require_units(s, [employee.unit_id])
+            rows.write_employees(s, [employee], replace=True)
+            self.record(s, actor, "employee", [(employee.id, "updated", diff(old, employee))])
+        return employee
+
+    def deactivate_employee(self, employee_id: str, *, actor: str = "system") -> None:
+        """Mark a leaver inactive: no longer found, extension freed; history keeps the record."""
+        employee = self.employee(employee_id)
+        if employee is None:
+            raise NotFound("employee", employee_id)
+        self.apply_plan(SyncPlan((), (), (employee,), 0), actor=actor)
+
+    def apply_plan(self, plan: SyncPlan, *, actor: str = "system") -> None:
+        """Apply an import or sync plan in one transaction: all of it or nothing."""
+        with self.transaction() as s:
+            rows.require_units(s, [e.unit_id for e in (*plan.added, *plan.new_versions)])
+            # Leavers and changed people give up extensions before anyone takes them.
+            rows.deactivate(s, [e.id for e in plan.deactivated])
+            rows.write_employees(s, plan.new_versions, replace=True)
+            # People who left earlier and come back keep their row (and history).
+            returning = rows.existing_ids(s, EmployeeRow, [e.id for e in plan.added])
+            rows.write_employees(s, [e for e in plan.added if e.id in returning], replace=True)
+            rows.write_employees(s, [e for e in plan.added if e.id not in returning], replace=False)
+            changes: list[rows.Change] = [(e.id, "created", diff(None, e)) for e in plan.added]
+            changes += [(new.id, "updated", diff(old, new)) for old, new in plan.changed]
+            changes += [
+                (e.id, "deactivated", {"extension": [e.extension, None]}) for e in plan.deactivated
+            ]
+            self.record(s, actor, "employee", changes)
+
+    def employee(self, employee_id: str) -> Employee | None:
+        """An active employee by stable id (listed or not)."""
+        with self.transaction() as s:
+            return rows.load_employees(s, [employee_id]).get(employee_id)
+
+    def employee_by_extension(self, extension: str) -> Employee | None:
+        """The active employee on ``extension``, listed or not (the IVR checks ``listed``)."""
+        with self.transaction() as s:
+            employee_id = s.scalar(
+                select(EmployeeRow.id).where(
+                    EmployeeRow.extension == extension, EmployeeRow.active.is_(True)
+                )
+            )
+            if employee_id is None:
+                return None
+            return rows.load_employees(s, [employee_id])[employee_id]
+
+    def employees_in_unit(self, unit_id: str) -> list[Employee]:
+        """Active employees of a unit, by family name, given name, id."""
+        with self.transaction() as s:
+            ids = list(
+                s.scalars(
+                    select(EmployeeRow.id)
+                    .where(EmployeeRow.unit_id == unit_id, EmployeeRow.active.is_(True))
+                    .order_by(EmployeeRow.family_fold, EmployeeRow.given_fold, EmployeeRow.id)
+                )
+            )
+            found = rows.load_employees(s, ids)
+            return [found[i] for i in ids]
+
+    def active_employees(self) -> dict[str, Employee]:
+        """Every active employee by id (for import and sync planning)."""
+        with self.transaction() as s:
+            ids = list(s.scalars(select(EmployeeRow.id).where(EmployeeRow.active.is_(True))))
+            return rows.load_employees(s, ids)
+
+    # --- absence notes ---------------------------------------------------------------
+
+    def set_absence(
+        self, employee_id: str, note: AbsenceNote, *, actor: str = "system"
+    ) -> AbsenceNote:
+        """Add an absence note; notes it overlaps are cut short or removed (latest wins)."""
+        with self.transaction() as s:
+            if s.get(EmployeeRow, employee_id) is None:
+                raise NotFound("employee", employee_id)
+            for row in s.scalars(select(AbsenceRow).where(AbsenceRow.employee_id == employee_id)):
+                old = convert.absence_from_row(row)
+                if not _overlaps(old, note):
+                    continue
+                if old.starts_at < note.starts_at:
+                    row.ends_at = note.starts_at
+                else:
+                    s.delete(row)
+            s.add(AbsenceRow(**convert.absence_columns(employee_id, note)))
+            self.record(s, actor, "absence", [(employee_id, "set", diff(None, note))])
+        return note
+
+    def clear_absence(self, employee_id: str, now: datetime, *, actor: str = "system") -> int:
+        """End the note in force at ``now`` and drop upcoming ones; returns how many changed."""
+        with self.transaction() as s:
+            count = 0
+            for row in s.scalars(select(AbsenceRow).where(AbsenceRow.employee_id == employee_id)):
+                note = convert.absence_from_row(row)
+                if note.starts_at > now:
+                    s.delete(row)
+                elif note.in_force(now):
+                    row.ends_at = now
+                else:
+                    continue
+                count += 1
+            if count:
+                self.record(s, actor, "absence", [(employee_id, "cleared", {"notes": [count, 0]})])
+            return count
+
+    def current_absence(self, employee_id: str, now: datetime) -> AbsenceNote | None:
+        """The note in force at ``now`` (the latest started), or None."""
+        notes = [n for n in self.absences(employee_id) if n.in_force(now)]
+        return max(notes, key=lambda n: n.starts_at) if notes else None
+
+    def absences(self, employee_id: str) -> list[AbsenceNote]:
+        """All stored notes of an employee, by start."""
+        with self.transaction() as s:
+            found = s.scalars(
+                select(AbsenceRow)
+                .where(AbsenceRow.employee_id == employee_id)
+                .order_by(AbsenceRow.starts_at, AbsenceRow.id)
+            )
+            return [convert.absence_from_row(r) for r in found]
+
+    # --- history ---------------------------------------------------------------------
+
+    def history(self, entity_id: str | None = None, *, limit: int = 100) -> list[HistoryEntry]:
+        """Recorded changes, newest first; only those of ``entity_id`` when given."""
+        query = select(HistoryRow).order_by(HistoryRow.id.desc()).limit(limit)
+        if entity_id is not None:
+            query = query.where(HistoryRow.entity_id == entity_id)
+        with self.transaction() as s:
+            return [
+                HistoryEntry(
+                    at=r.at,
+                    actor=r.actor,
+                    entity=r.entity,
+                    entity_id=r.entity_id,
+                    action=r.action,
+                    changes=json.loads(r.changes),
+                )
+                for r in s.scalars(query)
+            ]
+
+
+def _overlaps(a: AbsenceNote, b: AbsenceNote) -> bool:
+    a_ends_after_b_starts = a.ends_at is None or a.ends_at > b.starts_at
+    b_ends_after_a_starts = b.ends_at is None or b.ends_at > a.starts_at
+    return a_ends_after_b_starts and b_ends_after_a_starts

@@ -1,0 +1,93 @@
+"""The repository's foundation: engine set-up, one session per call, error translation.
+
+Invariants: each public repository call runs in its own session and
+transaction (thread-safe; the IVR calls through ``asyncio.to_thread``);
+SQLAlchemy errors leave as directory errors with the cause kept; the clock is
+injected, so history timestamps are testable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from directory.errors import Conflict, DirectoryError, StoreUnavailable
+from directory.models import Base
+from directory.rows import Change, write_history
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``: SQLite gets foreign keys and WAL (in memory: one shared
+    connection); ``postgresql://`` uses psycopg 3."""
+    if url.startswith("sqlite"):
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs["poolclass"] = StaticPool
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    """Engine, clock and transactions shared by the repository's parts."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def create_schema(self) -> None:
+        """Create the tables that do not exist yet (idempotent)."""
+        try:
+            Base.metadata.create_all(self._engine)
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(f"cannot create the directory schema: {exc}") from exc
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    def __repr__(self) -> str:
+        return f"<Directory {self._engine.url.render_as_string(hide_password=True)}>"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction; SQLAlchemy errors become directory errors."""
+        try:
+            with Session(self._engine) as session, session.begin():
+                yield session
+        except DirectoryError:
+            raise
+        except IntegrityError as exc:
+            raise Conflict(f"directory write rejected: {exc.orig}") from exc
+        except OperationalError as exc:
+            raise StoreUnavailable(f"directory database unavailable: {exc.orig}") from exc
+
+    def record(self, s: Session, actor: str, entity: str, changes: Sequence[Change]) -> None:
+        """Append history entries in the caller's transaction."""
+        write_history(s, self._clock(), actor, entity, changes)

@@ -1,0 +1,133 @@
+"""The organisation half of the repository: org tree, districts with postcodes and streets, units.
+
+Invariants: a unit's parent and districts exist before it is written (NotFound
+names the missing one); every write records history in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from directory import rows, text
+from directory.changes import diff
+from directory.entities import District, OrgKind, OrgNode, Unit
+from directory.errors import NotFound
+from directory.models import DistrictRow, OrgNodeRow, PostcodeRow, StreetRow, UnitRow
+from directory.store_base import Store
+
+
+class OrganisationStore(Store):
+    def add_org_node(
+        self,
+        id: str,
+        kind: OrgKind,
+        name: str,
+        parent_id: str | None = None,
+        *,
+        actor: str = "system",
+    ) -> OrgNode:
+        """Add a city, administration or department below ``parent_id``."""
+        node = OrgNode(id=id, kind=kind, name=name, parent_id=parent_id)
+        with self.transaction() as s:
+            if parent_id is not None and s.get(OrgNodeRow, parent_id) is None:
+                raise NotFound("org node", parent_id)
+            s.add(OrgNodeRow(id=id, kind=kind.value, name=name, parent_id=parent_id))
+            self.record(s, actor, "org", [(id, "created", diff(None, node))])
+        return node
+
+    def org_node(self, node_id: str) -> OrgNode | None:
+        with self.transaction() as s:
+            row = s.get(OrgNodeRow, node_id)
+            return None if row is None else rows.org_from_row(row)
+
+    def org_children(self, parent_id: str | None) -> list[OrgNode]:
+        """The nodes directly below ``parent_id`` (None: the roots), by name."""
+        where = (
+            OrgNodeRow.parent_id.is_(None)
+            if parent_id is None
+            else OrgNodeRow.parent_id == parent_id
+        )
+        with self.transaction() as s:
+            found = s.scalars(select(OrgNodeRow).where(where).order_by(OrgNodeRow.name))
+            return [rows.org_from_row(r) for r in found]
+
+    def units_below(self, node_id: str) -> list[Unit]:
+        """The units directly attached to an org node, by name."""
+        with self.transaction() as s:
+            found = s.scalars(
+                select(UnitRow).where(UnitRow.parent_id == node_id).order_by(UnitRow.name_fold)
+            )
+            return rows.units_from_rows(s, list(found))
+
+    def add_district(
+        self,
+        id: str,
+        name: str,
+        *,
+        postcodes: Iterable[str] = (),
+        streets: Iterable[str] = (),
+        actor: str = "system",
+    ) -> District:
+        """Add a district with the postcodes and streets that map to it."""
+        district = District(id=id, name=name, postcodes=tuple(postcodes), streets=tuple(streets))
+        with self.transaction() as s:
+            s.add(DistrictRow(id=id, name=name, name_fold=" ".join(text.tokens(name))))
+            s.flush()
+            for code in district.postcodes:
+                s.add(PostcodeRow(postcode=rows.postcode_key(code), district_id=id))
+            for street in district.streets:
+                s.add(StreetRow(street_fold=rows.street_key(street), street=street, district_id=id))
+            self.record(s, actor, "district", [(id, "created", diff(None, district))])
+        return district
+
+    def district(self, district_id: str) -> District | None:
+        with self.transaction() as s:
+            row = s.get(DistrictRow, district_id)
+            return None if row is None else rows.district_from_row(s, row)
+
+    def districts(self) -> list[District]:
+        with self.transaction() as s:
+            found = list(s.scalars(select(DistrictRow).order_by(DistrictRow.name)))
+            return [rows.district_from_row(s, r) for r in found]
+
+    def district_for(
+        self, *, postcode: str | None = None, street: str | None = None
+    ) -> District | None:
+        """The district a postcode or a street (house number ignored) belongs to."""
+        with self.transaction() as s:
+            district_id = rows.district_id_for(s, postcode=postcode, street=street)
+            row = None if district_id is None else s.get(DistrictRow, district_id)
+            return None if row is None else rows.district_from_row(s, row)
+
+    def add_unit(self, id: str, name: str, *, actor: str = "system", **details: Any) -> Unit:
+        """Create a unit; ``details`` are the other ``Unit`` fields (topics, district_ids, ...)."""
+        unit = Unit(id=id, name=name, **details)
+        self.put_units([unit], actor=actor)
+        return unit
+
+    def put_units(self, units: Sequence[Unit], *, actor: str = "system") -> None:
+        """Create units in one transaction; NotFound names a missing parent or district."""
+        with self.transaction() as s:
+            parents = {u.parent_id for u in units if u.parent_id is not None}
+            known_parents = set(s.scalars(select(OrgNodeRow.id)))
+            for missing in sorted(parents - known_parents)[:1]:
+                raise NotFound("org node", missing)
+            districts = {d for u in units for d in u.district_ids}
+            known_districts = set(s.scalars(select(DistrictRow.id)))
+            for missing in sorted(districts - known_districts)[:1]:
+                raise NotFound("district", missing)
+            rows.write_units(s, units)
+            self.record(s, actor, "unit", [(u.id, "created", diff(None, u)) for u in units])
+
+    def unit(self, unit_id: str) -> Unit | None:
+        with self.transaction() as s:
+            row = s.get(UnitRow, unit_id)
+            return None if row is None else rows.units_from_rows(s, [row])[0]
+
+    def units(self) -> list[Unit]:
+        with self.transaction() as s:
+            found = list(s.scalars(select(UnitRow).order_by(UnitRow.name_fold, UnitRow.id)))
+            return rows.units_from_rows(s, found)

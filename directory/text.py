@@ -1,0 +1,127 @@
+"""Pure text functions behind search: name folding, tokens, keypad digits, phone numbers.
+
+Invariants: ``fold`` maps what a caller or operator may type for a name to one
+form (lower case, Swedish letters typed as a/o, accents dropped), so that
+"Ekstrom", "EKSTRÖM" and "Ekström" fold alike; tokens contain only ``a-z`` and
+``0-9``; ``keypad_digits`` uses the ITU E.161 letter layout that Asterisk's
+Directory application uses. Nothing here touches a database or the clock.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+#: Letters that Unicode decomposition does not reduce to ASCII.
+_SPECIAL_FOLDS = str.maketrans({"æ": "ae", "ø": "o", "ß": "ss", "đ": "d", "ł": "l", "þ": "th"})
+
+_NON_TOKEN = re.compile(r"[^a-z0-9]+")
+
+#: ITU E.161 keypad: the key each letter is on.
+_KEYPAD = {
+    letter: key
+    for key, letters in {
+        "2": "abc",
+        "3": "def",
+        "4": "ghi",
+        "5": "jkl",
+        "6": "mno",
+        "7": "pqrs",
+        "8": "tuv",
+        "9": "wxyz",
+    }.items()
+    for letter in letters
+}
+
+#: Country calling code assumed for national numbers (Sweden).
+COUNTRY_CODE = "46"
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` and reduce it to ASCII letters: "Åsa Öberg-Lind" -> "asa oberg-lind"."""
+    lowered = text.casefold().translate(_SPECIAL_FOLDS)
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    """The search tokens of ``text`` in order, without duplicates ("Anna-Karin" -> anna, karin)."""
+    seen: dict[str, None] = {}
+    for token in _NON_TOKEN.split(fold(text)):
+        if token:
+            seen.setdefault(token, None)
+    return tuple(seen)
+
+
+def keypad_digits(name: str) -> str:
+    """The keys a caller presses to spell ``name``: "Ekström" -> "3578766"."""
+    return "".join(_KEYPAD[ch] for ch in fold(name) if ch in _KEYPAD)
+
+
+def phone_digits(number: str) -> str | None:
+    """A phone number in international digits without "+": "08-508 000 00" -> "46850800000".
+
+    Returns None when ``number`` is not a phone number (letters, or too short).
+    """
+    stripped = number.strip()
+    if not stripped or re.fullmatch(r"\+?[0-9 ()\-]+", stripped) is None:
+        return None
+    digits = re.sub(r"[^0-9]", "", stripped)
+    if stripped.startswith("+"):
+        pass
+    elif digits.startswith("00"):
+        digits = digits[2:]
+    elif digits.startswith("0"):
+        digits = COUNTRY_CODE + digits[1:]
+    else:
+        return None
+    return digits if len(digits) >= 7 else None
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance of ``a`` and ``b``, or ``limit + 1`` above ``limit``.
+
+    A transposition of neighbours counts as one edit ("Ekstorm" is one edit from "Ekstrom").
+    """
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        if min(row) > limit:
+            return limit + 1
+        prev2, prev = prev, row
+    return min(prev[-1], limit + 1)
+
+
+def max_edits(token: str) -> int:
+    """How many typos a token of this length tolerates: none below 4 letters, 2 from 8."""
+    if len(token) < 4:
+        return 0
+    return 1 if len(token) < 8 else 2
+
+
+def deletion_variants(token: str, depth: int) -> set[str]:
+    """``token`` and every string made by deleting up to ``depth`` letters (symmetric-delete index).
+
+    Two tokens within ``depth`` edits share at least one variant, so an indexed
+    variant table finds fuzzy candidates without scanning every name.
+    """
+    found = {token}
+    frontier = {token}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w)) if len(w) > 1}
+        found |= frontier
+    return found
+
+
+def index_variants(vocabulary: Iterable[str]) -> set[tuple[str, str]]:
+    """(variant, token) pairs for the fuzzy index of ``vocabulary``, depth by token length."""
+    return {(v, t) for t in vocabulary for v in deletion_variants(t, max_edits(t))}
