@@ -1,0 +1,67 @@
+"""Fixtures that start real services on free loopback ports and stop them after.
+
+- ``asterisk_root`` (session): the provisioned Asterisk (built once, then cached).
+- ``redis_server``: a private redis-server.
+- ``fastagi_port``: where the test Asterisk sends inbound calls. By default a
+  free port nobody listens on (calls then take the fallback); a controller
+  fixture overrides it with the port it has already bound.
+- ``asterisk_overrides``: extra InstanceParams fields; override it in a module.
+- ``asterisk``: an Asterisk instance in test mode (unique name, own ports).
+- ``harness``: an AMI harness logged in as the instance's harness user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from vaxel.asterisk.provision import AsteriskRuntime, provision
+from vaxel.testing.calls import Harness
+from vaxel.testing.services import AsteriskServer, RedisServer, free_port
+
+#: In tests the operators' fallback group is two simulated phones.
+TEST_FALLBACK = {
+    "fallback_dial": "Local/1000@sim-phones&Local/1001@sim-phones",
+    "fallback_timeout": 5,
+    "fallback_attempts": 2,
+    "fallback_pause": 1,
+}
+
+
+@pytest.fixture(scope="session")
+def asterisk_root() -> AsteriskRuntime:
+    return provision()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fastagi_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def asterisk_overrides() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def asterisk(
+    asterisk_root: AsteriskRuntime, fastagi_port: int, asterisk_overrides: dict[str, Any]
+) -> Iterator[AsteriskServer]:
+    with AsteriskServer(asterisk_root, fastagi_port,
+                        **{**TEST_FALLBACK, **asterisk_overrides}) as server:
+        yield server
+
+
+@pytest.fixture
+async def harness(asterisk: AsteriskServer) -> AsyncIterator[Harness]:
+    params = asterisk.params
+    async with Harness(params.ami_port, params.harness_user, params.harness_secret) as h:
+        yield h
