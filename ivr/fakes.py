@@ -6,13 +6,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ivr import actions as a
-from ivr.agi import AgiReply, parse_reply_line
+from ivr.agi import AgiReply, format_command, parse_reply_line
 
 
 class ScriptedChannel:
     """An AGI channel whose replies come from ``answer(command_line) -> reply line``.
 
-    Records every command (name and arguments) in ``sent``.
+    Records every command in ``sent`` as the line the real channel would send.
     """
 
     def __init__(self, answer: Callable[[str], str]) -> None:
@@ -20,7 +20,7 @@ class ScriptedChannel:
         self.sent: list[str] = []
 
     async def command(self, name: str, *args: str, sensitive: bool = False) -> AgiReply:
-        line = " ".join((name, *args))
+        line = format_command(name, *args).decode().rstrip("\n")
         self.sent.append(line)
         return parse_reply_line(self.answer(line))
 
