@@ -118,8 +118,8 @@ def _file_prompts(
         problems.append(TextProblem(place, "", f"cannot read the file: {reason}"))
         return
     prompts = _mapping_value(root, "prompts")
-    if prompts is None:
-        return
+    if prompts is None or prompts.tag == "tag:yaml.org,2002:null":
+        return  # no prompts, or an empty `prompts:`
     if not isinstance(prompts, yaml.MappingNode):
         problems.append(
             TextProblem(_place(path, prompts), "", "prompts: expected a mapping of keys")
