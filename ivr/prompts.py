@@ -118,8 +118,8 @@ def _file_prompts(
         problems.append(TextProblem(place, "", f"cannot read the file: {reason}"))
         return
     prompts = _mapping_value(root, "prompts")
-    if prompts is None:
-        return
+    if prompts is None or prompts.tag == "tag:yaml.org,2002:null":
+        return  # no prompts, or an empty `prompts:`
     if not isinstance(prompts, yaml.MappingNode):
         problems.append(
             TextProblem(_place(path, prompts), "", "prompts: expected a mapping of keys")
@@ -319,7 +319,7 @@ def build_prompts(
     with _locked(out_dir / LOCK_NAME):
         manifest = _read_manifest(out_dir / MANIFEST_NAME)
         outputs = frozenset(name for name in manifest if _output(out_dir, name).is_file())
-        plan = plan_build(texts, _scan_recordings(recorded_dir), manifest, outputs)
+        plan = plan_build(texts, scan_recordings(recorded_dir), manifest, outputs)
         work = [job for job in plan.jobs if job.step is not Step.REUSE]
         _check_tools(work)
         with ThreadPoolExecutor(MAX_WORKERS) as pool:
@@ -422,7 +422,7 @@ def _check_tools(work: list[PromptJob]) -> None:
         )
 
 
-def _scan_recordings(recorded_dir: Path) -> dict[str, str]:
+def scan_recordings(recorded_dir: Path) -> dict[str, str]:
     """`lang/key` -> digest of the bytes, for every `recorded_dir/<lang>/<key>.wav`."""
     if not recorded_dir.is_dir():
         return {}

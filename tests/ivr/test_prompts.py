@@ -91,6 +91,7 @@ def dirs(tmp_path: Path):
 def test_texts_of_all_flow_files_are_merged_by_key(dirs) -> None:
     dialplans, _, _ = dirs
     write(dialplans / "no-prompts.yaml", "name: empty\n")
+    write(dialplans / "empty-prompts.yaml", "name: empty\nprompts:\n")
     write(dialplans / "notes.txt", "prompts: {x: {sv: a, en: b}}\n")  # not a flow file
     texts = collect_prompt_texts(dialplans)
     assert sorted(texts) == ["menu", "schools", "welcome"]
