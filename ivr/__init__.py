@@ -1,1 +1,1 @@
-"""IVR: the FastAGI server, the AGI codec and the flow interpreter that runs callers through menus."""
+"""IVR: the FastAGI server, the AGI codec, and the flow interpreter that runs callers."""

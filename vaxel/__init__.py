@@ -1,1 +1,1 @@
-"""Vaxel wiring: configuration, the command line, Asterisk provisioning and the controller service."""
+"""Vaxel wiring: configuration, the command line, Asterisk provisioning, the controller."""

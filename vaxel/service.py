@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -68,8 +69,11 @@ class Controller:
         await self.store.close()
 
 
-async def start_controller(config: Config) -> Controller:
-    """Check everything, then start listening. Raises on any problem, with nothing left running."""
+async def start_controller(config: Config, clock: Callable[[], datetime] = _now) -> Controller:
+    """Check everything, then start listening. Raises on any problem, with nothing left running.
+
+    ``clock`` gives the time the flows' opening hours are checked against (tests pin it).
+    """
     from directory.api import Directory
 
     registry = FlowRegistry.from_folder(config.dialplans_dir)
@@ -82,7 +86,7 @@ async def start_controller(config: Config) -> Controller:
         await store.close()
         raise ConfigError("redis.url", [f"cannot reach Redis at {config.redis.url}: {exc}"]) from exc
     deps = SessionDeps(registry, groups, store, DirectoryLookup(directory),
-                       config.prompts.asterisk_dir, _now)
+                       config.prompts.asterisk_dir, clock)
     controller: Controller
     server = FastAgiServer(lambda ch: controller.handle(ch), host=config.fastagi.host,
                            port=config.fastagi.port, allow=config.fastagi.allow)

@@ -1,0 +1,133 @@
+"""Calls through the real Asterisk 22, the controller (FastAGI) and the city-number flow.
+
+Each test is a citizen phoning the city number (a Local channel originated over
+AMI), pressing keys when the controller listens (AGIExecStart of GET DATA), and
+reaching a simulated phone. The controller runs in the test's event loop against
+a real Redis and a SQLite directory; the clock is pinned to office hours.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.controller import ControllerUnderTest, seed_directory, test_dialplans
+from vaxel.testing.calls import Harness
+
+pytestmark = pytest.mark.integration
+CITY = "4000"
+
+
+@pytest.fixture
+async def controller(tmp_path, fastagi_port, redis_server, asterisk):
+    url = f"sqlite:///{tmp_path / 'directory.db'}"
+    seed_directory(url)
+    c = ControllerUnderTest(
+        fastagi_port=fastagi_port, redis_url=redis_server.url, directory_url=url,
+        dialplans=test_dialplans(tmp_path / "dialplans"),
+        sounds_path=asterisk.instance.sounds_path,
+    )
+    await c.start()
+    yield c
+    await c.stop()
+
+
+def played(call, prompt: str) -> list[str]:
+    """The AGI commands of this call that played ``prompt`` (any language)."""
+    return [e.get("Command", "") for e in call.events
+            if e.get("Event") == "AGIExecStart" and f"/{prompt} " in e.get("Command", "") + " "]
+
+
+async def to_main_menu(harness: Harness, caller_id: str = "0701234567"):
+    call = await harness.call(CITY, caller_id=caller_id)
+    await call.wait_listening()          # "For English, press 9"
+    await call.send_digits("#")          # nothing chosen: Swedish
+    await call.wait_listening()          # main menu
+    return call
+
+
+async def test_given_known_extension_then_caller_is_put_through_to_that_phone(controller, harness):
+    call = await to_main_menu(harness)
+    await call.send_digits("1")
+    await call.wait_listening()
+    await call.send_digits("4711#")
+    await harness.wait_answered("4711")
+    dial = await call.wait_for(lambda e: e.get("Event") == "DialEnd"
+                               and e.get("DialStatus") == "ANSWER", 10, "the dial to be answered")
+    assert "4711@sim-phones" in dial.get("DestChannel", "")
+    assert played(call, "main_menu")[0].count("/sv/main_menu") == 1
+
+
+async def test_given_unknown_extension_then_told_and_asked_again_then_valid_one_works(
+        controller, harness):
+    call = await to_main_menu(harness)
+    await call.send_digits("1")
+    await call.wait_listening()
+    await call.send_digits("9999#")
+    await call.wait_listening()          # asked again, after "no such extension"
+    assert played(call, "unknown_extension")
+    await call.send_digits("4712#")
+    await harness.wait_answered("4712")
+
+
+async def test_given_unlisted_employee_then_ivr_treats_extension_as_unknown(controller, harness):
+    call = await to_main_menu(harness)
+    await call.send_digits("1")
+    await call.wait_listening()
+    await call.send_digits("4799#")
+    await call.wait_listening()
+    assert played(call, "unknown_extension")
+
+
+async def test_given_no_input_three_times_then_operator_group(controller, harness):
+    call = await to_main_menu(harness)   # the main menu is playing: wait out its timeout thrice
+    await harness.wait_answered("1000", timeout=60)
+    assert len(played(call, "main_menu")) == 3
+    assert played(call, "to_operator")
+
+
+async def test_given_invalid_key_then_invalid_prompt_and_menu_again(controller, harness):
+    call = await to_main_menu(harness)
+    await call.send_digits("7")
+    await call.wait_listening()
+    assert played(call, "invalid_choice")
+    assert len(played(call, "main_menu")) == 2
+    await call.send_digits("2")
+    await harness.wait_answered("2000")
+
+
+@pytest.mark.parametrize("behaviour", ["busy", "noanswer"])
+async def test_given_employee_phone_busy_or_unanswered_then_contact_center_group(
+        controller, harness, behaviour):
+    await harness.set_phone("4711", behaviour)
+    call = await to_main_menu(harness)
+    await call.send_digits("1")
+    await call.wait_listening()
+    await call.send_digits("4711#")
+    await harness.wait_answered("2000", timeout=30)
+    assert played(call, "no_answer")
+    saved = await controller.saved_call(call.events[0].get("Uniqueid", "") or "")
+    statuses = [s for s in (saved.path if saved else ()) if s.startswith("dialstatus:")]
+    assert statuses == [f"dialstatus:{'BUSY' if behaviour == 'busy' else 'NOANSWER'}"]
+
+
+async def test_given_english_chosen_then_english_prompts_are_played(controller, harness):
+    call = await harness.call(CITY)
+    await call.wait_listening()
+    await call.send_digits("9")
+    await call.wait_listening()
+    assert "/en/main_menu" in played(call, "main_menu")[0]
+    await call.send_digits("0")
+    await harness.wait_answered("1000")
+    assert "/en/to_operator" in played(call, "to_operator")[0]
+
+
+async def test_given_controller_stopped_then_fallback_rings_operators_and_restart_recovers(
+        controller, harness):
+    await controller.stop()
+    call = await harness.call(CITY)
+    await call.wait_event("VaxelFallback", timeout=15)
+    await harness.wait_answered("1000", timeout=15)
+    await controller.start()             # same Asterisk, no restart
+    call = await to_main_menu(harness)
+    await call.send_digits("2")
+    await harness.wait_answered("2000")
