@@ -295,9 +295,11 @@ class AmiClient:
         """Originate asynchronously and return the matching ``OriginateResponse`` event.
 
         Either `context`/`exten`/`priority` or `application`/`data`. `channel_id` (our
-        own, a fresh UUID by default) is Asterisk's idempotency key: it rejects a second
-        channel with the same id. `timeout` is the ring time and, plus a margin, how
-        long we wait. The event's ``Response`` is ``Success`` or ``Failure`` (``Reason``).
+        own, a fresh UUID by default) is Asterisk's idempotency key and becomes the
+        channel's Uniqueid (a Local channel's ``;2`` half gets ``<id>;2``). `timeout` is
+        the ring time and, plus a margin, how long we wait. The event's ``Response`` is
+        ``Success`` or ``Failure`` with a ``Reason``: on Asterisk 22.10 a ChannelId still
+        in use gives ``Failure``/``Reason: 0``, not an error reply. Check it.
         """
         if (application is None) == (context is None or exten is None):
             raise ValueError("originate needs either context and exten, or application")
@@ -330,7 +332,11 @@ class AmiClient:
                 waiter.exception()  # retrieved: the Originate reply already told the caller
 
     async def core_show_channels(self, timeout: float = 10.0) -> list[dict[str, Any]]:
-        """The channels Asterisk has now: one dict per ``CoreShowChannel`` event."""
+        """The channels Asterisk has now: one dict per ``CoreShowChannel`` event.
+
+        The AMI user needs ``reporting`` (or ``system``) in its ``write`` permissions;
+        without it Asterisk 22 answers "Permission denied".
+        """
         reply = await self.action({"Action": "CoreShowChannels"}, timeout, as_list=None)
         messages = reply if isinstance(reply, list) else [reply]
         return [dict(m) for m in messages if m.get("Event") == "CoreShowChannel"]
