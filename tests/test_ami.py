@@ -269,6 +269,11 @@ async def test_events_reach_the_subscribers_whose_predicate_matches(
         "Hangup",
     ]
     assert hangups.queue.empty()
+    fake.event(Event="Hangup", Channel="Local/3@x;1")
+    async for event in hangups:
+        assert event["Channel"] == "Local/3@x;1"
+        break
+    assert (await everything.get(timeout=2))["Channel"] == "Local/3@x;1"
     hangups.close()
     fake.event(Event="Hangup", Channel="Local/2@x;1")
     assert (await everything.get(timeout=2))["Channel"] == "Local/2@x;1"
