@@ -172,8 +172,12 @@ class AmiClient:
         manager = self._manager
         return bool(manager and manager._connected and manager.authenticated)
 
-    async def connect(self) -> None:
-        """Connect and log in; raises `AmiUnavailable` or `AmiLoginFailed`."""
+    async def connect(self, retry: bool = False) -> None:
+        """Connect and log in; raises `AmiUnavailable` or `AmiLoginFailed`.
+
+        With `retry`, wait (retrying with `reconnect_delays`) until the AMI port answers,
+        for a controller started before Asterisk; a refused Login still raises.
+        """
         self._manager = _GuardedManager(
             host=self.host,
             port=self.port,
@@ -186,7 +190,13 @@ class AmiClient:
             ping_delay=10**6,
         )
         self._manager.register_event("*", self._on_event)
-        await self._login()
+        try:
+            await self._login()
+        except AmiUnavailable as exc:
+            if not retry:
+                raise
+            log.warning("ami.connect_failed", error=str(exc))
+            await self._reconnect(stop_on_refusal=True)
         self._watchdog = asyncio.create_task(self._watch(), name="ami-watchdog")
 
     async def close(self) -> None:
@@ -389,7 +399,7 @@ class AmiClient:
             except AmiError as exc:
                 return f"ping failed: {exc}"
 
-    async def _reconnect(self) -> None:
+    async def _reconnect(self, stop_on_refusal: bool = False) -> None:
         attempt = 0
         while True:
             delay = self._delays[min(attempt, len(self._delays) - 1)]
@@ -399,6 +409,8 @@ class AmiClient:
                 await self._login()
             except AmiError as exc:
                 log.warning("ami.reconnect_failed", attempt=attempt, error=str(exc))
+                if stop_on_refusal and isinstance(exc, AmiLoginFailed):
+                    raise
                 continue
             log.info("ami.reconnected", attempts=attempt)
             return
