@@ -278,7 +278,9 @@ class FastAgiServer:
             log.warning("fastagi.rejected", peer=host, reason="no environment in time")
             return
         except AgiProtocolError as exc:
-            log.warning("fastagi.rejected", peer=host, reason=exc.reason, received=exc.received)
+            log.warning(
+                "fastagi.rejected", peer=host, reason=exc.reason, received=exc.received[:200]
+            )
             return
         if env is None:
             log.info("fastagi.closed_before_environment", peer=host)

@@ -29,8 +29,8 @@ class FakeAmi:
         self.server: asyncio.Server | None = None
         self.port = 0
 
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+    async def start(self, port: int = 0) -> None:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", port)
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -195,14 +195,49 @@ async def test_refused_login_raises_and_is_not_retried(fake: FakeAmi) -> None:
 
 
 async def test_no_listener_raises_unavailable() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     ami = AmiClient("127.0.0.1", port, "vaxel", "s3cret")
     with pytest.raises(AmiUnavailable, match=f"127.0.0.1:{port}"):
         await ami.connect()
     with pytest.raises(AmiUnavailable):
         await ami.action({"Action": "Ping"})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_connect_with_retry_waits_for_asterisk_to_come_up() -> None:
+    port = free_port()
+    ami = AmiClient("127.0.0.1", port, "vaxel", "s3cret", reconnect_delays=(0.05,))
+    connecting = asyncio.create_task(ami.connect(retry=True))
+    await asyncio.sleep(0.3)
+    assert not connecting.done()
+    late = FakeAmi()
+    await late.start(port)
+    try:
+        await asyncio.wait_for(connecting, 3)
+        assert ami.connected
+    finally:
+        await ami.close()
+        await late.stop()
+
+
+async def test_connect_with_retry_still_raises_on_a_refused_login() -> None:
+    port = free_port()
+    ami = AmiClient("127.0.0.1", port, "vaxel", "wrong", reconnect_delays=(0.05,))
+    connecting = asyncio.create_task(ami.connect(retry=True))
+    await asyncio.sleep(0.2)
+    late = FakeAmi()
+    await late.start(port)
+    try:
+        with pytest.raises(AmiLoginFailed):
+            await asyncio.wait_for(connecting, 3)
+    finally:
+        await ami.close()
+        await late.stop()
 
 
 async def test_originate_is_async_with_our_channel_id_and_returns_its_own_response(
@@ -269,6 +304,11 @@ async def test_events_reach_the_subscribers_whose_predicate_matches(
         "Hangup",
     ]
     assert hangups.queue.empty()
+    fake.event(Event="Hangup", Channel="Local/3@x;1")
+    async for event in hangups:
+        assert event["Channel"] == "Local/3@x;1"
+        break
+    assert (await everything.get(timeout=2))["Channel"] == "Local/3@x;1"
     hangups.close()
     fake.event(Event="Hangup", Channel="Local/2@x;1")
     assert (await everything.get(timeout=2))["Channel"] == "Local/2@x;1"

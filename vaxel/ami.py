@@ -172,8 +172,12 @@ class AmiClient:
         manager = self._manager
         return bool(manager and manager._connected and manager.authenticated)
 
-    async def connect(self) -> None:
-        """Connect and log in; raises `AmiUnavailable` or `AmiLoginFailed`."""
+    async def connect(self, retry: bool = False) -> None:
+        """Connect and log in; raises `AmiUnavailable` or `AmiLoginFailed`.
+
+        With `retry`, wait (retrying with `reconnect_delays`) until the AMI port answers,
+        for a controller started before Asterisk; a refused Login still raises.
+        """
         self._manager = _GuardedManager(
             host=self.host,
             port=self.port,
@@ -186,7 +190,13 @@ class AmiClient:
             ping_delay=10**6,
         )
         self._manager.register_event("*", self._on_event)
-        await self._login()
+        try:
+            await self._login()
+        except AmiUnavailable as exc:
+            if not retry:
+                raise
+            log.warning("ami.connect_failed", error=str(exc))
+            await self._reconnect(stop_on_refusal=True)
         self._watchdog = asyncio.create_task(self._watch(), name="ami-watchdog")
 
     async def close(self) -> None:
@@ -295,9 +305,11 @@ class AmiClient:
         """Originate asynchronously and return the matching ``OriginateResponse`` event.
 
         Either `context`/`exten`/`priority` or `application`/`data`. `channel_id` (our
-        own, a fresh UUID by default) is Asterisk's idempotency key: it rejects a second
-        channel with the same id. `timeout` is the ring time and, plus a margin, how
-        long we wait. The event's ``Response`` is ``Success`` or ``Failure`` (``Reason``).
+        own, a fresh UUID by default) is Asterisk's idempotency key and becomes the
+        channel's Uniqueid (a Local channel's ``;2`` half gets ``<id>;2``). `timeout` is
+        the ring time and, plus a margin, how long we wait. The event's ``Response`` is
+        ``Success`` or ``Failure`` with a ``Reason``: on Asterisk 22.10 a ChannelId still
+        in use gives ``Failure``/``Reason: 0``, not an error reply. Check it.
         """
         if (application is None) == (context is None or exten is None):
             raise ValueError("originate needs either context and exten, or application")
@@ -330,7 +342,11 @@ class AmiClient:
                 waiter.exception()  # retrieved: the Originate reply already told the caller
 
     async def core_show_channels(self, timeout: float = 10.0) -> list[dict[str, Any]]:
-        """The channels Asterisk has now: one dict per ``CoreShowChannel`` event."""
+        """The channels Asterisk has now: one dict per ``CoreShowChannel`` event.
+
+        The AMI user needs ``reporting`` (or ``system``) in its ``write`` permissions;
+        without it Asterisk 22 answers "Permission denied".
+        """
         reply = await self.action({"Action": "CoreShowChannels"}, timeout, as_list=None)
         messages = reply if isinstance(reply, list) else [reply]
         return [dict(m) for m in messages if m.get("Event") == "CoreShowChannel"]
@@ -383,7 +399,7 @@ class AmiClient:
             except AmiError as exc:
                 return f"ping failed: {exc}"
 
-    async def _reconnect(self) -> None:
+    async def _reconnect(self, stop_on_refusal: bool = False) -> None:
         attempt = 0
         while True:
             delay = self._delays[min(attempt, len(self._delays) - 1)]
@@ -393,6 +409,8 @@ class AmiClient:
                 await self._login()
             except AmiError as exc:
                 log.warning("ami.reconnect_failed", attempt=attempt, error=str(exc))
+                if stop_on_refusal and isinstance(exc, AmiLoginFailed):
+                    raise
                 continue
             log.info("ami.reconnected", attempts=attempt)
             return

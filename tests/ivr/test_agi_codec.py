@@ -350,3 +350,20 @@ def res_agi_parse_args(line: str) -> list[str]:
 def test_any_arguments_survive_asterisks_argument_parser(args: list[str]) -> None:
     line = agi.format_command("EXEC", *args).decode().rstrip("\n")
     assert res_agi_parse_args(line) == ["EXEC", *args]
+
+
+def test_the_codec_imports_nothing_from_the_io_world() -> None:
+    """The sans-IO rule: ivr.agi never touches sockets, the loop, the clock or files."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(agi.__file__).read_text())
+    imported = {
+        name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for name in (
+            [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+        )
+    }
+    assert imported <= {"__future__", "enum", "re", "collections", "dataclasses", "types"}
