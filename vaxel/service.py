@@ -25,6 +25,7 @@ from ivr.flow import DialGroupNode
 from ivr.interpreter import Group
 from ivr.registry import FlowRegistry
 from ivr.session import SessionDeps, run_session
+from vaxel.ami import AmiClient, AmiError
 from vaxel.config import Config, ConfigError
 
 log = structlog.get_logger("vaxel.service")
@@ -55,6 +56,8 @@ class Controller:
     deps: SessionDeps
     server: FastAgiServer
     store: RedisCallStore
+    ami: AmiClient | None = None
+    ami_task: asyncio.Task[None] | None = None
 
     async def handle(self, channel) -> None:  # type: ignore[no-untyped-def]
         env = channel.env
@@ -66,7 +69,29 @@ class Controller:
 
     async def close(self) -> None:
         await self.server.close()
+        if self.ami_task is not None:
+            self.ami_task.cancel()
+        if self.ami is not None:
+            await self.ami.close()
         await self.store.close()
+
+    async def connect_ami(self) -> None:
+        """Connect to AMI, waiting for Asterisk if it is not up yet; FastAGI serves meanwhile."""
+        cfg = self.config.ami
+        self.ami = AmiClient(cfg.host, cfg.port, cfg.username, cfg.secret,
+                             on_reconnect=self.rebuild_state)
+        try:
+            await self.ami.connect(retry=True)
+        except AmiError as exc:
+            log.error("ami.unavailable", error=str(exc), key="ami")
+            return
+        await self.rebuild_state()
+
+    async def rebuild_state(self) -> None:
+        """After (re)connecting: learn which channels Asterisk has, to reconcile call state."""
+        assert self.ami is not None
+        channels = await self.ami.core_show_channels()
+        log.info("ami.state_rebuilt", channels=len(channels))
 
 
 async def start_controller(config: Config, clock: Callable[[], datetime] = _now) -> Controller:
@@ -97,6 +122,8 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
         await store.close()
         raise ConfigError("fastagi.port", [f"cannot listen on {config.fastagi.host}:"
                                            f"{config.fastagi.port}: {exc.strerror}"]) from exc
+    if config.ami.enabled and config.ami.secret:
+        controller.ami_task = asyncio.create_task(controller.connect_ami(), name="ami-connect")
     log.info("controller.started", fastagi=f"{config.fastagi.host}:{server.port}",
              flows=sorted(registry.flows), groups=sorted(groups))
     return controller
