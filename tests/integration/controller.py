@@ -50,9 +50,11 @@ def seed_directory(url: str) -> Directory:
 
 class ControllerUnderTest:
     def __init__(self, *, fastagi_port: int, redis_url: str, directory_url: str,
-                 dialplans: Path, sounds_path: str, clock_at: datetime = OPEN_HOURS) -> None:
+                 dialplans: Path, sounds_path: str, ami_port: int, ami_secret: str,
+                 clock_at: datetime = OPEN_HOURS) -> None:
         self.config = parse_config({
             "fastagi": {"port": fastagi_port},
+            "ami": {"port": ami_port, "secret": ami_secret},
             "redis": {"url": redis_url},
             "directory": {"url": directory_url},
             "prompts": {"asterisk_dir": sounds_path},

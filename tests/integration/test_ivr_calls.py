@@ -8,6 +8,8 @@ a real Redis and a SQLite directory; the clock is pinned to office hours.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.integration.controller import ControllerUnderTest, seed_directory, make_test_dialplans
@@ -25,6 +27,7 @@ async def controller(tmp_path, fastagi_port, redis_server, asterisk):
         fastagi_port=fastagi_port, redis_url=redis_server.url, directory_url=url,
         dialplans=make_test_dialplans(tmp_path / "dialplans"),
         sounds_path=asterisk.instance.sounds_path,
+        ami_port=asterisk.params.ami_port, ami_secret=asterisk.params.ami_secret,
     )
     await c.start()
     yield c
@@ -133,3 +136,16 @@ async def test_given_controller_stopped_then_fallback_rings_operators_and_restar
     call = await to_main_menu(harness)
     await call.send_digits("2")
     await harness.wait_answered("2000")
+
+
+async def test_given_controller_started_then_its_ami_user_logs_in_and_sees_live_calls(
+        controller, harness):
+    call = await to_main_menu(harness)
+    ami = controller.controller.ami
+    for _ in range(50):
+        if ami is not None and ami.connected:
+            break
+        await asyncio.sleep(0.1)
+    assert ami is not None and ami.connected
+    channels = await ami.core_show_channels()
+    assert any(ch.get("Uniqueid") == f"{call.id}-2" for ch in channels)
