@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vaxel.asterisk import ami_probe, sounds
+from vaxel.asterisk.check import manager_problems
 from vaxel.asterisk.errors import InstanceError, PortInUse, StartupFailed
 from vaxel.asterisk.params import (
     FOLDERS,
@@ -113,7 +114,7 @@ class AsteriskInstance:
         folders = {key: self.asterisk_view(key) for key in FOLDERS}
         values = template_values(self.params, folders)
         written = render_tree(template_dir or repo_root() / "asterisk-config", values,
-                              self.folder("etc"))
+                              self.folder("etc"), check=_check_rendered)
         write_tree({"vaxel-tone.wav": sounds.hold_tone_wav()}, self.folder("moh"))
         self._copy_prompts(prompts if prompts is not None else prompts_dir())
         return written
@@ -272,6 +273,11 @@ def load_instance(runtime: AsteriskRuntime, name: str) -> AsteriskInstance | Non
     if not path.is_file():
         return None
     return AsteriskInstance(runtime, params_from_json(path.read_text(encoding="utf-8"), str(path)))
+
+
+def _check_rendered(folder: Path) -> list[str]:
+    manager = folder / "manager.conf"
+    return manager_problems(manager) if manager.exists() else []
 
 
 def _alive(pid: int) -> bool:

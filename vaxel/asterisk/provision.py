@@ -94,7 +94,7 @@ def provision(
     _require_root_user("running Asterisk in its chroot")
     version = _root_version(root)
     if version is None:
-        version = _build_locked(cache, root, say)
+        version = _build_locked(cache, root, say, env.get("PATH"))
     else:
         say(f"reusing {version} in {root}")
     return AsteriskRuntime(root, version, root / ROOT_INSTANCES)
@@ -134,7 +134,7 @@ def _require_root_user(why: str) -> None:
         )
 
 
-def _build_locked(cache: Path, root: Path, say: Callable[[str], None]) -> str:
+def _build_locked(cache: Path, root: Path, say: Callable[[str], None], path: str | None) -> str:
     cache.mkdir(parents=True, exist_ok=True)
     with open(cache / "asterisk-root.lock", "w") as lock:
         say("waiting for the Asterisk root lock")
@@ -143,17 +143,18 @@ def _build_locked(cache: Path, root: Path, say: Callable[[str], None]) -> str:
         if version is not None:
             say(f"reusing {version} in {root} (built by another process)")
             return version
-        return _build(cache, root, say)
+        return _build(cache, root, say, path)
 
 
-def _build(cache: Path, root: Path, say: Callable[[str], None]) -> str:
-    if shutil.which("debootstrap") is None:
+def _build(cache: Path, root: Path, say: Callable[[str], None], path: str | None) -> str:
+    debootstrap = shutil.which("debootstrap", path=path)
+    if debootstrap is None:
         raise ProvisionError("debootstrap is not installed: apt-get install debootstrap")
     for stale in cache.glob("asterisk-root.build-*"):  # left by a crashed build; we hold the lock
         shutil.rmtree(stale, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix="asterisk-root.build-", dir=cache))
     try:
-        version = _debootstrap(staging, cache / "asterisk-root.build.log", say)
+        version = _debootstrap(debootstrap, staging, cache / "asterisk-root.build.log", say)
         (staging / MARKER).write_text(version + "\n", encoding="utf-8")
         (staging / ROOT_INSTANCES).mkdir(parents=True, exist_ok=True)
         os.chmod(staging, 0o755)
@@ -167,9 +168,9 @@ def _build(cache: Path, root: Path, say: Callable[[str], None]) -> str:
     return version
 
 
-def _debootstrap(target: Path, log_path: Path, say: Callable[[str], None]) -> str:
+def _debootstrap(binary: str, target: Path, log_path: Path, say: Callable[[str], None]) -> str:
     command = [
-        "debootstrap", "--variant=minbase", f"--include={','.join(ROOT_PACKAGES)}",
+        binary, "--variant=minbase", f"--include={','.join(ROOT_PACKAGES)}",
         ROOT_SUITE, str(target),
     ]
     say(f"building the Asterisk root (about a minute): {' '.join(command)}")
