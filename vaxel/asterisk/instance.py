@@ -281,13 +281,23 @@ def _check_rendered(folder: Path) -> list[str]:
 
 
 def _alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie counts as gone (and is reaped if it is our child)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: its parent reaps it
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 def _is_asterisk(pid: int) -> bool:
