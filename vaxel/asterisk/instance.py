@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import structlog
+
 from vaxel.asterisk import ami_probe, sounds
 from vaxel.asterisk.check import manager_problems
 from vaxel.asterisk.errors import InstanceError, PortInUse, StartupFailed
@@ -35,6 +37,8 @@ from vaxel.asterisk.ports import Proto, first_taken
 from vaxel.asterisk.provision import AsteriskRuntime
 from vaxel.asterisk.render import render_tree, swap_in, write_tree
 from vaxel.paths import prompts_dir, repo_root
+
+log = structlog.get_logger(__name__)
 
 #: Seconds start() waits for Asterisk to be fully booted.
 START_TIMEOUT = 60.0
@@ -131,6 +135,18 @@ class AsteriskInstance:
     # -- process -------------------------------------------------------------
     def start(self, timeout: float = START_TIMEOUT) -> None:
         """Check ports, render, start Asterisk and wait until it is fully booted."""
+        started = time.monotonic()
+        log.info("asterisk.start.started", instance=self.params.name, dir=str(self.dir))
+        try:
+            self._start(timeout)
+        except InstanceError as exc:
+            log.error("asterisk.start.failed", instance=self.params.name, error=str(exc),
+                      elapsed_ms=round((time.monotonic() - started) * 1000))
+            raise
+        log.info("asterisk.start.complete", instance=self.params.name, pid=self._pid(),
+                 elapsed_ms=round((time.monotonic() - started) * 1000))
+
+    def _start(self, timeout: float) -> None:
         if self.status().running:
             raise InstanceError(f"instance {self.params.name} is already running")
         self._check_ports()
@@ -209,13 +225,19 @@ class AsteriskInstance:
         if pid is None:
             self._reap()
             return False
-        self._ctl("core stop now", timeout=timeout)
+        started = time.monotonic()
+        how = "core stop now"
+        self._ctl(how, timeout=timeout)
         if not self._wait_gone(pid, timeout):
+            how = "SIGTERM"
             os.kill(pid, signal.SIGTERM)
             if not self._wait_gone(pid, timeout):
+                how = "SIGKILL"
                 os.kill(pid, signal.SIGKILL)
                 self._wait_gone(pid, timeout)
         self._reap()
+        log.info("asterisk.stop.complete", instance=self.params.name, pid=pid, how=how,
+                 elapsed_ms=round((time.monotonic() - started) * 1000))
         return True
 
     def _kill(self) -> None:
