@@ -40,6 +40,7 @@ async def test_given_the_controller_reads_digits_when_the_caller_presses_them_th
     env = agi_stub.sessions[0].env
     assert env["agi_arg_1"] == "0812345" and env["agi_callerid"] == "0701112233"
     await call.wait_hangup()
+    assert call.prompts_played() == ["beep"]
     assert not any(e.get("UserEvent") == "VaxelFallback" for e in call.events)
 
 

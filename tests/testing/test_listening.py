@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vaxel.testing.calls import describe, is_listening
+from vaxel.testing.calls import describe, is_listening, played_file
 
 
 def _agi(command: str) -> dict[str, str]:
@@ -49,3 +49,20 @@ def test_describe_keeps_the_last_events_and_says_how_many_were_left_out():
         "  Newexten: Application='App4'",
     ]
     assert describe([]) == "  (no events)"
+
+
+@pytest.mark.parametrize(("command", "files"), [
+    ('STREAM FILE /snd/en/welcome ""', ["/snd/en/welcome"]),
+    ("GET DATA /snd/sv/menu 5000 1", ["/snd/sv/menu"]),
+    ('GET OPTION /snd/sv/menu "12" 4000', ["/snd/sv/menu"]),
+    ('CONTROL STREAM FILE /snd/sv/hold "#"', ["/snd/sv/hold"]),
+    ('EXEC Playback "/snd/sv/a&/snd/sv/b,noanswer"', ["/snd/sv/a", "/snd/sv/b"]),
+    ("EXEC Dial PJSIP/4711", []),
+    ("SET VARIABLE IVR_DONE 1", []),
+])
+def test_the_files_an_agi_command_plays_are_extracted(command, files):
+    assert played_file(_agi(command)) == files
+
+
+def test_only_agi_exec_start_events_play_files():
+    assert played_file({"Event": "AGIExecEnd", "Command": "STREAM FILE x \"\""}) == []
