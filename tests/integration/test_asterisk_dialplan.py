@@ -76,3 +76,22 @@ async def test_given_the_controller_sets_an_unknown_action_then_the_fallback_sti
     await call.wait_event("VaxelFallback", timeout=15)
     await harness.wait_answered("1000", timeout=15)
     await call.hangup()
+
+
+@pytest.mark.parametrize("script", ["hangs-up-at-once", "empty-action"])
+async def test_given_a_controller_that_fails_midway_then_the_fallback_still_answers(
+    agi_stub, harness, script,
+):
+    """A controller that drops the AGI session, or keeps a call with no action, loses no call."""
+    async def inbound(session: AgiSession) -> None:
+        if script == "empty-action":
+            await session.take_call("")
+
+    agi_stub.scripts["inbound"] = inbound
+    await harness.set_phone("1000", "answer")
+    await harness.set_phone("1001", "noanswer")
+    call = await harness.call("0812345")
+    await call.wait_event("VaxelFallback", timeout=15)
+    await harness.wait_answered("1000", timeout=15)
+    assert len(agi_stub.sessions) == 1
+    await call.hangup()

@@ -9,6 +9,12 @@ works, so a half-built root is never used; a marker file plus a working
 processes provision at once (the second waits, then reuses the first's root).
 The result is an :class:`AsteriskRuntime`: how to run a command in that
 Asterisk's world and how host paths look from inside it.
+
+Nothing is mounted into the root: debootstrap creates the /dev nodes Asterisk
+uses (null, random, urandom, ptmx...), and Asterisk 22 starts, loads every
+module Vaxel lists and places calls without /proc, so no mount can be left
+behind. A cold build took 59 s here (two processes racing: the second waited on
+the lock and reused the root); a warm ``provision()`` takes about 0.2 s.
 """
 
 from __future__ import annotations
