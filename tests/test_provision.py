@@ -67,3 +67,26 @@ def test_as_a_normal_user_the_chroot_path_asks_for_root(tmp_path, monkeypatch):
     env = {"VAXEL_CACHE": str(tmp_path), "PATH": _fake_tools(tmp_path / "bin", None)}
     with pytest.raises(ProvisionError, match="needs root"):
         provision(env)
+
+
+def _fake_asterisk(folder: Path, version: str) -> str:
+    folder.mkdir()
+    script = folder / "asterisk"
+    script.write_text(f"#!/bin/sh\necho 'Asterisk {version}'\n")
+    script.chmod(0o755)
+    return str(folder)
+
+
+def test_a_system_asterisk_20_or_newer_is_used_without_a_root(tmp_path):
+    env = {"VAXEL_CACHE": str(tmp_path / "cache"),
+           "PATH": _fake_asterisk(tmp_path / "bin", "22.5.0")}
+    runtime = provision(env)
+    assert runtime == AsteriskRuntime(None, "Asterisk 22.5.0", tmp_path / "cache/instances")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the build path starts only as root")
+def test_a_system_asterisk_older_than_20_is_ignored(tmp_path):
+    env = {"VAXEL_CACHE": str(tmp_path / "cache"),
+           "PATH": _fake_asterisk(tmp_path / "bin", "18.9.0")}
+    with pytest.raises(ProvisionError, match="debootstrap is not installed"):
+        provision(env)  # went on to build a root, which needs debootstrap

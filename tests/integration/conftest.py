@@ -22,15 +22,7 @@ import pytest
 from tests.integration.agi_stub import AgiStub
 from vaxel.asterisk.provision import AsteriskRuntime, provision
 from vaxel.testing.calls import Harness
-from vaxel.testing.services import AsteriskServer, RedisServer, free_port
-
-#: In tests the operators' fallback group is two simulated phones.
-TEST_FALLBACK = {
-    "fallback_dial": "Local/1000@sim-phones&Local/1001@sim-phones",
-    "fallback_timeout": 5,
-    "fallback_attempts": 2,
-    "fallback_pause": 1,
-}
+from vaxel.testing.services import TEST_FALLBACK, AsteriskServer, RedisServer, free_port
 
 
 @pytest.fixture(scope="session")

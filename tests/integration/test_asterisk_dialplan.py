@@ -13,6 +13,8 @@ import asyncio
 import pytest
 
 from tests.integration.agi_stub import AgiSession
+from vaxel.asterisk.sounds import hold_tone_wav
+from vaxel.testing.services import TEST_FALLBACK, AsteriskServer
 
 pytestmark = pytest.mark.integration
 
@@ -95,3 +97,36 @@ async def test_given_a_controller_that_fails_midway_then_the_fallback_still_answ
     await harness.wait_answered("1000", timeout=15)
     assert len(agi_stub.sessions) == 1
     await call.hangup()
+
+
+@pytest.fixture
+def prompts(tmp_path):
+    folder = tmp_path / "prompts"
+    (folder / "sv").mkdir(parents=True)
+    (folder / "sv" / "welcome.wav").write_bytes(hold_tone_wav(seconds=0.5))
+    return folder
+
+
+@pytest.fixture
+def asterisk(asterisk_root, fastagi_port, prompts):
+    with AsteriskServer(asterisk_root, fastagi_port, prompts=prompts, **TEST_FALLBACK) as server:
+        yield server
+
+
+async def test_given_rendered_prompts_when_played_from_sounds_path_then_asterisk_finds_them(
+    agi_stub, asterisk, harness,
+):
+    replies: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+    sounds = asterisk.instance.sounds_path
+
+    async def inbound(session: AgiSession) -> None:
+        found = await session.command(f'STREAM FILE {sounds}/sv/welcome ""')
+        missing = await session.command(f'STREAM FILE {sounds}/sv/no-such-prompt ""')
+        replies.set_result([found, missing])
+        await session.take_call("hangup")
+
+    agi_stub.scripts["inbound"] = inbound
+    await harness.call("0812345")
+    found, missing = await asyncio.wait_for(replies, 10)
+    assert found.startswith("200 result=0 endpos=")
+    assert missing.startswith("200 result=-1")  # what a missing file looks like to AGI

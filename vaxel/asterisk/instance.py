@@ -133,12 +133,15 @@ class AsteriskInstance:
         swap_in(staging, self.folder("sounds"))
 
     # -- process -------------------------------------------------------------
-    def start(self, timeout: float = START_TIMEOUT) -> None:
-        """Check ports, render, start Asterisk and wait until it is fully booted."""
+    def start(self, timeout: float = START_TIMEOUT, prompts: Path | None = None) -> None:
+        """Check ports, render, start Asterisk and wait until it is fully booted.
+
+        ``prompts`` is the folder copied into sounds/ (default: ``prompts_dir()``).
+        """
         started = time.monotonic()
         log.info("asterisk.start.started", instance=self.params.name, dir=str(self.dir))
         try:
-            self._start(timeout)
+            self._start(timeout, prompts)
         except InstanceError as exc:
             log.error("asterisk.start.failed", instance=self.params.name, error=str(exc),
                       elapsed_ms=round((time.monotonic() - started) * 1000))
@@ -146,11 +149,11 @@ class AsteriskInstance:
         log.info("asterisk.start.complete", instance=self.params.name, pid=self._pid(),
                  elapsed_ms=round((time.monotonic() - started) * 1000))
 
-    def _start(self, timeout: float) -> None:
+    def _start(self, timeout: float, prompts: Path | None) -> None:
         if self.status().running:
             raise InstanceError(f"instance {self.params.name} is already running")
         self._check_ports()
-        self.render()
+        self.render(prompts=prompts)
         self.console_log.unlink(missing_ok=True)
         with open(self.console_log, "wb") as console:
             self._proc = subprocess.Popen(
