@@ -8,6 +8,8 @@
 - ``asterisk_overrides``: extra InstanceParams fields; override it in a module.
 - ``asterisk``: an Asterisk instance in test mode (unique name, own ports).
 - ``harness``: an AMI harness logged in as the instance's harness user.
+- ``agi_stub``: a scripted FastAGI peer; a module overrides ``fastagi_port`` to
+  return ``agi_stub.port`` to play the controller's part.
 """
 
 from __future__ import annotations
@@ -17,17 +19,10 @@ from typing import Any
 
 import pytest
 
+from tests.integration.agi_stub import AgiStub
 from vaxel.asterisk.provision import AsteriskRuntime, provision
 from vaxel.testing.calls import Harness
-from vaxel.testing.services import AsteriskServer, RedisServer, free_port
-
-#: In tests the operators' fallback group is two simulated phones.
-TEST_FALLBACK = {
-    "fallback_dial": "Local/1000@sim-phones&Local/1001@sim-phones",
-    "fallback_timeout": 5,
-    "fallback_attempts": 2,
-    "fallback_pause": 1,
-}
+from vaxel.testing.services import TEST_FALLBACK, AsteriskServer, RedisServer, free_port
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +60,11 @@ async def harness(asterisk: AsteriskServer) -> AsyncIterator[Harness]:
     params = asterisk.params
     async with Harness(params.ami_port, params.harness_user, params.harness_secret) as h:
         yield h
+
+
+@pytest.fixture
+async def agi_stub() -> AsyncIterator[AgiStub]:
+    stub = AgiStub({})
+    await stub.start()
+    yield stub
+    await stub.stop()

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from collections.abc import Callable
 from typing import Any
+
+import structlog
 
 from vaxel.asterisk.errors import AsteriskError
 from vaxel.asterisk.instance import AsteriskInstance, load_instance
@@ -61,12 +64,19 @@ def _add_name(parser: argparse.ArgumentParser) -> None:
 
 def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
+        _logs_to_stderr()
         try:
             return func(args)
         except AsteriskError as exc:
             raise UserError(str(exc)) from exc
 
     return run
+
+
+def _logs_to_stderr() -> None:
+    """Unless the wiring configured structlog, keep its lines off stdout (the command's output)."""
+    if not structlog.is_configured():
+        structlog.configure(logger_factory=lambda *_: structlog.PrintLogger(sys.stderr))
 
 
 def _provision(_args: argparse.Namespace) -> int:
@@ -123,10 +133,9 @@ def _status(args: argparse.Namespace) -> int:
         print(_existing(runtime, args.name).status())
         return 0
     names = sorted(p.name for p in runtime.instances_dir.glob("*") if p.is_dir())
-    for name in names:
-        instance = load_instance(runtime, name)
-        if instance is not None:
-            print(instance.status())
-    if not names:
+    instances = [i for i in (load_instance(runtime, name) for name in names) if i is not None]
+    for instance in instances:
+        print(instance.status())
+    if not instances:
         print(f"no instances in {runtime.instances_dir}")
     return 0

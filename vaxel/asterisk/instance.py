@@ -20,7 +20,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import structlog
+
 from vaxel.asterisk import ami_probe, sounds
+from vaxel.asterisk.check import manager_problems
 from vaxel.asterisk.errors import InstanceError, PortInUse, StartupFailed
 from vaxel.asterisk.params import (
     FOLDERS,
@@ -34,6 +37,8 @@ from vaxel.asterisk.ports import Proto, first_taken
 from vaxel.asterisk.provision import AsteriskRuntime
 from vaxel.asterisk.render import render_tree, swap_in, write_tree
 from vaxel.paths import prompts_dir, repo_root
+
+log = structlog.get_logger(__name__)
 
 #: Seconds start() waits for Asterisk to be fully booted.
 START_TIMEOUT = 60.0
@@ -113,7 +118,7 @@ class AsteriskInstance:
         folders = {key: self.asterisk_view(key) for key in FOLDERS}
         values = template_values(self.params, folders)
         written = render_tree(template_dir or repo_root() / "asterisk-config", values,
-                              self.folder("etc"))
+                              self.folder("etc"), check=_check_rendered)
         write_tree({"vaxel-tone.wav": sounds.hold_tone_wav()}, self.folder("moh"))
         self._copy_prompts(prompts if prompts is not None else prompts_dir())
         return written
@@ -128,12 +133,27 @@ class AsteriskInstance:
         swap_in(staging, self.folder("sounds"))
 
     # -- process -------------------------------------------------------------
-    def start(self, timeout: float = START_TIMEOUT) -> None:
-        """Check ports, render, start Asterisk and wait until it is fully booted."""
+    def start(self, timeout: float = START_TIMEOUT, prompts: Path | None = None) -> None:
+        """Check ports, render, start Asterisk and wait until it is fully booted.
+
+        ``prompts`` is the folder copied into sounds/ (default: ``prompts_dir()``).
+        """
+        started = time.monotonic()
+        log.info("asterisk.start.started", instance=self.params.name, dir=str(self.dir))
+        try:
+            self._start(timeout, prompts)
+        except InstanceError as exc:
+            log.error("asterisk.start.failed", instance=self.params.name, error=str(exc),
+                      elapsed_ms=round((time.monotonic() - started) * 1000))
+            raise
+        log.info("asterisk.start.complete", instance=self.params.name, pid=self._pid(),
+                 elapsed_ms=round((time.monotonic() - started) * 1000))
+
+    def _start(self, timeout: float, prompts: Path | None) -> None:
         if self.status().running:
             raise InstanceError(f"instance {self.params.name} is already running")
         self._check_ports()
-        self.render()
+        self.render(prompts=prompts)
         self.console_log.unlink(missing_ok=True)
         with open(self.console_log, "wb") as console:
             self._proc = subprocess.Popen(
@@ -208,13 +228,19 @@ class AsteriskInstance:
         if pid is None:
             self._reap()
             return False
-        self._ctl("core stop now", timeout=timeout)
+        started = time.monotonic()
+        how = "core stop now"
+        self._ctl(how, timeout=timeout)
         if not self._wait_gone(pid, timeout):
+            how = "SIGTERM"
             os.kill(pid, signal.SIGTERM)
             if not self._wait_gone(pid, timeout):
+                how = "SIGKILL"
                 os.kill(pid, signal.SIGKILL)
                 self._wait_gone(pid, timeout)
         self._reap()
+        log.info("asterisk.stop.complete", instance=self.params.name, pid=pid, how=how,
+                 elapsed_ms=round((time.monotonic() - started) * 1000))
         return True
 
     def _kill(self) -> None:
@@ -274,14 +300,29 @@ def load_instance(runtime: AsteriskRuntime, name: str) -> AsteriskInstance | Non
     return AsteriskInstance(runtime, params_from_json(path.read_text(encoding="utf-8"), str(path)))
 
 
+def _check_rendered(folder: Path) -> list[str]:
+    manager = folder / "manager.conf"
+    return manager_problems(manager) if manager.exists() else []
+
+
 def _alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie counts as gone (and is reaped if it is our child)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: its parent reaps it
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 def _is_asterisk(pid: int) -> bool:

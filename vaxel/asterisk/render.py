@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from vaxel.asterisk.errors import TemplateError
@@ -146,14 +146,24 @@ def read_templates(template_dir: Path) -> dict[str, str]:
     return found
 
 
-def render_tree(template_dir: Path, values: Mapping[str, Value], dest: Path) -> list[Path]:
-    """Render every template of ``template_dir`` into ``dest``, replacing it whole."""
+def render_tree(
+    template_dir: Path, values: Mapping[str, Value], dest: Path,
+    check: Callable[[Path], list[str]] | None = None,
+) -> list[Path]:
+    """Render every template of ``template_dir`` into ``dest``, replacing it whole.
+
+    ``check`` reads the rendered folder before it is swapped in; problems it
+    returns abort the render with dest untouched.
+    """
     rendered = render_all(read_templates(template_dir), values)
-    write_tree(rendered, dest)
+    write_tree(rendered, dest, check)
     return [dest / name for name in sorted(rendered)]
 
 
-def write_tree(files: Mapping[str, str | bytes], dest: Path) -> None:
+def write_tree(
+    files: Mapping[str, str | bytes], dest: Path,
+    check: Callable[[Path], list[str]] | None = None,
+) -> None:
     """Write ``files`` into a fresh sibling of ``dest`` and swap it in by rename."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.new-", dir=dest.parent))
@@ -165,6 +175,10 @@ def write_tree(files: Mapping[str, str | bytes], dest: Path) -> None:
                 target.write_bytes(content)
             else:
                 target.write_text(content, encoding="utf-8")
+        found = check(staging) if check is not None else []
+        problems = [problem.replace(str(staging), str(dest)) for problem in found]
+        if problems:
+            raise TemplateError(problems)
         os.chmod(staging, 0o755)
         swap_in(staging, dest)
     except BaseException:

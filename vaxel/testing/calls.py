@@ -68,6 +68,24 @@ def _escape_digits(args: str) -> str:
     return "".join(ch for ch in (parts[1] if len(parts) > 1 else "") if ch in "0123456789*#")
 
 
+def played_file(event: Event) -> list[str]:
+    """The sound files an AGIExecStart event starts playing (none for other events)."""
+    if event.get("Event") != "AGIExecStart":
+        return []
+    try:
+        words = shlex.split(event.get("Command", ""))
+    except ValueError:
+        words = event.get("Command", "").split()
+    upper = [w.upper() for w in words]
+    for name in ("STREAM FILE", "GET DATA", "GET OPTION", "CONTROL STREAM FILE"):
+        size = len(name.split())
+        if upper[:size] == name.split() and len(words) > size:
+            return [words[size]]
+    if upper[:1] == ["EXEC"] and len(words) > 2 and upper[1] in ("PLAYBACK", "BACKGROUND"):
+        return [f for f in words[2].split(",")[0].split("&") if f]
+    return []
+
+
 def describe(events: list[Event], limit: int = 40) -> str:
     """A compact, readable list of events for failure messages."""
     lines = []
@@ -143,6 +161,10 @@ class Call:
         if event.get("Uniqueid") == self.id and event.get("Channel") and not self.caller_channel:
             self.caller_channel = event["Channel"]
         self._log.add(event)
+
+    def prompts_played(self) -> list[str]:
+        """Sound files the controller started playing on this call, in order."""
+        return [name for event in self.events for name in played_file(event)]
 
     async def wait_for(
         self, predicate: Callable[[Event], bool], timeout: float = WAIT_TIMEOUT,

@@ -31,6 +31,14 @@ READY_TIMEOUT = 15.0
 #: RTP ports per test instance (Local channels need none; SIP tests need a few).
 TEST_RTP_PORTS = 20
 
+#: In tests the operators' fallback group is two simulated phones, ringing briefly.
+TEST_FALLBACK: dict[str, Any] = {
+    "fallback_dial": "Local/1000@sim-phones&Local/1001@sim-phones",
+    "fallback_timeout": 5,
+    "fallback_attempts": 2,
+    "fallback_pause": 1,
+}
+
 _names = itertools.count(1)
 
 
@@ -128,10 +136,15 @@ class AsteriskServer:
 
     ``fastagi_port`` is where the instance sends inbound calls; a test passes
     the port its controller listens on (or a closed port, to exercise the
-    fallback). Further InstanceParams fields can be given as ``overrides``.
+    fallback). ``prompts`` replaces ``prompts_dir()`` as the source of sounds/.
+    Further InstanceParams fields can be given as ``overrides``.
     """
 
-    def __init__(self, runtime: AsteriskRuntime, fastagi_port: int, **overrides: Any) -> None:
+    def __init__(
+        self, runtime: AsteriskRuntime, fastagi_port: int, prompts: Path | None = None,
+        **overrides: Any,
+    ) -> None:
+        self.prompts = prompts
         rtp_start, rtp_end = free_udp_range(TEST_RTP_PORTS)
         settings: dict[str, Any] = {
             "ami_port": free_port(), "sip_port": free_port("udp"),
@@ -152,7 +165,7 @@ class AsteriskServer:
 
     def start(self) -> AsteriskServer:
         try:
-            self.instance.start()
+            self.instance.start(prompts=self.prompts)
         except BaseException:
             self.instance.remove()
             raise
