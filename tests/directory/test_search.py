@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from directory import demo
 from directory.api import Device, Directory, MatchRank, NotFound, SearchHit
 
+from .conftest import FIXED_NOW, make_url
 
-@pytest.fixture
-def city(directory: Directory) -> Directory:
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def city(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Directory]:
+    """The small demo city plus three Ekströms; shared by the module (searches only read)."""
+    url = make_url(request.param, request, tmp_path_factory.mktemp("search"))
+    directory = Directory.open(url, clock=lambda: FIXED_NOW)
     demo.seed(directory, size="small")
     directory.add_employee(
         "X1",
@@ -21,7 +30,8 @@ def city(directory: Directory) -> Directory:
     )
     directory.add_employee("X2", "Ekström", "Persson", extension="3002")
     directory.add_employee("X3", "Per", "Ekströmer", extension="3003")
-    return directory
+    yield directory
+    directory.close()
 
 
 def _names(hits: list[SearchHit]) -> list[tuple[str, str]]:
