@@ -17,6 +17,7 @@ from typing import Literal
 from directory import demo_data as data
 from directory import text
 from directory.changes import plan_sync
+from directory.csv_rows import MOBILE_DIAL
 from directory.entities import (
     AbsenceCategory,
     AbsenceNote,
@@ -208,7 +209,8 @@ def _generated_people(
         mobile = f"070-{rng.randint(0, 9999999):07d}"
         devices = [Device("sip", f"PJSIP/{ext}")]
         if rng.random() < 0.5:
-            devices.append(Device("mobile", f"PJSIP/{text.phone_digits(mobile)}@trunk", mobile))
+            dial = MOBILE_DIAL.format(digits=text.phone_digits(mobile))
+            devices.append(Device("mobile", dial, mobile))
         languages = ("sv", *sorted(set(rng.sample(data.LANGUAGES[1:], rng.randint(0, 2)))))
         people.append(
             Employee(

@@ -49,6 +49,8 @@ class ImportRejected(DirectoryError):
         self.source = source
         self.line = line
         self.reason = reason
+        #: Every (line, reason) found, when the reader collected more than one.
+        self.errors: list[tuple[int, str]] = [] if line is None else [(line, reason)]
 
 
 class SyncFailed(DirectoryError):

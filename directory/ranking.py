@@ -11,7 +11,7 @@ hits are ordered by family name, given name, then id, so the order is stable.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from directory import text
@@ -128,6 +128,32 @@ class SearchHit:
         if self.unit is not None:
             return (self.rank, 1, text.fold(self.unit.name), "", self.unit.id)
         return (self.rank, 2, "", "", "")  # a protected hit: nothing to order by
+
+
+def protect(hits: Sequence[SearchHit]) -> list[SearchHit]:
+    """Replace every unlisted person by one protected hit at the best of their ranks.
+
+    An operator learns only that no information can be given, not how many people
+    or which of them matched.
+    """
+    shown = [h for h in hits if h.employee is None or h.employee.listed]
+    hidden = [h.rank for h in hits if h.employee is not None and not h.employee.listed]
+    return shown + ([SearchHit(min(hidden), protected=True)] if hidden else [])
+
+
+def split_district(
+    query_tokens: Sequence[str], districts: Mapping[tuple[str, ...], str]
+) -> tuple[tuple[str, ...], str | None]:
+    """Find a district named inside a query: ("hemtjanst", "bromma") -> (("hemtjanst",), "bromma").
+
+    ``districts`` maps each district's name tokens to its id; the longest name found wins.
+    """
+    tokens = tuple(query_tokens)
+    for name in sorted(districts, key=len, reverse=True):
+        for start in range(len(tokens) - len(name) + 1):
+            if tokens[start : start + len(name)] == name:
+                return tokens[:start] + tokens[start + len(name) :], districts[name]
+    return tokens, None
 
 
 def order_hits(hits: Sequence[SearchHit], limit: int) -> list[SearchHit]:

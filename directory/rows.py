@@ -116,9 +116,9 @@ def write_employees(s: Session, employees: Sequence[Employee], *, replace: bool)
             s.execute(delete(EmployeeTokenRow).where(EmployeeTokenRow.employee_id.in_(part)))
             # Free extensions first so that two employees may swap them in one import.
             s.execute(update(EmployeeRow).where(EmployeeRow.id.in_(part)).values(extension=None))
-        for e in employees:
-            columns = convert.employee_columns(e)
-            s.execute(update(EmployeeRow).where(EmployeeRow.id == e.id).values(**columns))
+        # ORM bulk UPDATE by primary key: one executemany, not one statement per person.
+        for part in chunks([convert.employee_columns(e) for e in employees]):
+            s.execute(update(EmployeeRow), part)
     else:
         insert_many(s, EmployeeRow, [convert.employee_columns(e) for e in employees])
     insert_many(

@@ -15,14 +15,21 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from directory import convert, rows
+from directory import search as search_db
 from directory.changes import SyncPlan, diff
 from directory.entities import AbsenceNote, Employee, HistoryEntry
 from directory.errors import Conflict, NotFound
 from directory.models import AbsenceRow, EmployeeRow, HistoryRow
+from directory.ranking import SearchHit
+from directory.search import Audience
 from directory.store_base import make_engine, utc_now
 from directory.store_org import OrganisationStore
+
+#: Hits returned by a search when the caller does not say.
+DEFAULT_LIMIT = 10
 
 
 class Directory(OrganisationStore):
@@ -179,6 +186,53 @@ class Directory(OrganisationStore):
                 .order_by(AbsenceRow.starts_at, AbsenceRow.id)
             )
             return [convert.absence_from_row(r) for r in found]
+
+    # --- search ----------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        audience: Audience = "public",
+        district: str | None = None,
+        street: str | None = None,
+        postcode: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> list[SearchHit]:
+        """Find people and units in one call, best first.
+
+        ``query`` is an extension, a phone number, a name (any order, typos allowed) or
+        unit words and topic keywords; ``district`` (id or name), ``street`` or ``postcode``
+        limit units to the district that serves the caller. ``audience="public"`` hides
+        unlisted people; ``"operator"`` shows them as one protected hit without details.
+        Raises NotFound when the district, street or postcode is unknown.
+        """
+        with self.transaction() as s:
+            district_id = self._district_filter(s, district, street, postcode)
+            return search_db.search(
+                s, query, audience=audience, district_id=district_id, limit=limit
+            )
+
+    def _district_filter(
+        self, s: Session, district: str | None, street: str | None, postcode: str | None
+    ) -> str | None:
+        if district is not None:
+            found = search_db.district_id(s, district)
+            if found is None:
+                raise NotFound("district", district)
+            return found
+        if street is None and postcode is None:
+            return None
+        found = rows.district_id_for(s, postcode=postcode, street=street)
+        if found is None:
+            raise NotFound("street or postcode", street or postcode or "")
+        return found
+
+    def dial_by_name(self, digits: str, *, limit: int = DEFAULT_LIMIT) -> list[Employee]:
+        """Listed people whose family name begins with the keypad ``digits`` ("357" -> Ek...),
+        ordered by family name, given name and id."""
+        with self.transaction() as s:
+            return search_db.dial_by_name(s, digits, limit)
 
     # --- history ---------------------------------------------------------------------
 

@@ -127,6 +127,10 @@ class OrganisationStore(Store):
             row = s.get(UnitRow, unit_id)
             return None if row is None else rows.units_from_rows(s, [row])[0]
 
+    def unit_ids(self) -> set[str]:
+        with self.transaction() as s:
+            return set(s.scalars(select(UnitRow.id)))
+
     def units(self) -> list[Unit]:
         with self.transaction() as s:
             found = list(s.scalars(select(UnitRow).order_by(UnitRow.name_fold, UnitRow.id)))

@@ -14,7 +14,9 @@ import unicodedata
 from collections.abc import Iterable
 
 #: Letters that Unicode decomposition does not reduce to ASCII.
-_SPECIAL_FOLDS = str.maketrans({"æ": "ae", "ø": "o", "ß": "ss", "đ": "d", "ł": "l", "þ": "th"})
+_SPECIAL_FOLDS = str.maketrans(
+    {"æ": "ae", "ı": "i", "ø": "o", "ß": "ss", "đ": "d", "ł": "l", "þ": "th"}
+)
 
 _NON_TOKEN = re.compile(r"[^a-z0-9]+")
 

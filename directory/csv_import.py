@@ -1,0 +1,72 @@
+"""Import of the HR system's CSV export: read, check against the directory, plan, apply.
+
+The file is read and every row checked (``csv_rows``) before anything is
+written; units and extensions are then checked against the directory, and
+the resulting plan is applied in one transaction, or only shown (dry-run).
+A bad row stops the import with file, line and reason; nothing is half-imported.
+With ``full=True`` the file is the whole staff list and people missing from it
+are deactivated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from directory import csv_rows
+from directory.changes import SyncPlan, plan_sync
+from directory.errors import DirectoryError, ImportRejected
+from directory.store import Directory
+
+#: Encodings tried in order: UTF-8 (with or without BOM), then Windows Latin-1 from old exports.
+ENCODINGS = ("utf-8-sig", "cp1252")
+
+
+def read_lines(path: Path) -> list[str]:
+    """The file's lines, decoded with the first encoding that fits."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportRejected(str(path), None, f"cannot read: {exc.strerror}") from exc
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding).splitlines(keepends=True)
+        except UnicodeDecodeError:
+            continue
+    raise ImportRejected(str(path), None, "not UTF-8 or Windows-1252 text")
+
+
+def plan_csv_import(d: Directory, path: Path, *, full: bool = False) -> SyncPlan:
+    """What importing ``path`` would change; ImportRejected names the first bad line."""
+    source = str(path)
+    rows = csv_rows.parse_employees(read_lines(path), source)
+    current = d.active_employees()
+    incoming = [r.employee for r in rows]
+    plan = plan_sync(current, incoming, deactivate_missing=full)
+    in_file = {e.id for e in incoming}
+    staying = set(current) - in_file - {e.id for e in plan.deactivated}
+    holders = {e.extension: e.id for e in current.values() if e.extension}
+    errors = csv_rows.unit_errors(rows, d.unit_ids())
+    errors += csv_rows.extension_errors(rows, holders, staying)
+    if errors:
+        raise csv_rows.rejected(source, sorted(errors))
+    return plan
+
+
+def import_csv(
+    d: Directory,
+    path: Path,
+    *,
+    full: bool = False,
+    dry_run: bool = False,
+    actor: str = "csv-import",
+) -> SyncPlan:
+    """Import ``path`` in one transaction (or, with ``dry_run``, only plan it)."""
+    plan = plan_csv_import(d, path, full=full)
+    if not dry_run and not plan.is_empty:
+        try:
+            d.apply_plan(plan, actor=actor)
+        except ImportRejected:
+            raise
+        except DirectoryError as exc:
+            raise ImportRejected(str(path), None, f"rejected by the database: {exc}") from exc
+    return plan
