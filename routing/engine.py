@@ -331,7 +331,10 @@ class Engine:
     def _dispatch(self, now: float) -> None:
         while self._dirty_calls or self._dirty_agents:
             calls, self._dirty_calls = self._dirty_calls, {}
-            for call_id, exclude in calls.items():
+            for call_id, exclude in sorted(
+                calls.items(), key=lambda item: self._calls[item[0]].order_key()
+                if item[0] in self._calls else (0, 0.0, 0)
+            ):
                 call = self._calls.get(call_id)
                 if call is not None and call.state is CallState.WAITING:
                     agent = self._available.best_for(call, now, exclude)
