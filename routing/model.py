@@ -209,10 +209,11 @@ class Call:
 
 def step_index(call: Call, now: float) -> int:
     """Index of the escalation step in force for `call` at `now` (0 without steps)."""
-    waited = now - call.enqueued_at
     index = 0
     for i, step in enumerate(call.escalation):
-        if step.after_seconds <= waited:
+        # Same expression as `next_step_at`, so a timer firing at that deadline sees
+        # the new step (now - enqueued_at may round below after_seconds).
+        if call.enqueued_at + step.after_seconds <= now:
             index = i
     return index
 
