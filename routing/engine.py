@@ -408,7 +408,7 @@ class Engine:
                              (self._staffed, state in _STAFFED),
                              (self._logged_in, state is not AgentState.LOGGED_OUT)):
             if member:
-                pool.add(moved)
+                pool.put(moved)
             else:
                 pool.discard(agent.id)
         if state is AgentState.AVAILABLE:

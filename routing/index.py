@@ -23,8 +23,8 @@ from functools import lru_cache
 from routing.matcher import agent_rank, meets
 from routing.model import Agent, Call, Requirement, requirements_at
 
-#: Above this many relevant skills an agent's buckets are found by scanning the queue's
-#: buckets instead of enumerating skill subsets (2**n grows too fast).
+#: Above this many relevant skills an agent's buckets are found by testing the queue's
+#: bucket name sets instead of enumerating skill subsets (2**n grows too fast).
 MAX_SUBSET_SKILLS = 10
 
 BucketKey = tuple[str, tuple[Requirement, ...]]
@@ -47,7 +47,7 @@ class CallIndex:
         self._heaps: dict[BucketKey, list[_Entry]] = {}
         self._live: dict[BucketKey, int] = {}
         self._by_names: dict[tuple[str, frozenset[str]], set[BucketKey]] = {}
-        self._by_queue: dict[str, set[BucketKey]] = {}
+        self._name_sets: dict[str, dict[frozenset[str], set[BucketKey]]] = {}
         self._skill_use: dict[str, int] = {}
         self._calls: dict[str, Call] = {}
         self._where: dict[str, BucketKey] = {}
@@ -109,10 +109,16 @@ class CallIndex:
         return None if best is None else self._calls[best[2]]
 
     def _keys_for(self, agent: Agent) -> Iterator[BucketKey]:
+        """Buckets whose skill names are all among the agent's: by enumerating the
+        agent's skill subsets or by testing the queue's name sets, whichever is fewer."""
         names = tuple(sorted(s for s in agent.skills if s in self._skill_use))
+        owned = frozenset(names)
         for queue in agent.queues:
-            if len(names) > MAX_SUBSET_SKILLS:
-                yield from list(self._by_queue.get(queue, ()))
+            name_sets = self._name_sets.get(queue, {})
+            if len(names) > MAX_SUBSET_SKILLS or 2 ** len(names) > len(name_sets):
+                for skill_names, keys in list(name_sets.items()):
+                    if skill_names <= owned:
+                        yield from keys
                 continue
             for subset in _subsets(names):
                 yield from self._by_names.get((queue, subset), ())
@@ -130,19 +136,21 @@ class CallIndex:
         queue, reqs = key
         self._heaps[key] = []
         self._live[key] = 0
-        self._by_names.setdefault((queue, frozenset(r.skill for r in reqs)), set()).add(key)
-        self._by_queue.setdefault(queue, set()).add(key)
+        names = frozenset(r.skill for r in reqs)
+        keys = self._by_names.setdefault((queue, names), set())
+        keys.add(key)
+        self._name_sets.setdefault(queue, {})[names] = keys
         for r in reqs:
             self._skill_use[r.skill] = self._skill_use.get(r.skill, 0) + 1
 
     def _drop_bucket(self, key: BucketKey) -> None:
         queue, reqs = key
         del self._heaps[key], self._live[key]
-        names = (queue, frozenset(r.skill for r in reqs))
-        self._by_names[names].discard(key)
-        if not self._by_names[names]:
-            del self._by_names[names]
-        self._by_queue[queue].discard(key)
+        names = frozenset(r.skill for r in reqs)
+        self._by_names[(queue, names)].discard(key)
+        if not self._by_names[(queue, names)]:
+            del self._by_names[(queue, names)]
+            del self._name_sets[queue][names]
         for r in reqs:
             self._skill_use[r.skill] -= 1
             if not self._skill_use[r.skill]:
@@ -170,6 +178,13 @@ class AgentPool:
             self._by_queue.setdefault(queue, set()).add(agent.id)
             for skill in agent.skills:
                 self._by_skill.setdefault((queue, skill), set()).add(agent.id)
+
+    def put(self, agent: Agent) -> None:
+        """Add, or replace the stored state of an agent already in (same skills, queues)."""
+        if agent.id in self._agents:
+            self._agents[agent.id] = agent
+        else:
+            self.add(agent)
 
     def discard(self, agent_id: str) -> None:
         agent = self._agents.pop(agent_id, None)
