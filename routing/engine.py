@@ -59,6 +59,7 @@ class Engine:
         self._handle = {q.name: HandleTimes(q.handle_window, q.default_handle_s) for q in queues}
         self._timers = Timers()
         self._last_agent: dict[str, tuple[str, float]] = {}
+        self._max_sticky_s = max((q.sticky_window_s for q in self._queues.values()), default=0)
         self._seq = itertools.count()
         self._out: list[m.Command] = []
         self._dirty_calls: dict[str, frozenset[str]] = {}
@@ -70,7 +71,9 @@ class Engine:
     def handle(self, event: m.Event, now: float) -> list[m.Command]:
         """Apply `event` at time `now`; return the commands to execute, in order."""
         self._out, self._dirty_calls, self._dirty_agents, self._greet = [], {}, [], []
-        handler = _HANDLERS[type(event)]
+        handler = _HANDLERS.get(type(event))
+        if handler is None:
+            raise TypeError(f"Engine.handle: {type(event).__name__} is not a routing event")
         handler(self, event, now)
         self._dispatch(now)
         out, self._out = self._out, []
@@ -110,6 +113,10 @@ class Engine:
         aht = self._handle[call.queue].average()
         return estimate_wait(self.position(call), aht, staffed)
 
+    def sticky_callers(self) -> int:
+        """How many callers the sticky-agent history remembers."""
+        return len(self._last_agent)
+
     def __repr__(self) -> str:
         names = ",".join(sorted(self._queues))
         return f"<Queue {names}: {len(self._index)} waiting, {len(self._available)} agents free>"
@@ -147,6 +154,15 @@ class Engine:
             return last[0]
         return None
 
+    def _remember_agent(self, caller: str, agent_id: str, now: float) -> None:
+        """Sticky history, oldest first; entries older than every sticky window go."""
+        self._last_agent.pop(caller, None)
+        self._last_agent[caller] = (agent_id, now)
+        for oldest, (_, ended) in list(itertools.islice(self._last_agent.items(), 8)):
+            if now - ended <= self._max_sticky_s:
+                break
+            del self._last_agent[oldest]
+
     def _on_call_abandoned(self, e: m.CallAbandoned, now: float) -> None:
         call = self.call(e.call_id)
         next_call_state(call.id, call.state, "CallAbandoned")
@@ -179,7 +195,7 @@ class Engine:
         talk = now - (call.answered_at if call.answered_at is not None else now)
         self._handle[call.queue].record(talk + queue.wrap_up_s)
         if call.caller:
-            self._last_agent[call.caller] = (agent.id, now)
+            self._remember_agent(call.caller, agent.id, now)
         self._move_agent(agent, event, now, call_id=None)
         self._forget(call, now, "call_ended")
         if queue.wrap_up_s > 0:

@@ -274,3 +274,13 @@ def test_transition_table_can_describe_itself():
     text = describe()
     assert "offered --TooManyMisses--> paused" in text
     assert "(new) --CallEnqueued--> waiting" in text
+
+
+def test_sticky_history_forgets_callers_older_than_every_window():
+    e = engine(sticky_window_s=100)
+    e.handle(login("a"), 0)
+    for i in range(20):
+        e.handle(m.CallEnqueued(f"c{i}", KC, (), caller=f"070{i}"), i * 50)
+        e.handle(m.OfferAnswered(f"c{i}", "a"), i * 50 + 1)
+        e.handle(m.CallEnded(f"c{i}"), i * 50 + 2)
+    assert e.sticky_callers() == 3  # the callers of the last 100 s only
