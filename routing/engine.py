@@ -130,9 +130,10 @@ class Engine:
         next_call_state(e.call_id, self._calls[e.call_id].state if e.call_id in self._calls
                         else None, "CallEnqueued")
         call = Call(id=e.call_id, queue=e.queue, requirements=tuple(e.requirements),
-                    priority=e.priority, enqueued_at=now, caller=e.caller,
-                    escalation=queue.escalation, last_agent=self._sticky(e, queue, now),
-                    seq=next(self._seq))
+                    priority=e.priority, caller=e.caller, escalation=queue.escalation,
+                    enqueued_at=now if e.enqueued_at is None else e.enqueued_at,
+                    last_agent=self._sticky(e, queue, now), seq=next(self._seq),
+                    callback_requested=e.callback_requested)
         self._record("call_enqueued", now, call_id=call.id, state="waiting")
         if self._logged_in.count_in(e.queue) == 0:
             if queue.when_nobody_logged_in is NobodyLoggedIn.REJECT:
@@ -145,6 +146,26 @@ class Engine:
         self._wait(call, now)
         self._arm_call_timers(call, queue, now)
         self._greet.append(call.id)
+
+    def _on_call_restored(self, e: m.CallRestored, now: float) -> None:
+        queue = self._queues.get(e.queue)
+        if queue is None:
+            raise ConfigError(f"call {e.call_id!r} field queue", f"no queue named {e.queue!r}")
+        agent = self.agent(e.agent_id)
+        next_call_state(e.call_id, self._calls[e.call_id].state if e.call_id in self._calls
+                        else None, "CallRestored")
+        next_agent_state(agent.id, agent.state, "CallRestored")
+        if e.queue not in agent.queues:
+            raise ConfigError(f"call {e.call_id!r} field agent_id",
+                              f"agent {agent.id!r} is not in queue {e.queue!r}")
+        call = Call(id=e.call_id, queue=e.queue, requirements=tuple(e.requirements),
+                    priority=e.priority, enqueued_at=e.enqueued_at, caller=e.caller,
+                    escalation=queue.escalation, seq=next(self._seq),
+                    state=CallState.CONNECTED, agent_id=agent.id, answered_at=e.answered_at)
+        self._calls[call.id] = call
+        self._record("call_restored", now, call_id=call.id, agent_id=agent.id,
+                     state="connected")
+        self._move_agent(agent, "CallRestored", now, call_id=call.id)
 
     def _sticky(self, e: m.CallEnqueued, queue: QueueConfig, now: float) -> str | None:
         if e.last_agent is not None:
@@ -439,6 +460,7 @@ class Engine:
 
 _HANDLERS: dict[type, Callable[[Engine, Any, float], None]] = {
     m.CallEnqueued: Engine._on_call_enqueued,
+    m.CallRestored: Engine._on_call_restored,
     m.CallAbandoned: Engine._on_call_abandoned,
     m.CallbackRequested: Engine._on_callback_requested,
     m.CallEnded: Engine._on_call_ended,

@@ -25,6 +25,26 @@ class CallEnqueued:
     caller: str = ""
     #: Set by a controller that restores a call whose last agent it already knows.
     last_agent: str | None = None
+    #: When the caller first queued; a restored or re-queued call keeps its place.
+    #: None: now.
+    enqueued_at: float | None = None
+    #: Restoring a call whose caller already chose a callback.
+    callback_requested: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CallRestored:
+    """A controller (re)starting found this call connected to `agent_id` (store and
+    Asterisk agree); the engine takes it over as connected."""
+
+    call_id: str
+    queue: str
+    agent_id: str
+    enqueued_at: float
+    answered_at: float
+    requirements: tuple[str, ...] = ()
+    priority: int = 0
+    caller: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +142,7 @@ class TimerFired:
 
 
 Event = (
-    CallEnqueued | CallAbandoned | CallbackRequested | AgentLoggedIn | AgentLoggedOut
+    CallEnqueued | CallRestored | CallAbandoned | CallbackRequested | AgentLoggedIn | AgentLoggedOut
     | AgentPaused | AgentUnpaused | OfferAnswered | OfferTimedOut | OfferRejected
     | ClaimFailed | CallEnded | WrapUpEnded | TimerFired
 )

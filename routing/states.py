@@ -29,6 +29,7 @@ AGENT_TRANSITIONS: dict[tuple[AgentState, str], AgentState] = {
     (A.PAUSED, "AgentPaused"): A.PAUSED,  # new reason
     (A.PAUSED, "AgentUnpaused"): A.AVAILABLE,
     (A.AVAILABLE, "Offer"): A.OFFERED,
+    (A.AVAILABLE, "CallRestored"): A.ON_CALL,
     (A.OFFERED, "OfferAnswered"): A.ON_CALL,
     (A.OFFERED, "OfferTimedOut"): A.AVAILABLE,
     (A.OFFERED, "OfferRejected"): A.AVAILABLE,
@@ -45,6 +46,7 @@ AGENT_TRANSITIONS: dict[tuple[AgentState, str], AgentState] = {
 
 CALL_TRANSITIONS: dict[tuple[CallState | None, str], CallState | None] = {
     (None, "CallEnqueued"): C.WAITING,
+    (None, "CallRestored"): C.CONNECTED,
     (C.WAITING, "CallbackRequested"): C.WAITING,
     (C.WAITING, "Offer"): C.OFFERED,
     (C.WAITING, "MaxWait"): None,
