@@ -68,6 +68,8 @@ class InstanceParams:
     """Secret of the harness AMI user (test_mode only)."""
     extra_modules: tuple[str, ...] = ()
     """Modules required on top of the standard list (``name.so``)."""
+    phone_contacts: tuple[tuple[str, str], ...] = ()
+    """(extension, SIP URI) of demo phones reachable without registering (the demo's SIPp phone)."""
 
     def __repr__(self) -> str:
         return (
@@ -142,6 +144,9 @@ def template_values(params: InstanceParams, folders: dict[str, str]) -> dict[str
         "extra_modules": "\n".join(f"require => {m}" for m in params.extra_modules),
     }
     values.update({f"phone_secret_{ext}": secret for ext, secret in params.phone_secrets})
+    contacts = dict(params.phone_contacts)
+    values.update({f"contact_{ext}": f"contact = {contacts[ext]}" if ext in contacts
+                   else "; registers to be reachable" for ext in DEMO_PHONES})
     values.update({f"{key}_dir": folders[key] for key in FOLDERS if key != "sounds"})
     return values
 
@@ -162,6 +167,7 @@ def params_from_json(text: str, source: str) -> InstanceParams:
     if unknown:
         raise InstanceError(f"{source}: unknown keys {', '.join(unknown)}")
     raw["phone_secrets"] = tuple(tuple(pair) for pair in raw.get("phone_secrets", ()))
+    raw["phone_contacts"] = tuple(tuple(pair) for pair in raw.get("phone_contacts", ()))
     raw["extra_modules"] = tuple(raw.get("extra_modules", ()))
     try:
         params = InstanceParams(**raw)
