@@ -37,7 +37,8 @@ class DirectoryLookup:
         employee = self.directory.employee_by_extension(extension)
         if employee is None or not employee.listed or not employee.devices:
             return a.LookupCompleted(None)
-        dial = "&".join(d.dial for d in employee.devices if d.kind == "sip") or employee.devices[0].dial
+        sip = [d.dial for d in employee.devices if d.kind == "sip"]
+        dial = "&".join(sip) or employee.devices[0].dial
         callee = a.Callee(employee.id, f"{employee.given_name} {employee.family_name}", dial,
                           employee.unit_id)
         note = self.directory.current_absence(employee.id, now)

@@ -58,7 +58,7 @@ def _convert(node: yaml.Node, path: Path, positions: Positions, loader: yaml.Saf
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = str(loader.construct_object(key_node))  # type: ignore[no-untyped-call]
+            key = str(loader.construct_object(key_node))
             if key in result:
                 raise YamlSourceError(f"duplicate key {key!r}", _mark(key_node))
             result[key] = _convert(value_node, (*path, key), positions, loader)
@@ -68,7 +68,7 @@ def _convert(node: yaml.Node, path: Path, positions: Positions, loader: yaml.Saf
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, (*path, i), positions, loader) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+    return loader.construct_object(node, deep=True)
 
 
 def load_with_positions(text: str) -> tuple[Any, Positions]:

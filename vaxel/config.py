@@ -172,7 +172,9 @@ def _groups(data: Any, problems: list[str]) -> dict[str, GroupConfig]:
     return groups
 
 
-def parse_config(data: Mapping[str, Any], source: str, env: Mapping[str, str] | None = None) -> Config:
+def parse_config(
+    data: Mapping[str, Any], source: str, env: Mapping[str, str] | None = None
+) -> Config:
     """Build a checked ``Config`` from parsed TOML and the environment."""
     env = os.environ if env is None else env
     problems: list[str] = []

@@ -1,4 +1,4 @@
-"""structlog set-up: JSON lines in production, key=value on a terminal; call ids from contextvars."""
+"""structlog set-up: JSON lines in production, key=value on a terminal; call ids bound per call."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from vaxel.logs import configure
 
 def register(sub: Any, name: str, help_text: str) -> None:
     p = sub.add_parser(name, help=help_text)
-    p.add_argument("--config", type=Path, help="TOML configuration file (see docs/vaxel.example.toml)")
+    p.add_argument("--config", type=Path, help="TOML configuration (see docs/vaxel.example.toml)")
     p.set_defaults(func=_serve)
 
 

@@ -109,7 +109,8 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
         await store.client.ping()
     except Exception as exc:
         await store.close()
-        raise ConfigError("redis.url", [f"cannot reach Redis at {config.redis.url}: {exc}"]) from exc
+        problem = f"cannot reach Redis at {config.redis.url}: {exc}"
+        raise ConfigError("redis.url", [problem]) from exc
     deps = SessionDeps(registry, groups, store, DirectoryLookup(directory),
                        config.prompts.asterisk_dir, clock)
     controller: Controller

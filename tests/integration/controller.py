@@ -29,7 +29,8 @@ def make_test_dialplans(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for path in (repo_root() / "dialplans").glob("*.yaml"):
         text = path.read_text(encoding="utf-8")
-        text = re.sub(r"(kind: transfer\n(?:    .*\n)*?    timeout: )\d+", rf"\g<1>{PERSON_RING_S}", text)
+        text = re.sub(r"(kind: transfer\n(?:    .*\n)*?    timeout: )\d+",
+                      rf"\g<1>{PERSON_RING_S}", text)
         (folder / path.name).write_text(text, encoding="utf-8")
     return folder
 
@@ -44,7 +45,8 @@ def seed_directory(url: str) -> Directory:
                        devices=(Device("sip", f"Local/{ext}@sim-phones"),), languages=("sv",),
                        listed=True)
     d.add_employee("e4799", "Hemlig", "Person", unit_id="u-bygglov", extension="4799",
-                   devices=(Device("sip", "Local/4799@sim-phones"),), languages=("sv",), listed=False)
+                   devices=(Device("sip", "Local/4799@sim-phones"),), languages=("sv",),
+                   listed=False)
     return d
 
 

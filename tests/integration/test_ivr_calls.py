@@ -12,7 +12,7 @@ import asyncio
 
 import pytest
 
-from tests.integration.controller import ControllerUnderTest, seed_directory, make_test_dialplans
+from tests.integration.controller import ControllerUnderTest, make_test_dialplans, seed_directory
 from vaxel.testing.calls import Harness
 
 pytestmark = pytest.mark.integration

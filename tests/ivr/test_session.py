@@ -28,7 +28,7 @@ def deps():
 
 
 def caller(keys: dict[str, str]):
-    """Reply 200 to everything; GET DATA of a prompt gets the digits given for it, else times out."""
+    """Reply 200 to everything; GET DATA of a prompt gets the digits given for it, or times out."""
     def answer(line: str) -> str:
         if line.startswith("GET DATA"):
             prompt = line.split()[2].rsplit("/", 1)[1]
@@ -77,7 +77,8 @@ async def test_given_entry_number_without_flow_then_nothing_sent(deps):
 
 async def test_given_caller_hangs_up_during_menu_then_run_done_and_saved(deps):
     def answer(line: str) -> str:
-        return "200 result=-1" if line.startswith(("GET DATA", "CHANNEL STATUS")) else "200 result=0"
+        gone = line.startswith(("GET DATA", "CHANNEL STATUS"))
+        return "200 result=-1" if gone else "200 result=0"
     run = await run_session(ScriptedChannel(answer), "inbound", ("4000",), "1700.4", deps)
     assert run.state.done
     assert (await deps.store.load("1700.4")).path[-1] == "hangup:caller"
