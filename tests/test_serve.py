@@ -1,0 +1,69 @@
+"""Start-up checks everything first: a bad flow, group or config stops it, nothing half-started."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from ivr.errors import FlowFileError
+from vaxel.config import ConfigError, parse_config
+from vaxel.paths import repo_root
+from vaxel.service import start_controller
+from vaxel.testing.services import free_port
+
+GROUPS = {"operators": {"members": ["Local/1000@sim-phones"]},
+          "contact_center": {"members": ["Local/2000@sim-phones"]}}
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def config_for(tmp_path, dialplans, **extra):
+    return parse_config({"fastagi": {"port": extra.pop("port", free_port())},
+                         "directory": {"url": f"sqlite:///{tmp_path / 'd.db'}"},
+                         "dialplans": str(dialplans), "groups": GROUPS, **extra}, "test", env={})
+
+
+async def test_given_broken_flow_file_then_start_fails_naming_file_and_line(tmp_path):
+    folder = tmp_path / "dialplans"
+    shutil.copytree(repo_root() / "dialplans", folder)
+    flow = folder / "city-main.yaml"
+    flow.write_text(flow.read_text().replace("next: find_person", "next: find_persn"))
+    port = free_port()
+    with pytest.raises(FlowFileError) as info:
+        await start_controller(config_for(tmp_path, folder, port=port))
+    assert any(p.file.endswith("city-main.yaml") and p.line and "find_persn" in p.message
+               for p in info.value.problems)
+    assert port_is_free(port)
+
+
+async def test_given_flow_dialling_an_unconfigured_group_then_start_fails_naming_it(tmp_path):
+    config = parse_config({"dialplans": str(repo_root() / "dialplans"),
+                           "groups": {"operators": GROUPS["operators"]}}, "test", env={})
+    with pytest.raises(ConfigError, match="dials group 'contact_center'"):
+        await start_controller(config)
+
+
+async def test_given_redis_unreachable_then_start_fails_naming_redis_url_and_not_listening(
+        tmp_path):
+    port = free_port()
+    config = config_for(tmp_path, repo_root() / "dialplans", port=port,
+                        redis={"url": f"redis://127.0.0.1:{free_port()}/0"})
+    with pytest.raises(ConfigError, match="redis.url: cannot reach Redis"):
+        await start_controller(config)
+    assert port_is_free(port)
+
+
+def test_serve_with_bad_config_exits_2_and_names_the_key(tmp_path):
+    bad = tmp_path / "vaxel.toml"
+    bad.write_text("[ami]\nport = 'x'\n")
+    out = subprocess.run([sys.executable, "-m", "vaxel", "serve", "--config", str(bad)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "vaxel.toml: ami.port: expected an integer, got 'x'" in out.stderr
