@@ -143,8 +143,11 @@ def _require_root_user(why: str) -> None:
 def _build_locked(cache: Path, root: Path, say: Callable[[str], None], path: str | None) -> str:
     cache.mkdir(parents=True, exist_ok=True)
     with open(cache / "asterisk-root.lock", "w") as lock:
-        say("waiting for the Asterisk root lock")
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say("another process is building the Asterisk root; waiting for it")
+            fcntl.flock(lock, fcntl.LOCK_EX)
         version = _root_version(root)  # another process may have built it meanwhile
         if version is not None:
             say(f"reusing {version} in {root} (built by another process)")
