@@ -28,7 +28,7 @@ from routing.errors import (
     UnknownAgent,
     UnknownCall,
 )
-from routing.messages import RecordEvent
+from routing.messages import ClaimFailed, RecordEvent
 from routing.model import MAX_PRIORITY, MISSED_CALLS_REASON, Agent, AgentState, Call, CallState
 from routing.states import AGENT_TRANSITIONS
 
@@ -182,7 +182,7 @@ class RoutingStore:
         res = await self._run("CLAIM", self._claim_keys(call_id, agent_id),
                               self._claim_args(call_id, agent_id, now))
         if not res[0]:
-            raise ClaimConflict(call_id, agent_id, f"{res[1]} is {res[2]}")
+            raise ClaimConflict(call_id, agent_id, res[1], res[2])
 
     async def claim_many(self, pairs: Iterable[tuple[str, str]], now: float
                          ) -> list[ClaimConflict | None]:
@@ -196,7 +196,7 @@ class RoutingStore:
                                  args=[STREAM_MAXLEN, *self._claim_args(call_id, agent_id, now)],
                                  client=pipe)
                 results = await pipe.execute()
-        return [None if res[0] else ClaimConflict(c, a, f"{res[1]} is {res[2]}")
+        return [None if res[0] else ClaimConflict(c, a, res[1], res[2])
                 for (c, a), res in zip(pairs, results, strict=True)]
 
     def _claim_keys(self, call_id: str, agent_id: str) -> list[str]:
@@ -250,6 +250,14 @@ class RoutingStore:
             rows = cast(list[tuple[str, dict[str, str]]], await self._r.xrange(
                 self.stream, min=f"({after}", max="+", count=count))
         return [(entry_id, dict(fields)) for entry_id, fields in rows]
+
+
+def claim_failed(conflict: ClaimConflict) -> ClaimFailed:
+    """The event to feed the engine after a refused claim: the side found busy was
+    taken by another controller (an unknown or logged-out agent counts as taken)."""
+    return ClaimFailed(conflict.call_id, conflict.agent_id,
+                       call_taken=conflict.side == "call",
+                       agent_taken=conflict.side == "agent")
 
 
 def _agent_from(f: dict[str, str]) -> Agent:
