@@ -95,7 +95,8 @@ def test_engine_invariants_hold_for_any_event_sequence(ops, escalate):
     an offer never passes over a better-placed call the agent could take; refused
     events change nothing."""
     extra = {"escalation": ESCALATION} if escalate else {}
-    e = Engine([queue(max_misses=2, wrap_up_s=5, **extra), queue(name="operators")])
+    e = Engine([queue(max_misses=2, wrap_up_s=5, max_wait_s=200, callback_after_s=100,
+                      announce_every_s=30, **extra), queue(name="operators")])
     now = 0.0
     for serial, op in enumerate(ops):
         now += op[2]
