@@ -243,12 +243,22 @@ class RoutingStore:
                                           maxlen=STREAM_MAXLEN, approximate=True)
         return cast(str, entry_id)
 
-    async def events(self, after: str = "0-0", count: int = 1000
-                     ) -> list[tuple[str, dict[str, str]]]:
-        """Stream entries after id `after` (exclusive), oldest first."""
-        async with _translated("xrange"):
-            rows = cast(list[tuple[str, dict[str, str]]], await self._r.xrange(
-                self.stream, min=f"({after}", max="+", count=count))
+    async def last_event_id(self) -> str:
+        """Id of the newest stream entry ("0-0" if none): where a follower starts."""
+        async with _translated("xrevrange"):
+            rows: Any = await self._r.xrevrange(self.stream, count=1)
+        return str(rows[0][0]) if rows else "0-0"
+
+    async def events(self, after: str = "0-0", count: int = 1000,
+                     block_ms: int | None = None) -> list[tuple[str, dict[str, str]]]:
+        """Stream entries after id `after` (exclusive), oldest first; with `block_ms`,
+        wait that long for the first new entry if there is none yet."""
+        async with _translated("xread"):
+            reply: Any = await self._r.xread({self.stream: after}, count=count, block=block_ms)
+        if not reply:
+            return []
+        # RESP2 reply: [[stream, [(id, fields), ...]]] (one stream asked for).
+        rows = cast(list[tuple[str, dict[str, str]]], reply[0][1])
         return [(entry_id, dict(fields)) for entry_id, fields in rows]
 
 
