@@ -53,9 +53,7 @@ def _allowed_from(event: str) -> list[str]:
 async def _translated(action: str) -> AsyncIterator[None]:
     try:
         yield
-    except RedisError as exc:
-        raise StoreUnavailable(f"redis {action} failed: {exc}") from exc
-    except OSError as exc:
+    except (RedisError, OSError) as exc:
         raise StoreUnavailable(f"redis {action} failed: {exc}") from exc
 
 

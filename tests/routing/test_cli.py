@@ -49,3 +49,8 @@ def test_unpausing_an_agent_who_is_not_paused_names_the_state(agent_cli, capsys)
 def test_unreachable_redis_is_a_user_error_not_a_traceback(capsys):
     assert main(["agent", "status", "--redis", "redis://127.0.0.1:1/0"]) == 2
     assert "redis read agents failed" in capsys.readouterr().err
+
+
+def test_malformed_redis_url_is_a_user_error_naming_the_url(capsys):
+    assert main(["agent", "status", "--redis", "localhost:6379"]) == 2
+    assert "bad redis URL 'localhost:6379'" in capsys.readouterr().err
