@@ -65,8 +65,8 @@ class RoutingStore:
         self._p = prefix
         self.stream = f"{prefix}:events"
         self._scripts = {name: client.register_script(getattr(lua, name))
-                         for name in ("LOGIN", "AGENT_MOVE", "ENQUEUE", "CLAIM", "RELEASE",
-                                      "ANSWER", "FINISH")}
+                         for name in ("LOGIN", "AGENT_MOVE", "ENQUEUE", "CALLBACK", "CLAIM",
+                                      "RELEASE", "ANSWER", "FINISH")}
 
     @classmethod
     def from_url(cls, url: str, prefix: str = DEFAULT_PREFIX) -> RoutingStore:
@@ -114,15 +114,18 @@ class RoutingStore:
     async def unpause(self, agent_id: str, now: float) -> None:
         await self._move_agent(agent_id, "AgentUnpaused", AgentState.AVAILABLE, "", now)
 
-    async def end_wrap_up(self, agent_id: str, now: float) -> None:
-        await self._move_agent(agent_id, "WrapUpEnded", AgentState.AVAILABLE, "", now)
+    async def end_wrap_up(self, agent_id: str, now: float, *, by_timer: bool = False) -> None:
+        """End wrap-up; `by_timer`: the engine's wrap-up timer (stream cause
+        ``WrapUpTimer``, which followers skip), else the agent (``WrapUpEnded``)."""
+        await self._move_agent(agent_id, "WrapUpEnded", AgentState.AVAILABLE, "", now,
+                               cause="WrapUpTimer" if by_timer else None)
 
     async def _move_agent(self, agent_id: str, event: str, target: AgentState, reason: str,
-                          now: float) -> None:
+                          now: float, cause: str | None = None) -> None:
         """One transition of `routing.states.AGENT_TRANSITIONS`, checked inside Redis."""
         reset = "1" if target is AgentState.AVAILABLE else "0"
         res = await self._run("AGENT_MOVE", [self._agent_key(agent_id), self.stream],
-                              [now, agent_id, event, target.value, reason, reset,
+                              [now, agent_id, cause or event, target.value, reason, reset,
                                f"{self._p}:call:", f"{self._p}:queue:", *_allowed_from(event)])
         if not res[0]:
             if res[1] == "unknown":
@@ -174,6 +177,12 @@ class RoutingStore:
         async with _translated("read queue"):
             ids = await self._r.zrange(self._queue_key(queue), 0, limit)
         return cast(list[str], ids)
+
+    async def request_callback(self, call_id: str, now: float) -> None:
+        """Mark a waiting call "call me back"; it keeps its place."""
+        res = await self._run("CALLBACK", [self._call_key(call_id), self.stream], [now, call_id])
+        if not res[0]:
+            raise IllegalTransition(f"call {call_id!r}", res[2], "CallbackRequested")
 
     async def claim(self, call_id: str, agent_id: str, now: float) -> None:
         """Atomically offer `call_id` to `agent_id`, or raise `ClaimConflict`."""

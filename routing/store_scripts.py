@@ -72,6 +72,15 @@ emit(KEYS[3], ARGV[1], 'kind', 'call_enqueued', 'at', ARGV[2], 'call_id', ARGV[3
 return {1}
 """
 
+#: KEYS: call, stream. ARGV: maxlen, now, call id.
+CALLBACK = _EMIT + """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'waiting' then return {0, 'call', state or 'unknown'} end
+redis.call('HSET', KEYS[1], 'callback', 1)
+emit(KEYS[2], ARGV[1], 'kind', 'callback_requested', 'at', ARGV[2], 'call_id', ARGV[3])
+return {1}
+"""
+
 #: KEYS: agent, call, stream. ARGV: maxlen, now, call id, agent id, queue key prefix.
 CLAIM = _EMIT + """
 local astate = redis.call('HGET', KEYS[1], 'state')
