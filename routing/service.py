@@ -88,8 +88,8 @@ class RoutingService:
                 raise
             log.warning("followed event refused", event_type=type(event).__name__, error=str(exc))
             return
-        if isinstance(event, m.CallEnqueued) and event.call_id in {c.id for c in
-                                                                   self.engine.calls()}:
+        if isinstance(event, m.CallEnqueued) and not any(
+                isinstance(c, m.RejectCall) for c in commands):
             await self.store.enqueue(self.engine.call(event.call_id))
         await self._perform(deque(commands), now, timers=isinstance(event, m.TimerFired))
 

@@ -9,7 +9,7 @@ import pytest
 from routing import messages as m
 from routing.engine import Engine
 from routing.follow import follow
-from routing.model import Agent, AgentState, CallState
+from routing.model import Agent, AgentState, CallState, NobodyLoggedIn
 from routing.service import RoutingService
 
 from .scripting import KC, queue
@@ -112,3 +112,11 @@ async def test_wrong_report_is_logged_and_the_loop_goes_on(store):
             await control.changed.wait()
     task.cancel()
     assert control.rings() == [("c1", "a")]
+
+
+async def test_rejected_call_is_not_stored(store):
+    config = queue(when_nobody_logged_in=NobodyLoggedIn.REJECT)
+    service, control = await start(store, config, names=())
+    await service.step(m.CallEnqueued("c1", KC, ()))
+    assert control.done == [m.RejectCall("c1", "nobody logged in")]
+    assert await store.waiting(KC) == []
