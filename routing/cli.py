@@ -16,7 +16,7 @@ from typing import Any
 
 from routing.errors import ConfigError, RoutingError
 from routing.model import Agent, AgentState, parse_skill
-from routing.store import RoutingStore
+from routing.store import DEFAULT_PREFIX, RoutingStore
 
 #: Environment variable with the Redis URL when --redis is not given.
 REDIS_ENV = "VAXEL_REDIS_URL"
@@ -37,6 +37,8 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--redis", default=None,
                         help=f"Redis URL (default ${REDIS_ENV} or {DEFAULT_REDIS_URL})")
+    common.add_argument("--prefix", default=DEFAULT_PREFIX,
+                        help=f"key prefix of the routing state (default {DEFAULT_PREFIX})")
     sub = parser.add_subparsers(dest="agent_command", required=True, metavar="ACTION")
 
     def action(action_name: str, text: str) -> argparse.ArgumentParser:
@@ -66,16 +68,17 @@ def run(args: argparse.Namespace) -> int:
     action: Callable[[RoutingStore, argparse.Namespace, float], Awaitable[str]] = _ACTIONS[
         args.agent_command]
     try:
-        output = asyncio.run(_with_store(url, action, args))
+        output = asyncio.run(_with_store(url, args.prefix, action, args))
     except RoutingError as exc:
         raise UserError(str(exc)) from exc
     print(output)
     return 0
 
 
-async def _with_store(url: str, action: Callable[[RoutingStore, argparse.Namespace, float],
-                                                 Awaitable[str]], args: argparse.Namespace) -> str:
-    store = RoutingStore.from_url(url)
+async def _with_store(url: str, prefix: str,
+                      action: Callable[[RoutingStore, argparse.Namespace, float], Awaitable[str]],
+                      args: argparse.Namespace) -> str:
+    store = RoutingStore.from_url(url, prefix)
     try:
         return await action(store, args, time.time())
     finally:

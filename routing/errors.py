@@ -52,10 +52,14 @@ class StoreUnavailable(RoutingError):
 
 
 class ClaimConflict(RoutingError):
-    """An atomic claim of (agent, call) failed: one of them was no longer free."""
+    """An atomic claim of (agent, call) failed: one of them was no longer free.
 
-    def __init__(self, call_id: str, agent_id: str, reason: str) -> None:
-        super().__init__(f"claim of call {call_id!r} by agent {agent_id!r} failed: {reason}")
+    `side` is ``"agent"`` or ``"call"`` (the one found busy), `state` its state then."""
+
+    def __init__(self, call_id: str, agent_id: str, side: str, state: str) -> None:
+        super().__init__(
+            f"claim of call {call_id!r} by agent {agent_id!r} failed: {side} is {state}")
         self.call_id = call_id
         self.agent_id = agent_id
-        self.reason = reason
+        self.side = side
+        self.state = state

@@ -28,7 +28,7 @@ from routing.errors import (
     UnknownAgent,
     UnknownCall,
 )
-from routing.messages import RecordEvent
+from routing.messages import ClaimFailed, RecordEvent
 from routing.model import MAX_PRIORITY, MISSED_CALLS_REASON, Agent, AgentState, Call, CallState
 from routing.states import AGENT_TRANSITIONS
 
@@ -53,9 +53,7 @@ def _allowed_from(event: str) -> list[str]:
 async def _translated(action: str) -> AsyncIterator[None]:
     try:
         yield
-    except RedisError as exc:
-        raise StoreUnavailable(f"redis {action} failed: {exc}") from exc
-    except OSError as exc:
+    except (RedisError, OSError) as exc:
         raise StoreUnavailable(f"redis {action} failed: {exc}") from exc
 
 
@@ -67,8 +65,8 @@ class RoutingStore:
         self._p = prefix
         self.stream = f"{prefix}:events"
         self._scripts = {name: client.register_script(getattr(lua, name))
-                         for name in ("LOGIN", "AGENT_MOVE", "ENQUEUE", "CLAIM", "RELEASE",
-                                      "ANSWER", "FINISH")}
+                         for name in ("LOGIN", "AGENT_MOVE", "ENQUEUE", "CALLBACK", "CLAIM",
+                                      "RELEASE", "ANSWER", "FINISH")}
 
     @classmethod
     def from_url(cls, url: str, prefix: str = DEFAULT_PREFIX) -> RoutingStore:
@@ -116,15 +114,18 @@ class RoutingStore:
     async def unpause(self, agent_id: str, now: float) -> None:
         await self._move_agent(agent_id, "AgentUnpaused", AgentState.AVAILABLE, "", now)
 
-    async def end_wrap_up(self, agent_id: str, now: float) -> None:
-        await self._move_agent(agent_id, "WrapUpEnded", AgentState.AVAILABLE, "", now)
+    async def end_wrap_up(self, agent_id: str, now: float, *, by_timer: bool = False) -> None:
+        """End wrap-up; `by_timer`: the engine's wrap-up timer (stream cause
+        ``WrapUpTimer``, which followers skip), else the agent (``WrapUpEnded``)."""
+        await self._move_agent(agent_id, "WrapUpEnded", AgentState.AVAILABLE, "", now,
+                               cause="WrapUpTimer" if by_timer else None)
 
     async def _move_agent(self, agent_id: str, event: str, target: AgentState, reason: str,
-                          now: float) -> None:
+                          now: float, cause: str | None = None) -> None:
         """One transition of `routing.states.AGENT_TRANSITIONS`, checked inside Redis."""
         reset = "1" if target is AgentState.AVAILABLE else "0"
         res = await self._run("AGENT_MOVE", [self._agent_key(agent_id), self.stream],
-                              [now, agent_id, event, target.value, reason, reset,
+                              [now, agent_id, cause or event, target.value, reason, reset,
                                f"{self._p}:call:", f"{self._p}:queue:", *_allowed_from(event)])
         if not res[0]:
             if res[1] == "unknown":
@@ -177,12 +178,18 @@ class RoutingStore:
             ids = await self._r.zrange(self._queue_key(queue), 0, limit)
         return cast(list[str], ids)
 
+    async def request_callback(self, call_id: str, now: float) -> None:
+        """Mark a waiting call "call me back"; it keeps its place."""
+        res = await self._run("CALLBACK", [self._call_key(call_id), self.stream], [now, call_id])
+        if not res[0]:
+            raise IllegalTransition(f"call {call_id!r}", res[2], "CallbackRequested")
+
     async def claim(self, call_id: str, agent_id: str, now: float) -> None:
         """Atomically offer `call_id` to `agent_id`, or raise `ClaimConflict`."""
         res = await self._run("CLAIM", self._claim_keys(call_id, agent_id),
                               self._claim_args(call_id, agent_id, now))
         if not res[0]:
-            raise ClaimConflict(call_id, agent_id, f"{res[1]} is {res[2]}")
+            raise ClaimConflict(call_id, agent_id, res[1], res[2])
 
     async def claim_many(self, pairs: Iterable[tuple[str, str]], now: float
                          ) -> list[ClaimConflict | None]:
@@ -196,7 +203,7 @@ class RoutingStore:
                                  args=[STREAM_MAXLEN, *self._claim_args(call_id, agent_id, now)],
                                  client=pipe)
                 results = await pipe.execute()
-        return [None if res[0] else ClaimConflict(c, a, f"{res[1]} is {res[2]}")
+        return [None if res[0] else ClaimConflict(c, a, res[1], res[2])
                 for (c, a), res in zip(pairs, results, strict=True)]
 
     def _claim_keys(self, call_id: str, agent_id: str) -> list[str]:
@@ -243,13 +250,31 @@ class RoutingStore:
                                           maxlen=STREAM_MAXLEN, approximate=True)
         return cast(str, entry_id)
 
-    async def events(self, after: str = "0-0", count: int = 1000
-                     ) -> list[tuple[str, dict[str, str]]]:
-        """Stream entries after id `after` (exclusive), oldest first."""
-        async with _translated("xrange"):
-            rows = cast(list[tuple[str, dict[str, str]]], await self._r.xrange(
-                self.stream, min=f"({after}", max="+", count=count))
+    async def last_event_id(self) -> str:
+        """Id of the newest stream entry ("0-0" if none): where a follower starts."""
+        async with _translated("xrevrange"):
+            rows: Any = await self._r.xrevrange(self.stream, count=1)
+        return str(rows[0][0]) if rows else "0-0"
+
+    async def events(self, after: str = "0-0", count: int = 1000,
+                     block_ms: int | None = None) -> list[tuple[str, dict[str, str]]]:
+        """Stream entries after id `after` (exclusive), oldest first; with `block_ms`,
+        wait that long for the first new entry if there is none yet."""
+        async with _translated("xread"):
+            reply: Any = await self._r.xread({self.stream: after}, count=count, block=block_ms)
+        if not reply:
+            return []
+        # RESP2 reply: [[stream, [(id, fields), ...]]] (one stream asked for).
+        rows = cast(list[tuple[str, dict[str, str]]], reply[0][1])
         return [(entry_id, dict(fields)) for entry_id, fields in rows]
+
+
+def claim_failed(conflict: ClaimConflict) -> ClaimFailed:
+    """The event to feed the engine after a refused claim: the side found busy was
+    taken by another controller (an unknown or logged-out agent counts as taken)."""
+    return ClaimFailed(conflict.call_id, conflict.agent_id,
+                       call_taken=conflict.side == "call",
+                       agent_taken=conflict.side == "agent")
 
 
 def _agent_from(f: dict[str, str]) -> Agent:

@@ -19,6 +19,7 @@ end
 """
 
 #: KEYS: agent, agents set, stream. ARGV: maxlen, now, id, employee, device, skills, queues.
+#: The stream entry carries the whole profile, so that a follower needs no extra read.
 LOGIN = _EMIT + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state and state ~= 'logged_out' then return {0, 'state', state} end
@@ -27,7 +28,8 @@ redis.call('HSET', KEYS[1], 'id', ARGV[3], 'employee_id', ARGV[4], 'device', ARG
   'idle_since', ARGV[2], 'missed', 0, 'call_id', '')
 redis.call('SADD', KEYS[2], ARGV[3])
 emit(KEYS[3], ARGV[1], 'kind', 'agent_state', 'at', ARGV[2], 'agent_id', ARGV[3],
-  'state', 'available', 'cause', 'AgentLoggedIn')
+  'state', 'available', 'cause', 'AgentLoggedIn', 'employee_id', ARGV[4], 'device', ARGV[5],
+  'skills', ARGV[6], 'queues', ARGV[7])
 return {1}
 """
 
@@ -53,7 +55,7 @@ end
 redis.call('HSET', KEYS[1], 'state', ARGV[5], 'pause_reason', ARGV[6], 'call_id', call_id)
 if ARGV[7] == '1' then redis.call('HSET', KEYS[1], 'idle_since', ARGV[2], 'missed', 0) end
 emit(KEYS[2], ARGV[1], 'kind', 'agent_state', 'at', ARGV[2], 'agent_id', ARGV[3],
-  'state', ARGV[5], 'cause', ARGV[4])
+  'state', ARGV[5], 'cause', ARGV[4], 'reason', ARGV[6])
 return {1}
 """
 
@@ -67,6 +69,15 @@ redis.call('HSET', KEYS[1], 'state', 'waiting', 'agent_id', '', 'score', ARGV[4]
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
 emit(KEYS[3], ARGV[1], 'kind', 'call_enqueued', 'at', ARGV[2], 'call_id', ARGV[3],
   'state', 'waiting')
+return {1}
+"""
+
+#: KEYS: call, stream. ARGV: maxlen, now, call id.
+CALLBACK = _EMIT + """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'waiting' then return {0, 'call', state or 'unknown'} end
+redis.call('HSET', KEYS[1], 'callback', 1)
+emit(KEYS[2], ARGV[1], 'kind', 'callback_requested', 'at', ARGV[2], 'call_id', ARGV[3])
 return {1}
 """
 

@@ -23,7 +23,13 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-async def store(redis_url: str) -> AsyncIterator[RoutingStore]:
-    s = RoutingStore.from_url(redis_url, prefix=f"test-{uuid.uuid4().hex[:8]}")
+def prefix() -> str:
+    """A key prefix of this test's own."""
+    return f"test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def store(redis_url: str, prefix: str) -> AsyncIterator[RoutingStore]:
+    s = RoutingStore.from_url(redis_url, prefix)
     yield s
     await s.close()

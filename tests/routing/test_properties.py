@@ -19,7 +19,7 @@ from .scripting import ESCALATION, KC, queue
 
 SKILLS = ["topic:bygglov", "topic:skatt", "lang:sv", "lang:en", "district:bromma"]
 OPS = ["login", "logout", "pause", "unpause", "enqueue", "abandon", "answer", "timeout",
-       "reject", "end", "wrapup", "callback", "wait"]
+       "reject", "end", "wrapup", "callback", "claimfail", "wait"]
 
 skill_maps = st.dictionaries(st.sampled_from(SKILLS), st.integers(1, 5), max_size=4)
 call_needs = st.lists(st.sampled_from(SKILLS), max_size=3, unique=True).map(tuple)
@@ -46,6 +46,8 @@ def _apply(e: Engine, op: tuple, now: float, serial: int) -> list[m.Command]:
         "end": call and m.CallEnded(call.id),
         "wrapup": m.WrapUpEnded(agent_id),
         "callback": call and m.CallbackRequested(call.id),
+        "claimfail": call and m.ClaimFailed(call.id, call.agent_id or agent_id,
+                                            call_taken=i % 2 == 0, agent_taken=i % 3 == 0),
         "wait": None,
     }
     event = events[kind]
@@ -95,7 +97,8 @@ def test_engine_invariants_hold_for_any_event_sequence(ops, escalate):
     an offer never passes over a better-placed call the agent could take; refused
     events change nothing."""
     extra = {"escalation": ESCALATION} if escalate else {}
-    e = Engine([queue(max_misses=2, wrap_up_s=5, **extra), queue(name="operators")])
+    e = Engine([queue(max_misses=2, wrap_up_s=5, max_wait_s=200, callback_after_s=100,
+                      announce_every_s=30, **extra), queue(name="operators")])
     now = 0.0
     for serial, op in enumerate(ops):
         now += op[2]

@@ -7,9 +7,16 @@ import uuid
 
 import pytest
 
-from routing.errors import ClaimConflict, IllegalTransition, StoreUnavailable, UnknownAgent
+from routing.errors import (
+    ClaimConflict,
+    IllegalTransition,
+    StoreUnavailable,
+    UnknownAgent,
+    UnknownCall,
+)
 from routing.model import Agent, AgentState, Call, CallState
 from routing.store import RoutingStore
+from routing.testing import redis_server
 
 pytestmark = pytest.mark.integration
 
@@ -154,4 +161,31 @@ async def test_unreachable_redis_is_reported_as_store_unavailable_with_cause():
     with pytest.raises(StoreUnavailable) as info:
         await s.agent("a")
     assert info.value.__cause__ is not None
+    await s.close()
+
+
+async def test_refusals_name_the_entity_and_state_and_change_nothing(store):
+    await store.login(agent("a"), 0)
+    await store.login(agent("b"), 0)
+    await store.enqueue(call("c1", 1))
+    with pytest.raises(IllegalTransition, match="call 'c1' is waiting: event CallEnqueued"):
+        await store.enqueue(call("c1", 2))
+    with pytest.raises(ClaimConflict, match="agent is unknown") as info:
+        await store.claim("c1", "ghost", 2)
+    assert (info.value.side, info.value.state) == ("agent", "unknown")
+    await store.claim("c1", "a", 3)
+    with pytest.raises(IllegalTransition, match="call 'c1' is offered: event OfferTimedOut"):
+        await store.release("c1", "b", 4, event="OfferTimedOut", missed=True, max_misses=1)
+    with pytest.raises(UnknownCall):
+        await store.finish("nope", 5, "call_abandoned")
+    assert (await store.call("c1")).agent_id == "a"
+    assert (await store.agent("b")).state is AgentState.AVAILABLE
+
+
+async def test_redis_going_away_mid_run_is_store_unavailable(tmp_path):
+    with redis_server(tmp_path) as url:
+        s = RoutingStore.from_url(url)
+        await s.login(agent("a"), 0)
+    with pytest.raises(StoreUnavailable, match="redis agent_move failed"):
+        await s.pause("a", "lunch", 1)
     await s.close()

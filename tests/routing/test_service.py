@@ -1,0 +1,122 @@
+"""RoutingService: engine, real Redis store and a recording fake call control."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from routing import messages as m
+from routing.engine import Engine
+from routing.follow import follow
+from routing.model import Agent, AgentState, CallState, NobodyLoggedIn
+from routing.service import RoutingService
+
+from .scripting import KC, queue
+
+pytestmark = pytest.mark.integration
+
+
+class RecordingControl:
+    """A CallControl that records what it was asked to do."""
+
+    def __init__(self) -> None:
+        self.done: list[m.Command] = []
+        self.changed = asyncio.Event()
+
+    async def _note(self, command: m.Command) -> None:
+        self.done.append(command)
+        self.changed.set()
+
+    ring = stop_ringing = announce = offer_callback = reject = leave_queue = _note
+
+    def rings(self) -> list[tuple[str, str]]:
+        return [(c.call_id, c.agent_id) for c in self.done if isinstance(c, m.OfferCall)]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def start(store, config, names=("a",), clock=None):
+    control = RecordingControl()
+    service = RoutingService(Engine([config]), store, control, {KC: config},
+                             **({"clock": clock} if clock else {}))
+    for name in names:
+        await store.login(Agent(name, f"e-{name}", f"Local/{name}", {"topic:bygglov": 3},
+                                frozenset({KC})), 0)
+    _, events = await follow(store, "0-0")
+    for event in events:
+        await service.step(event, in_store=True)
+    return service, control
+
+
+async def test_miss_answer_end_and_wrap_up_are_mirrored_in_the_store(store):
+    clock = Clock()
+    service, control = await start(store, queue(wrap_up_s=10), clock=clock)
+    await service.step(m.CallEnqueued("c1", KC, ("topic:bygglov",)))
+    assert control.rings() == [("c1", "a")]
+    assert (await store.call("c1")).state is CallState.OFFERED
+    clock.now += 15
+    await service.step(m.TimerFired(), in_store=True)  # ring timeout: the only agent again
+    assert control.rings() == [("c1", "a"), ("c1", "a")]
+    assert (await store.agent("a")).missed == 1
+    await service.step(m.OfferAnswered("c1", "a"))
+    assert (await store.agent("a")).state is AgentState.ON_CALL
+    clock.now += 60
+    await service.step(m.CallEnded("c1"))
+    assert (await store.agent("a")).state is AgentState.WRAP_UP
+    last = await store.last_event_id()
+    clock.now += 10
+    await service.step(m.TimerFired(), in_store=True)
+    assert (await store.agent("a")).state is AgentState.AVAILABLE
+    assert await follow(store, last) != (last, [])  # the stream has the change ...
+    assert (await follow(store, last))[1] == []  # ... and followers do not echo it
+
+
+async def test_refused_claim_is_fed_back_and_the_call_goes_to_the_next_agent(store):
+    service, control = await start(store, queue(), names=("a", "b"))
+    await store.pause("a", "taken elsewhere", 1)  # the engine has not seen this yet
+    await service.step(m.CallEnqueued("c1", KC, ("topic:bygglov",)))
+    assert control.rings() == [("c1", "b")]
+    assert (await store.call("c1")).agent_id == "b"
+
+
+async def test_run_arms_the_ring_timer_and_reoffers_after_a_real_timeout(store):
+    service, control = await start(store, queue(ring_timeout_s=0.2), names=("a", "b"))
+    task = asyncio.create_task(service.run())
+    service.submit(m.CallEnqueued("c1", KC, ("topic:bygglov",)))
+    async with asyncio.timeout(5):
+        while len(control.rings()) < 2:
+            control.changed.clear()
+            await control.changed.wait()
+    task.cancel()
+    first, second = control.rings()
+    assert first[0] == second[0] == "c1" and first[1] != second[1]
+    assert (await store.call("c1")).agent_id == second[1]
+    assert (await store.agent(first[1])).missed == 1
+
+
+async def test_wrong_report_is_logged_and_the_loop_goes_on(store):
+    service, control = await start(store, queue())
+    task = asyncio.create_task(service.run())
+    service.submit(m.CallEnded("no-such-call"))
+    service.submit(m.CallEnqueued("c1", KC, ()))
+    async with asyncio.timeout(5):
+        while not control.rings():
+            control.changed.clear()
+            await control.changed.wait()
+    task.cancel()
+    assert control.rings() == [("c1", "a")]
+
+
+async def test_rejected_call_is_not_stored(store):
+    config = queue(when_nobody_logged_in=NobodyLoggedIn.REJECT)
+    service, control = await start(store, config, names=())
+    await service.step(m.CallEnqueued("c1", KC, ()))
+    assert control.done == [m.RejectCall("c1", "nobody logged in")]
+    assert await store.waiting(KC) == []
