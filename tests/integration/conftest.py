@@ -22,12 +22,20 @@ import pytest
 from tests.integration.agi_stub import AgiStub
 from vaxel.asterisk.provision import AsteriskRuntime, provision
 from vaxel.testing.calls import Harness
-from vaxel.testing.services import TEST_FALLBACK, AsteriskServer, RedisServer, free_port
+from vaxel.testing.services import (
+    TEST_FALLBACK,
+    AsteriskServer,
+    RedisServer,
+    free_port,
+    remove_stale_test_instances,
+)
 
 
 @pytest.fixture(scope="session")
 def asterisk_root() -> AsteriskRuntime:
-    return provision()
+    runtime = provision()
+    remove_stale_test_instances(runtime)
+    return runtime
 
 
 @pytest.fixture

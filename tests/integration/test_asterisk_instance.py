@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from vaxel.asterisk import ami_probe
 from vaxel.asterisk.errors import PortInUse, StartupFailed
 from vaxel.asterisk.instance import load_instance
-from vaxel.testing.services import AsteriskServer, free_port
+from vaxel.testing.services import AsteriskServer, free_port, remove_stale_test_instances
 
 pytestmark = pytest.mark.integration
 
@@ -90,3 +94,31 @@ def test_given_saved_params_when_loaded_by_name_then_the_same_instance_is_found(
     found = load_instance(asterisk.instance.runtime, asterisk.params.name)
     assert found is not None and found.params == asterisk.params
     assert found.status().running  # found through its pid file, not our child handle
+
+
+def test_given_a_test_run_killed_hard_then_its_asterisk_stops_and_its_folder_is_cleaned(
+    asterisk_root,
+):
+    script = (
+        "import sys, time\n"
+        "from vaxel.asterisk.provision import provision\n"
+        "from vaxel.testing.services import AsteriskServer, free_port\n"
+        "server = AsteriskServer(provision(), free_port()).start()\n"
+        "print('READY', server.params.name, server.instance.status().pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    line = ""
+    while not line.startswith("READY"):
+        line = child.stdout.readline()
+        assert line, "the child test process ended before its Asterisk was up"
+    _, name, pid = line.split()
+    child.kill()
+    child.wait()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{pid}").exists(), "Asterisk outlived the killed test process"
+    assert (asterisk_root.instances_dir / name).exists()
+    assert name in remove_stale_test_instances(asterisk_root)
+    assert not (asterisk_root.instances_dir / name).exists()

@@ -12,6 +12,7 @@ asks Asterisk to stop, then escalates to SIGTERM and SIGKILL.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -46,6 +47,8 @@ START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 #: Console lines shown when start-up fails.
 LOG_TAIL = 25
+#: linux/prctl.h: deliver a signal to this process when its parent dies.
+PR_SET_PDEATHSIG = 1
 #: Name of the saved params file in the instance folder (mode 0600: holds secrets).
 PARAMS_FILE = "instance.json"
 
@@ -133,15 +136,20 @@ class AsteriskInstance:
         swap_in(staging, self.folder("sounds"))
 
     # -- process -------------------------------------------------------------
-    def start(self, timeout: float = START_TIMEOUT, prompts: Path | None = None) -> None:
+    def start(
+        self, timeout: float = START_TIMEOUT, prompts: Path | None = None,
+        die_with_parent: bool = False,
+    ) -> None:
         """Check ports, render, start Asterisk and wait until it is fully booted.
 
         ``prompts`` is the folder copied into sounds/ (default: ``prompts_dir()``).
+        ``die_with_parent`` makes the kernel stop Asterisk when this process dies
+        (tests: a killed test run leaves no Asterisk holding its ports).
         """
         started = time.monotonic()
         log.info("asterisk.start.started", instance=self.params.name, dir=str(self.dir))
         try:
-            self._start(timeout, prompts)
+            self._start(timeout, prompts, die_with_parent)
         except InstanceError as exc:
             log.error("asterisk.start.failed", instance=self.params.name, error=str(exc),
                       elapsed_ms=round((time.monotonic() - started) * 1000))
@@ -149,7 +157,7 @@ class AsteriskInstance:
         log.info("asterisk.start.complete", instance=self.params.name, pid=self._pid(),
                  elapsed_ms=round((time.monotonic() - started) * 1000))
 
-    def _start(self, timeout: float, prompts: Path | None) -> None:
+    def _start(self, timeout: float, prompts: Path | None, die_with_parent: bool) -> None:
         if self.status().running:
             raise InstanceError(f"instance {self.params.name} is already running")
         self._check_ports()
@@ -159,7 +167,7 @@ class AsteriskInstance:
             self._proc = subprocess.Popen(
                 self.runtime.command(["asterisk", "-f", "-n", "-C", self.config_path]),
                 stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True, preexec_fn=_die_with_parent if die_with_parent else None,
             )
         try:
             self._wait_booted(timeout)
@@ -298,6 +306,11 @@ def load_instance(runtime: AsteriskRuntime, name: str) -> AsteriskInstance | Non
     if not path.is_file():
         return None
     return AsteriskInstance(runtime, params_from_json(path.read_text(encoding="utf-8"), str(path)))
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the parent dies (Linux prctl PR_SET_PDEATHSIG)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _check_rendered(folder: Path) -> list[str]:

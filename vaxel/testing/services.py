@@ -131,6 +131,34 @@ def _redis_ping(port: int) -> bool:
         return False
 
 
+def remove_stale_test_instances(runtime: AsteriskRuntime) -> list[str]:
+    """Delete folders of test instances whose test process is gone and whose Asterisk is
+    not running (a killed test run leaves them); returns their names."""
+    removed = []
+    for folder in runtime.instances_dir.glob("test-*-*"):
+        try:
+            owner = int(folder.name.split("-")[1])
+        except ValueError:
+            continue
+        if _process_exists(owner):
+            continue
+        instance = AsteriskInstance(runtime, new_params(folder.name))
+        if not instance.status().running:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class AsteriskServer:
     """An Asterisk instance in test mode with a unique name and free ports.
 
@@ -165,7 +193,7 @@ class AsteriskServer:
 
     def start(self) -> AsteriskServer:
         try:
-            self.instance.start(prompts=self.prompts)
+            self.instance.start(prompts=self.prompts, die_with_parent=True)
         except BaseException:
             self.instance.remove()
             raise
