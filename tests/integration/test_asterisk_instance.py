@@ -13,6 +13,7 @@ import pytest
 from vaxel.asterisk import ami_probe
 from vaxel.asterisk.errors import PortInUse, StartupFailed
 from vaxel.asterisk.instance import load_instance
+from vaxel.testing.calls import Harness
 from vaxel.testing.services import AsteriskServer, free_port, remove_stale_test_instances
 
 pytestmark = pytest.mark.integration
@@ -122,3 +123,16 @@ def test_given_a_test_run_killed_hard_then_its_asterisk_stops_and_its_folder_is_
     assert (asterisk_root.instances_dir / name).exists()
     assert name in remove_stale_test_instances(asterisk_root)
     assert not (asterisk_root.instances_dir / name).exists()
+
+
+async def test_the_controller_user_may_list_channels_and_originate_but_not_run_cli_commands(
+    asterisk,
+):
+    p = asterisk.params
+    async with Harness(p.ami_port, p.ami_user, p.ami_secret) as controller:
+        listed = await controller.action({"Action": "CoreShowChannels"})
+        assert listed["Response"] == "Success"
+        command = await controller.action({"Action": "Command", "Command": "core show version"})
+        assert command["Response"] == "Error" and "Permission denied" in command["Message"]
+        put = await controller.action({"Action": "DBPut", "Family": "f", "Key": "k", "Val": "v"})
+        assert put["Response"] == "Error"  # AstDB writes are the harness's, not the controller's
