@@ -7,7 +7,9 @@ entity, so a row written through this module is always searchable.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import time
+from typing import Any
 
 from directory import text
 from directory.entities import (
@@ -20,7 +22,7 @@ from directory.entities import (
     Unit,
 )
 from directory.models import AbsenceRow, DeviceRow, EmployeeRow, UnitRow
-from directory.ranking import employee_name_tokens, unit_tokens
+from directory.ranking import employee_name_tokens, employee_sort_key, unit_sort_key, unit_tokens
 
 
 def employee_columns(e: Employee) -> dict[str, object]:
@@ -35,8 +37,7 @@ def employee_columns(e: Employee) -> dict[str, object]:
         "languages": ",".join(e.languages),
         "listed": e.listed,
         "active": True,
-        "family_fold": text.fold(e.family_name),
-        "given_fold": text.fold(e.given_name),
+        "sort_key": employee_sort_key(e),
         "family_keys": text.keypad_digits(e.family_name),
     }
 
@@ -56,14 +57,20 @@ def device_columns(employee_id: str, devices: tuple[Device, ...]) -> list[dict[s
 
 
 def token_columns(e: Employee) -> list[dict[str, object]]:
-    return [{"token": t, "employee_id": e.id} for t in employee_name_tokens(e)]
+    key = employee_sort_key(e)
+    return [
+        {"token": t, "employee_id": e.id, "listed": e.listed, "sort_key": key}
+        for t in employee_name_tokens(e)
+    ]
 
 
 def unit_token_columns(u: Unit) -> list[dict[str, object]]:
-    return [{"token": t, "unit_id": u.id} for t in unit_tokens(u)]
+    key = unit_sort_key(u)
+    return [{"token": t, "unit_id": u.id, "sort_key": key} for t in unit_tokens(u)]
 
 
-def employee_from_row(row: EmployeeRow, devices: list[DeviceRow]) -> Employee:
+def employee_from_row(row: EmployeeRow | Any, devices: Sequence[DeviceRow | Any]) -> Employee:
+    """An employee from its row and device rows (ORM objects or Core rows of the same columns)."""
     return Employee(
         id=row.id,
         given_name=row.given_name,
@@ -84,7 +91,7 @@ def unit_columns(u: Unit) -> dict[str, object]:
     return {
         "id": u.id,
         "name": u.name,
-        "name_fold": text.fold(u.name),
+        "sort_key": unit_sort_key(u),
         "parent_id": u.parent_id,
         "description": u.description,
         "topics": json.dumps(list(u.topics), ensure_ascii=False),

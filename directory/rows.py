@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from directory import convert, text
@@ -33,10 +33,14 @@ from directory.models import (
     UnitDistrictRow,
     UnitRow,
     UnitTokenRow,
+    VocabularyRow,
 )
 
 #: Rows per statement in bulk writes (keeps IN lists and parameter counts within limits).
 BATCH = 500
+
+#: Which kind of entity uses a token (a column of ``VocabularyRow``).
+VocabularyKind = Literal["employees", "units", "districts"]
 
 #: One history entry before it is written: (entity id, action, {field: [old, new]}).
 Change = tuple[str, str, dict[str, list[object]]]
@@ -48,8 +52,10 @@ def chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[list[Any]]:
 
 
 def insert_many(s: Session, model: type[Base], rows: Sequence[dict[str, object]]) -> None:
+    """Core executemany on the table: the ORM's bulk path issues one statement per row here."""
+    table = model.__table__
     for part in chunks(rows):
-        s.execute(insert(model), part)
+        s.execute(insert(table), part)  # type: ignore[arg-type]
 
 
 def write_history(
@@ -91,19 +97,22 @@ def require_units(s: Session, unit_ids: Sequence[str | None]) -> None:
 
 
 def load_employees(s: Session, ids: Sequence[str]) -> dict[str, Employee]:
-    """Active employees with their devices, by id (missing or inactive ids are left out)."""
+    """Active employees with their devices, by id (missing or inactive ids are left out).
+
+    Core selects, not ORM entities: this is on every search's path and the ORM's identity
+    map costs more than the query here.
+    """
     result: dict[str, Employee] = {}
+    employees, devices = EmployeeRow.__table__.c, DeviceRow.__table__.c
     for part in chunks(ids):
-        rows = list(
-            s.scalars(
-                select(EmployeeRow).where(EmployeeRow.id.in_(part), EmployeeRow.active.is_(True))
-            )
-        )
-        devices: dict[str, list[DeviceRow]] = {r.id: [] for r in rows}
-        for d in s.scalars(select(DeviceRow).where(DeviceRow.employee_id.in_(part))):
-            devices.setdefault(d.employee_id, []).append(d)
-        for r in rows:
-            result[r.id] = convert.employee_from_row(r, devices[r.id])
+        found = s.execute(
+            select(*employees).where(employees.id.in_(part), employees.active == true())
+        ).all()
+        by_owner: dict[str, list[Any]] = {r.id: [] for r in found}
+        for d in s.execute(select(*devices).where(devices.employee_id.in_(part))):
+            by_owner.setdefault(d.employee_id, []).append(d)
+        for r in found:
+            result[r.id] = convert.employee_from_row(r, by_owner[r.id])
     return result
 
 
@@ -126,11 +135,13 @@ def write_employees(s: Session, employees: Sequence[Employee], *, replace: bool)
     )
     tokens = [t for e in employees for t in convert.token_columns(e)]
     insert_many(s, EmployeeTokenRow, tokens)
-    add_variants(s, sorted({str(t["token"]) for t in tokens}))
+    add_vocabulary(s, {str(t["token"]) for t in tokens}, "employees")
 
 
 def deactivate(s: Session, ids: Sequence[str]) -> None:
+    """Leavers keep their row and history but lose their extension and search tokens."""
     for part in chunks(ids):
+        s.execute(delete(EmployeeTokenRow).where(EmployeeTokenRow.employee_id.in_(part)))
         s.execute(
             update(EmployeeRow).where(EmployeeRow.id.in_(part)).values(active=False, extension=None)
         )
@@ -150,21 +161,38 @@ def write_units(s: Session, units: Sequence[Unit]) -> None:
     )
     tokens = [t for u in units for t in convert.unit_token_columns(u)]
     insert_many(s, UnitTokenRow, tokens)
-    add_variants(s, sorted({str(t["token"]) for t in tokens}))
+    add_vocabulary(s, {str(t["token"]) for t in tokens}, "units")
 
 
-def add_variants(s: Session, vocabulary: Sequence[str]) -> None:
-    """Add the fuzzy-index variants of tokens not indexed yet (a token is its own variant)."""
+def add_vocabulary(s: Session, tokens: set[str], kind: VocabularyKind) -> None:
+    """Record that ``kind`` uses ``tokens``; new tokens also get their fuzzy-index variants."""
+    flag = getattr(VocabularyRow, kind)
     known: set[str] = set()
-    for part in chunks(vocabulary):
-        known.update(
-            s.scalars(
-                select(NameVariantRow.token).where(
-                    NameVariantRow.variant.in_(part), NameVariantRow.variant == NameVariantRow.token
-                )
-            )
-        )
-    pairs = sorted(text.index_variants(t for t in vocabulary if t not in known))
+    unflagged: list[str] = []
+    for part in chunks(sorted(tokens)):
+        for token, flagged in s.execute(
+            select(VocabularyRow.token, flag).where(VocabularyRow.token.in_(part))
+        ):
+            known.add(token)
+            if not flagged:
+                unflagged.append(token)
+    new = sorted(tokens - known)
+    insert_many(
+        s,
+        VocabularyRow,
+        [
+            {
+                "token": t,
+                "employees": kind == "employees",
+                "units": kind == "units",
+                "districts": kind == "districts",
+            }
+            for t in new
+        ],
+    )
+    for part in chunks(unflagged):
+        s.execute(update(VocabularyRow).where(VocabularyRow.token.in_(part)).values({kind: True}))
+    pairs = sorted(text.index_variants(new))
     insert_many(s, NameVariantRow, [{"variant": v, "token": t} for v, t in pairs])
 
 

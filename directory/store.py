@@ -122,7 +122,7 @@ class Directory(OrganisationStore):
                 s.scalars(
                     select(EmployeeRow.id)
                     .where(EmployeeRow.unit_id == unit_id, EmployeeRow.active.is_(True))
-                    .order_by(EmployeeRow.family_fold, EmployeeRow.given_fold, EmployeeRow.id)
+                    .order_by(EmployeeRow.sort_key)
                 )
             )
             found = rows.load_employees(s, ids)

@@ -58,7 +58,7 @@ class OrganisationStore(Store):
         """The units directly attached to an org node, by name."""
         with self.transaction() as s:
             found = s.scalars(
-                select(UnitRow).where(UnitRow.parent_id == node_id).order_by(UnitRow.name_fold)
+                select(UnitRow).where(UnitRow.parent_id == node_id).order_by(UnitRow.sort_key)
             )
             return rows.units_from_rows(s, list(found))
 
@@ -76,6 +76,7 @@ class OrganisationStore(Store):
         with self.transaction() as s:
             s.add(DistrictRow(id=id, name=name, name_fold=" ".join(text.tokens(name))))
             s.flush()
+            rows.add_vocabulary(s, set(text.tokens(name)), "districts")
             for code in district.postcodes:
                 s.add(PostcodeRow(postcode=rows.postcode_key(code), district_id=id))
             for street in district.streets:
@@ -133,5 +134,5 @@ class OrganisationStore(Store):
 
     def units(self) -> list[Unit]:
         with self.transaction() as s:
-            found = list(s.scalars(select(UnitRow).order_by(UnitRow.name_fold, UnitRow.id)))
+            found = list(s.scalars(select(UnitRow).order_by(UnitRow.sort_key)))
             return rows.units_from_rows(s, found)

@@ -42,6 +42,8 @@ COUNTRY_CODE = "46"
 
 def fold(text: str) -> str:
     """Lower-case ``text`` and reduce it to ASCII letters: "Åsa Öberg-Lind" -> "asa oberg-lind"."""
+    if text.isascii():
+        return text.lower()
     lowered = text.casefold().translate(_SPECIAL_FOLDS)
     decomposed = unicodedata.normalize("NFKD", lowered)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
