@@ -107,7 +107,7 @@ def unit_columns(u: Unit) -> dict[str, object]:
     }
 
 
-def unit_from_row(row: UnitRow, district_ids: list[str]) -> Unit:
+def unit_from_row(row: UnitRow | Any, district_ids: list[str]) -> Unit:
     hours = json.loads(row.opening_hours or "[]")
     return Unit(
         id=row.id,

@@ -13,7 +13,8 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, insert, select, true, update
+from sqlalchemy import bindparam, delete, insert, select, true, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from directory import convert, text
@@ -38,6 +39,9 @@ from directory.models import (
 
 #: Rows per statement in bulk writes (keeps IN lists and parameter counts within limits).
 BATCH = 500
+
+#: What read helpers accept: an ORM session, or a plain connection (cheaper, for searches).
+Reader = Session | Connection
 
 #: Which kind of entity uses a token (a column of ``VocabularyRow``).
 VocabularyKind = Literal["employees", "units", "districts"]
@@ -96,20 +100,26 @@ def require_units(s: Session, unit_ids: Sequence[str | None]) -> None:
         raise NotFound("unit", missing[0])
 
 
-def load_employees(s: Session, ids: Sequence[str]) -> dict[str, Employee]:
+_EMPLOYEES = EmployeeRow.__table__.c
+_DEVICES = DeviceRow.__table__.c
+# Built once: on the search path, building the statement costs more than running it.
+_LOAD_EMPLOYEES = select(*_EMPLOYEES).where(
+    _EMPLOYEES.id.in_(bindparam("ids", expanding=True)), _EMPLOYEES.active == true()
+)
+_LOAD_DEVICES = select(*_DEVICES).where(_DEVICES.employee_id.in_(bindparam("ids", expanding=True)))
+
+
+def load_employees(s: Reader, ids: Sequence[str]) -> dict[str, Employee]:
     """Active employees with their devices, by id (missing or inactive ids are left out).
 
-    Core selects, not ORM entities: this is on every search's path and the ORM's identity
+    Core rows, not ORM entities: this is on every search's path and the ORM's identity
     map costs more than the query here.
     """
     result: dict[str, Employee] = {}
-    employees, devices = EmployeeRow.__table__.c, DeviceRow.__table__.c
     for part in chunks(ids):
-        found = s.execute(
-            select(*employees).where(employees.id.in_(part), employees.active == true())
-        ).all()
+        found = s.execute(_LOAD_EMPLOYEES, {"ids": part}).all()
         by_owner: dict[str, list[Any]] = {r.id: [] for r in found}
-        for d in s.execute(select(*devices).where(devices.employee_id.in_(part))):
+        for d in s.execute(_LOAD_DEVICES, {"ids": part}):
             by_owner.setdefault(d.employee_id, []).append(d)
         for r in found:
             result[r.id] = convert.employee_from_row(r, by_owner[r.id])
@@ -196,16 +206,25 @@ def add_vocabulary(s: Session, tokens: set[str], kind: VocabularyKind) -> None:
     insert_many(s, NameVariantRow, [{"variant": v, "token": t} for v, t in pairs])
 
 
-def units_from_rows(s: Session, rows: Sequence[UnitRow]) -> list[Unit]:
-    links: dict[str, list[str]] = {r.id: [] for r in rows}
-    for part in chunks([r.id for r in rows]):
-        for link in s.scalars(
-            select(UnitDistrictRow)
-            .where(UnitDistrictRow.unit_id.in_(part))
-            .order_by(UnitDistrictRow.position)
-        ):
-            links[link.unit_id].append(link.district_id)
-    return [convert.unit_from_row(r, links[r.id]) for r in rows]
+_UNITS = UnitRow.__table__.c
+_LINKS = UnitDistrictRow.__table__.c
+_LOAD_UNITS = select(*_UNITS).where(_UNITS.id.in_(bindparam("ids", expanding=True)))
+_LOAD_LINKS = (
+    select(_LINKS.unit_id, _LINKS.district_id)
+    .where(_LINKS.unit_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_LINKS.unit_id, _LINKS.position)
+)
+
+
+def load_units(s: Reader, ids: Sequence[str]) -> list[Unit]:
+    """Units with their districts, in the order of ``ids`` (missing ids are left out)."""
+    found: dict[str, Any] = {}
+    links: dict[str, list[str]] = {}
+    for part in chunks(ids):
+        found.update((r.id, r) for r in s.execute(_LOAD_UNITS, {"ids": part}))
+        for unit_id, district_id in s.execute(_LOAD_LINKS, {"ids": part}):
+            links.setdefault(unit_id, []).append(district_id)
+    return [convert.unit_from_row(found[i], links.get(i, [])) for i in ids if i in found]
 
 
 def postcode_key(code: str) -> str:
@@ -235,7 +254,7 @@ def district_from_row(s: Session, row: DistrictRow) -> District:
     return District(id=row.id, name=row.name, postcodes=tuple(codes), streets=tuple(streets))
 
 
-def district_id_for(s: Session, *, postcode: str | None, street: str | None) -> str | None:
+def district_id_for(s: Reader, *, postcode: str | None, street: str | None) -> str | None:
     """The district of a postcode, else of a street (house number ignored), else None."""
     if postcode:
         found = s.scalar(

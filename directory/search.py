@@ -13,12 +13,13 @@ caller, and an operator sees only a protected hit without any detail.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, select, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Select, and_, bindparam, select, true
+from sqlalchemy.orm import aliased
 
 from directory import ranking, rows, text
 from directory.entities import Employee, Unit
@@ -34,6 +35,7 @@ from directory.models import (
     VocabularyRow,
 )
 from directory.ranking import Flags, MatchRank, SearchHit
+from directory.rows import Reader
 
 Audience = Literal["public", "operator"]
 
@@ -45,7 +47,7 @@ _LEVELS = (MatchRank.EXACT_NAME, MatchRank.PREFIX, MatchRank.FUZZY)
 
 
 def search(
-    s: Session, query: str, *, audience: Audience, district_id: str | None, limit: int
+    s: Reader, query: str, *, audience: Audience, district_id: str | None, limit: int
 ) -> list[SearchHit]:
     """Every hit for ``query``, best first (see ``ranking`` for the order)."""
     parsed = ranking.parse_query(query)
@@ -63,7 +65,7 @@ def search(
     return ranking.order_hits(ranking.protect(hits), limit)
 
 
-def dial_by_name(s: Session, digits: str, limit: int) -> list[Employee]:
+def dial_by_name(s: Reader, digits: str, limit: int) -> list[Employee]:
     """Listed employees whose family name starts with the keys ``digits``, in a stable order."""
     if not digits.isdigit():
         return []
@@ -84,82 +86,97 @@ def dial_by_name(s: Session, digits: str, limit: int) -> list[Employee]:
     return [found[i] for i in ids]
 
 
-def district_id(s: Session, name_or_id: str) -> str | None:
+def district_id(s: Reader, name_or_id: str) -> str | None:
     """A district id from its id or its name typed any way ("Ostermalm", "östermalm")."""
-    if s.get(DistrictRow, name_or_id) is not None:
+    if s.scalar(select(DistrictRow.id).where(DistrictRow.id == name_or_id)) is not None:
         return name_or_id
     folded = " ".join(text.tokens(name_or_id))
     return s.scalar(select(DistrictRow.id).where(DistrictRow.name_fold == folded))
 
 
 def _visible(listed_only: bool) -> ColumnElement[bool]:
-    active = EmployeeRow.active.is_(True)
-    return and_(active, EmployeeRow.listed.is_(True)) if listed_only else active
+    active = EmployeeRow.active == true()
+    return and_(active, EmployeeRow.listed == true()) if listed_only else active
 
 
-def _by_extension(s: Session, extension: str, listed_only: bool) -> list[Employee]:
-    ids = list(
-        s.scalars(
-            select(EmployeeRow.id).where(EmployeeRow.extension == extension, _visible(listed_only))
-        )
+#: Prebuilt lookups by (what, listed_only); parameters ``extension`` / ``phone`` and ``n``.
+_BY_EXTENSION = {
+    listed: select(EmployeeRow.id).where(
+        EmployeeRow.extension == bindparam("extension"), _visible(listed)
     )
+    for listed in (False, True)
+}
+_BY_PHONE = {
+    listed: select(EmployeeRow.id)
+    .join(DeviceRow, DeviceRow.employee_id == EmployeeRow.id)
+    .where(DeviceRow.number == bindparam("phone"), _visible(listed))
+    .distinct()
+    .order_by(EmployeeRow.id)
+    .limit(bindparam("n"))
+    for listed in (False, True)
+}
+
+
+def _by_extension(s: Reader, extension: str, listed_only: bool) -> list[Employee]:
+    ids = list(s.scalars(_BY_EXTENSION[listed_only], {"extension": extension}))
     return list(rows.load_employees(s, ids).values())
 
 
-def _by_phone(s: Session, phone: str, listed_only: bool, limit: int) -> list[Employee]:
-    ids = list(
-        s.scalars(
-            select(EmployeeRow.id)
-            .join(DeviceRow, DeviceRow.employee_id == EmployeeRow.id)
-            .where(DeviceRow.number == phone, _visible(listed_only))
-            .distinct()
-            .limit(limit)
-        )
-    )
+def _by_phone(s: Reader, phone: str, listed_only: bool, limit: int) -> list[Employee]:
+    ids = list(s.scalars(_BY_PHONE[listed_only], {"phone": phone, "n": limit}))
     return list(rows.load_employees(s, ids).values())
 
 
-def _district_names(s: Session) -> dict[tuple[str, ...], str]:
+def _district_names(s: Reader) -> dict[tuple[str, ...], str]:
     return {
         tuple(fold.split()): did
         for did, fold in s.execute(select(DistrictRow.id, DistrictRow.name_fold))
     }
 
 
-def _vocabulary(s: Session, query_token: str) -> dict[str, Flags]:
+_VOCABULARY_COLUMNS = (
+    VocabularyRow.token,
+    VocabularyRow.employees,
+    VocabularyRow.units,
+    VocabularyRow.districts,
+)
+_VOCABULARY_EXACT = select(*_VOCABULARY_COLUMNS).where(VocabularyRow.token == bindparam("q"))
+_VOCABULARY_PREFIX = select(*_VOCABULARY_COLUMNS).where(
+    VocabularyRow.token >= bindparam("q"), VocabularyRow.token < bindparam("end")
+)
+
+
+def _vocabulary(s: Reader, query_token: str) -> dict[str, Flags]:
     """Known tokens equal to ``query_token`` or, when it is long enough, starting with it."""
-    column = VocabularyRow.token
     if len(query_token) < ranking.MIN_PREFIX:
-        where = column == query_token
+        found = s.execute(_VOCABULARY_EXACT, {"q": query_token})
     else:
-        where = and_(column >= query_token, column < query_token + _PREFIX_END)
-    found = s.execute(select(column, *_FLAG_COLUMNS).where(where))
+        found = s.execute(_VOCABULARY_PREFIX, {"q": query_token, "end": query_token + _PREFIX_END})
     return {token: Flags(e, u, d) for token, e, u, d in found}
 
 
-def _fuzzy(s: Session, query_token: str) -> dict[str, Flags]:
+_FUZZY = (
+    select(*_VOCABULARY_COLUMNS)
+    .join(NameVariantRow, NameVariantRow.token == VocabularyRow.token)
+    .where(NameVariantRow.variant.in_(bindparam("variants", expanding=True)))
+)
+
+
+def _fuzzy(s: Reader, query_token: str) -> dict[str, Flags]:
     """Known tokens within the typo allowance of ``query_token`` (symmetric-delete lookup)."""
     limit = text.max_edits(query_token)
     if not limit:
         return {}
     variants = sorted(text.deletion_variants(query_token, limit))
-    found = s.execute(
-        select(VocabularyRow.token, *_FLAG_COLUMNS)
-        .join(NameVariantRow, NameVariantRow.token == VocabularyRow.token)
-        .where(NameVariantRow.variant.in_(variants))
-    )
     return {
         token: Flags(e, u, d)
-        for token, e, u, d in found
+        for token, e, u, d in s.execute(_FUZZY, {"variants": variants})
         if text.edit_distance(query_token, token, limit) <= limit
     }
 
 
-_FLAG_COLUMNS = (VocabularyRow.employees, VocabularyRow.units, VocabularyRow.districts)
-
-
 def _by_name(
-    s: Session,
+    s: Reader,
     query_tokens: tuple[str, ...],
     listed_only: bool,
     district_id: str | None,
@@ -219,7 +236,7 @@ def _add(
 
 
 def _unit_level(
-    s: Session,
+    s: Reader,
     tokens: Sequence[str],
     sets: list[set[str]],
     previous: list[set[str]],
@@ -245,14 +262,8 @@ def _unit_level(
     return _load_units(s, [i for i in ids if ("u", i) not in hits])
 
 
-def _in(column: SQLColumnExpression[str], tokens: set[str]) -> ColumnElement[bool]:
-    if len(tokens) == 1:
-        return column == next(iter(tokens))
-    return column.in_(sorted(tokens))
-
-
 def _token_ids(
-    s: Session,
+    s: Reader,
     model: type[EmployeeTokenRow] | type[UnitTokenRow],
     sets: list[set[str]],
     n: int,
@@ -262,32 +273,51 @@ def _token_ids(
 ) -> list[str]:
     """Owners (employee or unit ids) having a token from every set, the first ``n`` in
     sort-key order. The smallest set drives the index scan."""
+    order = sorted(range(len(sets)), key=lambda i: len(sets[i]))
+    statement = _token_statement(
+        model, len(sets), listed_only, district_id is not None, any(len(t) > 1 for t in sets)
+    )
+    params: dict[str, object] = {f"t{k}": sorted(sets[i]) for k, i in enumerate(order)}
+    params.update(n=n, district=district_id)
+    return [row[0] for row in s.execute(statement, params)]
+
+
+@functools.lru_cache(maxsize=64)
+def _token_statement(
+    model: type[EmployeeTokenRow] | type[UnitTokenRow],
+    sets: int,
+    listed_only: bool,
+    in_district: bool,
+    distinct: bool,
+) -> Select[Any]:
+    """The statement for one shape of token query, built once (parameters: t0.., n, district).
+
+    ``t0`` is the driving set (the smallest); the others are ``IN`` sub-selects.
+    """
     owner_name = "employee_id" if model is EmployeeTokenRow else "unit_id"
     outer = aliased(model)
     owner = getattr(outer, owner_name)
-    driver = min(range(len(sets)), key=lambda i: len(sets[i]))
-    query = select(owner, outer.sort_key).where(_in(outer.token, sets[driver]))
+    query = select(owner, outer.sort_key).where(outer.token.in_(bindparam("t0", expanding=True)))
     if listed_only:
         query = query.where(outer.listed == true())  # type: ignore[union-attr]
-    if district_id is not None:
+    if in_district:
+        serving = select(UnitDistrictRow.unit_id).where(
+            UnitDistrictRow.district_id == bindparam("district")
+        )
+        query = query.where(owner.in_(serving))
+    for k in range(1, sets):
+        inner = aliased(model)
         query = query.where(
             owner.in_(
-                select(UnitDistrictRow.unit_id).where(UnitDistrictRow.district_id == district_id)
+                select(getattr(inner, owner_name)).where(
+                    inner.token.in_(bindparam(f"t{k}", expanding=True))
+                )
             )
         )
-    for i, tokens in enumerate(sets):
-        if i != driver:
-            inner = aliased(model)
-            query = query.where(
-                owner.in_(select(getattr(inner, owner_name)).where(_in(inner.token, tokens)))
-            )
-    if any(len(t) > 1 for t in sets):
+    if distinct:
         query = query.distinct()  # one owner may match through several of its tokens
-    return [row[0] for row in s.execute(query.order_by(outer.sort_key).limit(n))]
+    return query.order_by(outer.sort_key).limit(bindparam("n"))
 
 
-def _load_units(s: Session, ids: Sequence[str]) -> list[Unit]:
-    if not ids:
-        return []
-    found = list(s.scalars(select(UnitRow).where(UnitRow.id.in_(list(ids)))))
-    return rows.units_from_rows(s, found)
+def _load_units(s: Reader, ids: Sequence[str]) -> list[Unit]:
+    return rows.load_units(s, ids) if ids else []

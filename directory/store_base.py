@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
@@ -93,6 +93,17 @@ class Store:
             raise
         except IntegrityError as exc:
             raise Conflict(f"directory write rejected: {exc.orig}") from exc
+        except OperationalError as exc:
+            raise StoreUnavailable(f"directory database unavailable: {exc.orig}") from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A plain connection for read-only calls on hot paths (searches, lookups)."""
+        try:
+            with self._engine.connect() as connection:
+                yield connection
+        except DirectoryError:
+            raise
         except OperationalError as exc:
             raise StoreUnavailable(f"directory database unavailable: {exc.orig}") from exc
 
