@@ -28,6 +28,7 @@ file, line and reason; nothing here touches the database.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -243,3 +244,46 @@ def rejected(source: str, errors: Sequence[tuple[int, str]]) -> ImportRejected:
     exc = ImportRejected(source, line, reason + more)
     exc.errors = list(errors)
     return exc
+
+
+#: Headers written by ``format_employees`` (Swedish, as the HR system exports them).
+EXPORT_HEADERS = (
+    "Anställningsnummer",
+    "Förnamn",
+    "Efternamn",
+    "Titel",
+    "Enhet",
+    "Anknytning",
+    "SIP",
+    "Mobil",
+    "Språk",
+    "Listad",
+)
+
+
+def format_employees(employees: Iterable[Employee]) -> Iterator[str]:
+    """CSV lines (``;``-separated, Swedish headers) that ``parse_employees`` reads back."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow(EXPORT_HEADERS)
+    for e in employees:
+        sip = next((d.dial for d in e.devices if d.kind == "sip"), "")
+        mobile = next((d.number or "" for d in e.devices if d.kind == "mobile"), "")
+        writer.writerow(
+            [
+                e.id,
+                e.given_name,
+                e.family_name,
+                e.title,
+                e.unit_id or "",
+                e.extension or "",
+                sip,
+                mobile,
+                ",".join(e.languages),
+                "ja" if e.listed else "nej",
+            ]
+        )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
