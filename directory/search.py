@@ -66,7 +66,9 @@ def search(
 
 
 def dial_by_name(s: Reader, digits: str, limit: int) -> list[Employee]:
-    """Listed employees whose family name starts with the keys ``digits``, in a stable order."""
+    """Listed employees whose family name starts with the keys ``digits``, in a stable order:
+    by the keys of the whole family name, then by name (the index order, so a short key
+    sequence matching thousands of people still reads only one page)."""
     if not digits.isdigit():
         return []
     ids = list(
@@ -78,7 +80,7 @@ def dial_by_name(s: Reader, digits: str, limit: int) -> list[Employee]:
                 EmployeeRow.active.is_(True),
                 EmployeeRow.listed.is_(True),
             )
-            .order_by(EmployeeRow.sort_key)
+            .order_by(EmployeeRow.family_keys, EmployeeRow.sort_key)
             .limit(limit)
         )
     )

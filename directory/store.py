@@ -230,7 +230,7 @@ class Directory(OrganisationStore):
 
     def dial_by_name(self, digits: str, *, limit: int = DEFAULT_LIMIT) -> list[Employee]:
         """Listed people whose family name begins with the keypad ``digits`` ("357" -> Ek...),
-        ordered by family name, given name and id."""
+        ordered by the keys of the whole family name, then family name, given name and id."""
         with self.reading() as s:
             return search_db.dial_by_name(s, digits, limit)
 
