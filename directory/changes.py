@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from datetime import UTC, datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,8 @@ def plain(value: object) -> object:
         return f"{value.kind}:{value.dial}" + (f":{value.number}" if value.number else "")
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
     return str(value)
 
 
