@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from datetime import UTC, datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from directory.entities import Device, Employee
 
