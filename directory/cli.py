@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from directory import demo, present
+from directory import demo, ldap_cli, present
 from directory.csv_import import import_csv
 from directory.entities import AbsenceCategory, AbsenceNote, Employee, ForwardKind
 from directory.errors import DirectoryError, ImportRejected, InvalidEntity, NotFound
@@ -87,8 +87,6 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     )
     p.add_argument("who", help="extension or employee id")
     p.add_argument("--actor", default=os.environ.get("USER", "cli"))
-
-    from directory import ldap_cli  # the LDAP options live beside the sync adapter
 
     ldap_cli.register(sub, _command)
 
