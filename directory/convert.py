@@ -21,7 +21,7 @@ from directory.entities import (
     OpeningHours,
     Unit,
 )
-from directory.models import AbsenceRow, DeviceRow, EmployeeRow, UnitRow
+from directory.models import AbsenceRow, EmployeeRow, UnitRow
 from directory.ranking import employee_name_tokens, employee_sort_key, unit_sort_key, unit_tokens
 
 
@@ -69,8 +69,8 @@ def unit_token_columns(u: Unit) -> list[dict[str, object]]:
     return [{"token": t, "unit_id": u.id, "sort_key": key} for t in unit_tokens(u)]
 
 
-def employee_from_row(row: EmployeeRow | Any, devices: Sequence[DeviceRow | Any]) -> Employee:
-    """An employee from its row and device rows (ORM objects or Core rows of the same columns)."""
+def employee_from_row(row: EmployeeRow | Any, devices: Sequence[Device]) -> Employee:
+    """An employee from its row (ORM object or Core row of the same columns) and devices."""
     return Employee(
         id=row.id,
         given_name=row.given_name,
@@ -78,10 +78,7 @@ def employee_from_row(row: EmployeeRow | Any, devices: Sequence[DeviceRow | Any]
         title=row.title,
         unit_id=row.unit_id,
         extension=row.extension,
-        devices=tuple(
-            Device(kind=d.kind, dial=d.dial, number=d.raw_number)  # type: ignore[arg-type]
-            for d in sorted(devices, key=lambda d: d.position)
-        ),
+        devices=tuple(devices),
         languages=tuple(x for x in row.languages.split(",") if x),
         listed=row.listed,
     )
