@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from directory.errors import Conflict, DirectoryError, StoreUnavailable
-from directory.models import Base
 from directory.rows import Change, write_history
+from directory.schema import ensure_schema
 
 #: SQLite page cache per connection (KiB).
 SQLITE_CACHE_KIB = 65536
@@ -66,9 +66,9 @@ class Store:
         self._clock = clock
 
     def create_schema(self) -> None:
-        """Create the tables that do not exist yet (idempotent)."""
+        """Create the schema in a new database, or migrate an older one (Alembic; idempotent)."""
         try:
-            Base.metadata.create_all(self._engine)
+            ensure_schema(self._engine)
         except SQLAlchemyError as exc:
             raise StoreUnavailable(f"cannot create the directory schema: {exc}") from exc
 
