@@ -9,10 +9,32 @@ import pytest
 
 import directory
 
-PURE = ["entities", "errors", "text", "ranking", "changes", "records", "csv_rows", "ldap_map",
-        "present", "demo_data"]
-IO_MODULES = {"sqlalchemy", "ldap3", "psycopg", "socket", "asyncio", "os", "time", "subprocess",
-              "directory.store", "directory.store_base", "directory.rows", "directory.models"}
+PURE = [
+    "entities",
+    "errors",
+    "text",
+    "ranking",
+    "changes",
+    "records",
+    "csv_rows",
+    "ldap_map",
+    "present",
+    "demo_data",
+]
+IO_MODULES = {
+    "sqlalchemy",
+    "ldap3",
+    "psycopg",
+    "socket",
+    "asyncio",
+    "os",
+    "time",
+    "subprocess",
+    "directory.store",
+    "directory.store_base",
+    "directory.rows",
+    "directory.models",
+}
 
 
 @pytest.mark.parametrize("module", PURE)
@@ -24,6 +46,7 @@ def test_pure_module_imports_no_io(module: str) -> None:
             imported |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module)
-    bad = {name for name in imported for io in IO_MODULES
-           if name == io or name.startswith(io + ".")}
+    bad = {
+        name for name in imported for io in IO_MODULES if name == io or name.startswith(io + ".")
+    }
     assert not bad, f"{module} imports {sorted(bad)}"
