@@ -248,12 +248,14 @@ def print_tables(
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"Machine: {os.cpu_count()} CPUs, load average {load} at the end of the run.\n")
     print(f"### Search latency, ms p50 / p99 ({people:,} people; {LIMIT} hits per search)\n")
-    head = " | ".join(f"{x} | {x} naive LIKE" for x in labels)
+    head = " | ".join(f"{x} | {x} CPU | {x} naive LIKE" for x in labels)
     print(f"| kind | {head} | found (API / naive) |")
-    print("|---" * (2 + 2 * len(labels)) + "|")
+    print("|---" * (2 + 3 * len(labels)) + "|")
     for kind in results[labels[0]]:
         cells = " | ".join(
-            f"{fmt(results[x][kind]['api'])} | {fmt(results[x][kind]['naive'])}" for x in labels
+            f"{fmt(results[x][kind]['api'])} | {fmt(results[x][kind]['cpu'])} | "
+            f"{fmt(results[x][kind]['naive'])}"
+            for x in labels
         )
         first = results[labels[0]][kind]
         print(f"| {kind} | {cells} | {found(first['api_found'])} / {found(first['naive_found'])} |")
