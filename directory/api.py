@@ -29,6 +29,7 @@ from directory.errors import (
     StoreUnavailable,
     SyncFailed,
 )
+from directory.ports import DirectoryLookup, FakeDirectory
 from directory.ranking import MatchRank, SearchHit
 from directory.store import Directory
 
@@ -39,8 +40,10 @@ __all__ = [
     "Device",
     "Directory",
     "DirectoryError",
+    "DirectoryLookup",
     "District",
     "Employee",
+    "FakeDirectory",
     "ForwardKind",
     "HistoryEntry",
     "ImportRejected",

@@ -12,21 +12,27 @@ import dataclasses
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from directory.entities import Device, Employee
 
 
 def plain(value: object) -> object:
     """A JSON-ready form of an entity field value (devices as "kind:dial")."""
+    if value is None or isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, tuple | list):
+        return [plain(v) for v in value]
     if isinstance(value, Device):
         return f"{value.kind}:{value.dial}" + (f":{value.number}" if value.number else "")
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, tuple | list):
-        return [plain(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
     return str(value)
+
+
+_SCALARS = (str, bool, int, float)
 
 
 def diff(old: object | None, new: object) -> dict[str, list[object]]:

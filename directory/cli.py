@@ -1,24 +1,36 @@
-"""The ``vaxel directory`` command group: demo, search, show, absence, import, sync.
+"""The ``vaxel directory`` command group: demo, search, show, absence, import, sync, history.
 
 A thin adapter: parses arguments, opens the directory, calls the API and prints
-what it returns. Operators read Swedish with English; errors that are the
-user's become ``UserError`` (one line, exit status 2).
+what it returns. Operators read Swedish with English; times they type without
+an offset are Stockholm local time. Errors that are the user's become
+``UserError`` (one line, exit status 2); nothing is half-applied.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, time
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from directory import demo
-from directory.errors import DirectoryError
+from directory import demo, ldap_cli, present
+from directory.csv_import import import_csv
+from directory.entities import AbsenceCategory, AbsenceNote, Employee, ForwardKind
+from directory.errors import DirectoryError, ImportRejected, InvalidEntity, NotFound
 from directory.store import Directory
 from vaxel.cli import UserError
 from vaxel.paths import cache_dir
 
 #: Environment variable naming the directory database URL.
 URL_ENV = "VAXEL_DIRECTORY_URL"
+#: Time zone of times typed without an offset.
+LOCAL = ZoneInfo("Europe/Stockholm")
+
+Handler = Callable[[argparse.Namespace, Directory], int]
 
 
 def default_url() -> str:
@@ -35,39 +47,195 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument("--size", choices=("small", "city"), default="small")
     p.add_argument("--seed", type=int, default=1)
 
+    p = _command(sub, "search", "search people and units / sök personer och enheter", cmd_search)
+    p.add_argument("query", help="extension, phone number, name, unit or topic words")
+    p.add_argument("--operator", action="store_true", help="operator view (unlisted: protected)")
+    p.add_argument("--district", help="district id or name")
+    p.add_argument("--street", help="caller's street (the district serving it)")
+    p.add_argument("--limit", type=int, default=10)
 
-def _command(sub: Any, name: str, help_text: str, func: Any) -> argparse.ArgumentParser:
+    p = _command(sub, "show", "show a person or unit / visa person eller enhet", cmd_show)
+    p.add_argument("who", help="extension, employee id or unit id")
+    p.add_argument("--at", help="time for the absence status (default now)")
+
+    p = _command(sub, "import", "import the HR system's CSV export / importera CSV", cmd_import)
+    p.add_argument("file", type=Path)
+    p.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
+    p.add_argument("--full", action="store_true", help="the file lists everyone: deactivate others")
+    p.add_argument("--actor", default="csv-import", help="who the history names")
+
+    p = _command(sub, "history", "who changed what / ändringshistorik", cmd_history)
+    p.add_argument("who", nargs="?", help="employee id, extension or unit id")
+    p.add_argument("--limit", type=int, default=20)
+
+    absence = sub.add_parser("absence", help="set or clear an absence note / hänvisning")
+    absence_sub = absence.add_subparsers(dest="absence_command", metavar="COMMAND", required=True)
+    p = _command(absence_sub, "set", "set an absence note", cmd_absence_set)
+    p.add_argument("who", help="extension or employee id")
+    p.add_argument("--category", required=True, choices=[c.value for c in AbsenceCategory])
+    p.add_argument("--from", dest="starts", help="start (default now); ISO date or date-time")
+    p.add_argument("--until", help="end; ISO date (end of that day) or date-time")
+    p.add_argument("--message", default="")
+    p.add_argument(
+        "--forward",
+        default="none",
+        help="none, voicemail, contact_center, colleague:EXT or unit:ID",
+    )
+    p.add_argument("--actor", default=os.environ.get("USER", "cli"))
+    p = _command(
+        absence_sub, "clear", "end the current note and drop upcoming ones", cmd_absence_clear
+    )
+    p.add_argument("who", help="extension or employee id")
+    p.add_argument("--actor", default=os.environ.get("USER", "cli"))
+
+    ldap_cli.register(sub, _command)
+
+
+def _command(sub: Any, name: str, help_text: str, handler: Handler) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
     p.add_argument("--url", default=None, help=f"database URL (default: ${URL_ENV} or cache)")
-    p.set_defaults(func=func)
+    p.set_defaults(func=lambda args: _run(args, handler))
     return p
 
 
-def open_directory(args: argparse.Namespace) -> Directory:
-    url = args.url or default_url()
+def _run(args: argparse.Namespace, handler: Handler) -> int:
+    with open_directory(args.url) as d:
+        try:
+            return handler(args, d)
+        except ImportRejected as exc:
+            raise UserError(_rejection(exc)) from exc
+        except DirectoryError as exc:
+            raise UserError(str(exc)) from exc
+
+
+def _rejection(exc: ImportRejected) -> str:
+    others = [f"{exc.source}:{line}: {reason}" for line, reason in exc.errors[1:]]
+    return "\n".join([f"import rejected, nothing imported / importen avvisad: {exc}", *others])
+
+
+@contextmanager
+def open_directory(url: str | None) -> Iterator[Directory]:
+    url = url or default_url()
     if url.startswith("sqlite:///"):
-        os.makedirs(
-            os.path.dirname(os.path.abspath(url.removeprefix("sqlite:///"))) or ".", exist_ok=True
-        )
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
-        return Directory.open(url)
+        d = Directory.open(url)
     except DirectoryError as exc:
         raise UserError(f"cannot open directory {url}: {exc}") from exc
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    d = open_directory(args)
     try:
-        if d.active_employees() or d.units():
-            raise UserError(
-                f"{args.url or default_url()} already holds a directory; "
-                "use an empty database / databasen är inte tom"
-            )
-        summary = demo.seed(d, size=args.size, seed=args.seed)
+        yield d
     finally:
         d.close()
+
+
+def parse_time(value: str, *, end_of_day: bool = False) -> datetime:
+    """An aware datetime from ISO text; a date alone is the start (or end) of that local day."""
+    try:
+        if len(value) == 10:
+            day = datetime.fromisoformat(value).date()
+            moment = datetime.combine(day, time.max if end_of_day else time.min)
+            return moment.replace(tzinfo=LOCAL)
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise UserError(f"not an ISO date or date-time: {value!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL)
+
+
+def find_employee(d: Directory, who: str) -> Employee:
+    found = d.employee_by_extension(who) if who.isdigit() else None
+    found = found or d.employee(who)
+    if found is None:
+        raise NotFound("employee", who)
+    return found
+
+
+def parse_forward(value: str) -> tuple[ForwardKind, str | None]:
+    kind, _, target = value.partition(":")
+    try:
+        return ForwardKind(kind), target or None
+    except ValueError as exc:
+        choices = ", ".join(k.value for k in ForwardKind)
+        raise UserError(f"--forward: unknown kind {kind!r} (one of {choices})") from exc
+
+
+def cmd_demo(args: argparse.Namespace, d: Directory) -> int:
+    if d.active_employees() or d.unit_ids():
+        raise UserError("the database already holds a directory / databasen är inte tom")
+    summary = demo.seed(d, size=args.size, seed=args.seed)
     print(
         f"demo city seeded / demostad skapad: {summary.districts} districts, "
         f"{summary.units} units, {summary.employees} employees"
     )
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, d: Directory) -> int:
+    hits = d.search(
+        args.query,
+        audience="operator" if args.operator else "public",
+        district=args.district,
+        street=args.street,
+        limit=args.limit,
+    )
+    for line in present.hit_lines(hits):
+        print(line)
+    if not hits:
+        print("no hits / inga träffar")
+    return 0 if hits else 1
+
+
+def cmd_show(args: argparse.Namespace, d: Directory) -> int:
+    now = parse_time(args.at) if args.at else datetime.now(LOCAL)
+    unit = None if args.who.isdigit() else d.unit(args.who)
+    if unit is not None:
+        print("\n".join(present.unit_lines(unit, d.employees_in_unit(unit.id))))
+        return 0
+    employee = find_employee(d, args.who)
+    unit = d.unit(employee.unit_id) if employee.unit_id else None
+    notes = [n for n in d.absences(employee.id) if n.ends_at is None or n.ends_at > now]
+    print("\n".join(present.employee_lines(employee, unit, notes, now)))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, d: Directory) -> int:
+    plan = import_csv(d, args.file, full=args.full, dry_run=args.dry_run, actor=args.actor)
+    for line in plan.lines():
+        print(line)
+    verb = "would change / skulle ändra" if args.dry_run else "imported / importerat"
+    print(f"{verb}: {plan.summary()}")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace, d: Directory) -> int:
+    entity_id = None
+    if args.who:
+        entity_id = find_employee(d, args.who).id if args.who.isdigit() else args.who
+    for entry in d.history(entity_id, limit=args.limit):
+        print(present.history_line(entry))
+    return 0
+
+
+def cmd_absence_set(args: argparse.Namespace, d: Directory) -> int:
+    employee = find_employee(d, args.who)
+    kind, target = parse_forward(args.forward)
+    try:
+        note = AbsenceNote(
+            category=AbsenceCategory(args.category),
+            starts_at=parse_time(args.starts) if args.starts else datetime.now(LOCAL),
+            ends_at=parse_time(args.until, end_of_day=True) if args.until else None,
+            message=args.message,
+            forward_kind=kind,
+            forward_target=target,
+        )
+    except InvalidEntity as exc:
+        raise UserError(f"absence note: {exc}") from exc
+    d.set_absence(employee.id, note, actor=args.actor)
+    print(f"{employee.full_name}: {present.absence_text(note)}")
+    return 0
+
+
+def cmd_absence_clear(args: argparse.Namespace, d: Directory) -> int:
+    employee = find_employee(d, args.who)
+    count = d.clear_absence(employee.id, datetime.now(LOCAL), actor=args.actor)
+    print(f"{employee.full_name}: {count} note(s) cleared / hänvisningar borttagna")
     return 0

@@ -7,7 +7,9 @@ entity, so a row written through this module is always searchable.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import time
+from typing import Any
 
 from directory import text
 from directory.entities import (
@@ -19,8 +21,8 @@ from directory.entities import (
     OpeningHours,
     Unit,
 )
-from directory.models import AbsenceRow, DeviceRow, EmployeeRow, UnitRow
-from directory.ranking import employee_name_tokens, unit_tokens
+from directory.models import AbsenceRow, EmployeeRow, UnitRow
+from directory.ranking import employee_name_tokens, employee_sort_key, unit_sort_key, unit_tokens
 
 
 def employee_columns(e: Employee) -> dict[str, object]:
@@ -35,8 +37,7 @@ def employee_columns(e: Employee) -> dict[str, object]:
         "languages": ",".join(e.languages),
         "listed": e.listed,
         "active": True,
-        "family_fold": text.fold(e.family_name),
-        "given_fold": text.fold(e.given_name),
+        "sort_key": employee_sort_key(e),
         "family_keys": text.keypad_digits(e.family_name),
     }
 
@@ -56,14 +57,20 @@ def device_columns(employee_id: str, devices: tuple[Device, ...]) -> list[dict[s
 
 
 def token_columns(e: Employee) -> list[dict[str, object]]:
-    return [{"token": t, "employee_id": e.id} for t in employee_name_tokens(e)]
+    key = employee_sort_key(e)
+    return [
+        {"token": t, "employee_id": e.id, "listed": e.listed, "sort_key": key}
+        for t in employee_name_tokens(e)
+    ]
 
 
 def unit_token_columns(u: Unit) -> list[dict[str, object]]:
-    return [{"token": t, "unit_id": u.id} for t in unit_tokens(u)]
+    key = unit_sort_key(u)
+    return [{"token": t, "unit_id": u.id, "sort_key": key} for t in unit_tokens(u)]
 
 
-def employee_from_row(row: EmployeeRow, devices: list[DeviceRow]) -> Employee:
+def employee_from_row(row: EmployeeRow | Any, devices: Sequence[Device]) -> Employee:
+    """An employee from its row (ORM object or Core row of the same columns) and devices."""
     return Employee(
         id=row.id,
         given_name=row.given_name,
@@ -71,10 +78,7 @@ def employee_from_row(row: EmployeeRow, devices: list[DeviceRow]) -> Employee:
         title=row.title,
         unit_id=row.unit_id,
         extension=row.extension,
-        devices=tuple(
-            Device(kind=d.kind, dial=d.dial, number=d.raw_number)  # type: ignore[arg-type]
-            for d in sorted(devices, key=lambda d: d.position)
-        ),
+        devices=tuple(devices),
         languages=tuple(x for x in row.languages.split(",") if x),
         listed=row.listed,
     )
@@ -84,7 +88,7 @@ def unit_columns(u: Unit) -> dict[str, object]:
     return {
         "id": u.id,
         "name": u.name,
-        "name_fold": text.fold(u.name),
+        "sort_key": unit_sort_key(u),
         "parent_id": u.parent_id,
         "description": u.description,
         "topics": json.dumps(list(u.topics), ensure_ascii=False),
@@ -100,7 +104,7 @@ def unit_columns(u: Unit) -> dict[str, object]:
     }
 
 
-def unit_from_row(row: UnitRow, district_ids: list[str]) -> Unit:
+def unit_from_row(row: UnitRow | Any, district_ids: list[str]) -> Unit:
     hours = json.loads(row.opening_hours or "[]")
     return Unit(
         id=row.id,

@@ -13,8 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from directory import csv_rows
-from directory.changes import SyncPlan, plan_sync
-from directory.errors import DirectoryError, ImportRejected
+from directory.changes import SyncPlan
+from directory.errors import ImportRejected
+from directory.importer import run_import
 from directory.store import Directory
 
 #: Encodings tried in order: UTF-8 (with or without BOM), then Windows Latin-1 from old exports.
@@ -35,23 +36,6 @@ def read_lines(path: Path) -> list[str]:
     raise ImportRejected(str(path), None, "not UTF-8 or Windows-1252 text")
 
 
-def plan_csv_import(d: Directory, path: Path, *, full: bool = False) -> SyncPlan:
-    """What importing ``path`` would change; ImportRejected names the first bad line."""
-    source = str(path)
-    rows = csv_rows.parse_employees(read_lines(path), source)
-    current = d.active_employees()
-    incoming = [r.employee for r in rows]
-    plan = plan_sync(current, incoming, deactivate_missing=full)
-    in_file = {e.id for e in incoming}
-    staying = set(current) - in_file - {e.id for e in plan.deactivated}
-    holders = {e.extension: e.id for e in current.values() if e.extension}
-    errors = csv_rows.unit_errors(rows, d.unit_ids())
-    errors += csv_rows.extension_errors(rows, holders, staying)
-    if errors:
-        raise csv_rows.rejected(source, sorted(errors))
-    return plan
-
-
 def import_csv(
     d: Directory,
     path: Path,
@@ -61,12 +45,5 @@ def import_csv(
     actor: str = "csv-import",
 ) -> SyncPlan:
     """Import ``path`` in one transaction (or, with ``dry_run``, only plan it)."""
-    plan = plan_csv_import(d, path, full=full)
-    if not dry_run and not plan.is_empty:
-        try:
-            d.apply_plan(plan, actor=actor)
-        except ImportRejected:
-            raise
-        except DirectoryError as exc:
-            raise ImportRejected(str(path), None, f"rejected by the database: {exc}") from exc
-    return plan
+    batch = csv_rows.parse_employees(read_lines(path), str(path))
+    return run_import(d, batch, str(path), full=full, dry_run=dry_run, actor=actor)

@@ -28,13 +28,14 @@ file, line and reason; nothing here touches the database.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 
 from directory import text
 from directory.entities import Device, Employee
 from directory.errors import ImportRejected, InvalidEntity
+from directory.records import Record, duplicate_errors, rejected
 
 #: Dial string of a mobile phone through the city's trunk; ``{digits}`` is +46... without "+".
 MOBILE_DIAL = "PJSIP/{digits}@trunk"
@@ -58,14 +59,6 @@ REQUIRED = ("employee_id", "given_name", "family_name")
 
 _YES = frozenset({"ja", "j", "yes", "y", "1", "true", "sant"})
 _NO = frozenset({"nej", "n", "no", "0", "false", "falskt"})
-
-
-@dataclass(frozen=True)
-class CsvEmployee:
-    """One imported person and the line it came from (for later checks that name the line)."""
-
-    line: int
-    employee: Employee
 
 
 def header_key(header: str) -> str:
@@ -128,7 +121,7 @@ def row_to_employee(values: Mapping[str, str]) -> Employee:
     )
 
 
-def parse_employees(lines: Iterable[str], source: str) -> list[CsvEmployee]:
+def parse_employees(lines: Iterable[str], source: str) -> list[Record]:
     """Every row of a CSV export as an employee, or ImportRejected with all errors found."""
     rows = _rows(lines)
     try:
@@ -138,14 +131,14 @@ def parse_employees(lines: Iterable[str], source: str) -> list[CsvEmployee]:
     if header is None:
         raise ImportRejected(source, None, "empty file (no header line)")
     columns = map_headers(header[1], source)
-    result: list[CsvEmployee] = []
+    result: list[Record] = []
     errors: list[tuple[int, str]] = []
     try:
         for line, cells in rows:
             if not any(c.strip() for c in cells):
                 continue
             try:
-                result.append(CsvEmployee(line, _row(cells, columns)))
+                result.append(Record(line, _row(cells, columns)))
             except (ValueError, InvalidEntity) as exc:
                 errors.append((line, str(exc)))
             if len(errors) >= MAX_ERRORS:
@@ -196,50 +189,44 @@ def _row(cells: list[str], columns: Mapping[str, int]) -> Employee:
     return row_to_employee(values)
 
 
-def duplicate_errors(rows: Sequence[CsvEmployee]) -> list[tuple[int, str]]:
-    """Rows that repeat an employee id or an extension of an earlier row."""
-    errors = []
-    seen_ids: dict[str, int] = {}
-    seen_extensions: dict[str, int] = {}
-    for row in rows:
-        e = row.employee
-        if e.id in seen_ids:
-            errors.append((row.line, f"employee_id {e.id!r} already on line {seen_ids[e.id]}"))
-        seen_ids.setdefault(e.id, row.line)
-        if e.extension is not None:
-            if e.extension in seen_extensions:
-                first = seen_extensions[e.extension]
-                errors.append((row.line, f"extension {e.extension} already on line {first}"))
-            seen_extensions.setdefault(e.extension, row.line)
-    return errors
+#: Headers written by ``format_employees`` (Swedish, as the HR system exports them).
+EXPORT_HEADERS = (
+    "Anställningsnummer",
+    "Förnamn",
+    "Efternamn",
+    "Titel",
+    "Enhet",
+    "Anknytning",
+    "SIP",
+    "Mobil",
+    "Språk",
+    "Listad",
+)
 
 
-def unit_errors(rows: Sequence[CsvEmployee], known_units: set[str]) -> list[tuple[int, str]]:
-    """Rows naming a unit that the directory does not have."""
-    return [
-        (row.line, f"unit_id {row.employee.unit_id!r} is not a unit in the directory")
-        for row in rows
-        if row.employee.unit_id is not None and row.employee.unit_id not in known_units
-    ]
-
-
-def extension_errors(
-    rows: Sequence[CsvEmployee], holders: Mapping[str, str], staying: set[str]
-) -> list[tuple[int, str]]:
-    """Rows taking an extension that a person who stays in the directory (and is not in the
-    file) still holds; ``holders`` maps extension -> employee id."""
-    errors = []
-    for row in rows:
-        holder = holders.get(row.employee.extension or "")
-        if holder is not None and holder != row.employee.id and holder in staying:
-            errors.append((row.line, f"extension {row.employee.extension} belongs to {holder}"))
-    return errors
-
-
-def rejected(source: str, errors: Sequence[tuple[int, str]]) -> ImportRejected:
-    """The rejection of an import: the first error, with the others attached."""
-    line, reason = errors[0]
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    exc = ImportRejected(source, line, reason + more)
-    exc.errors = list(errors)
-    return exc
+def format_employees(employees: Iterable[Employee]) -> Iterator[str]:
+    """CSV lines (``;``-separated, Swedish headers) that ``parse_employees`` reads back."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow(EXPORT_HEADERS)
+    for e in employees:
+        sip = next((d.dial for d in e.devices if d.kind == "sip"), "")
+        mobile = next((d.number or "" for d in e.devices if d.kind == "mobile"), "")
+        writer.writerow(
+            [
+                e.id,
+                e.given_name,
+                e.family_name,
+                e.title,
+                e.unit_id or "",
+                e.extension or "",
+                sip,
+                mobile,
+                ",".join(e.languages),
+                "ja" if e.listed else "nej",
+            ]
+        )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()

@@ -65,17 +65,22 @@ class SeedSummary:
     employees: int
 
 
-def seed(d: Directory, *, size: Size = "small", seed: int = 1) -> SeedSummary:
-    """Write the demo city into an empty directory ``d``; returns what was written."""
+def seed(d: Directory, *, size: Size = "small", seed: int = 1, people: bool = True) -> SeedSummary:
+    """Write the demo city into an empty directory ``d``; returns what was written.
+
+    ``people=False`` writes only districts and the organisation (the benchmark imports the
+    people from CSV into such a directory)."""
     rng = random.Random(seed)
     districts = data.DISTRICTS[:SMALL_DISTRICTS] if size == "small" else data.DISTRICTS
     _seed_districts(d, districts)
     units = _seed_organisation(d, districts, rng, size)
-    people = list(_fixed_people())
-    extra = SMALL_EXTRA_EMPLOYEES if size == "small" else CITY_EMPLOYEES - len(people)
+    if not people:
+        return SeedSummary(len(districts), len(units), 0)
+    staff = list(_fixed_people())
+    extra = SMALL_EXTRA_EMPLOYEES if size == "small" else CITY_EMPLOYEES - len(staff)
     first_extension = 4720 if size == "small" else 10000
-    people += _generated_people(rng, units, extra, first_extension)
-    d.apply_plan(plan_sync({}, people, deactivate_missing=False), actor="demo")
+    staff += _generated_people(rng, units, extra, first_extension)
+    d.apply_plan(plan_sync({}, staff, deactivate_missing=False), actor="demo")
     d.set_absence(
         f"E{ABSENT_EXTENSION}",
         AbsenceNote(
@@ -88,7 +93,7 @@ def seed(d: Directory, *, size: Size = "small", seed: int = 1) -> SeedSummary:
         ),
         actor="demo",
     )
-    return SeedSummary(len(districts), len(units), len(people))
+    return SeedSummary(len(districts), len(units), len(staff))
 
 
 def _seed_districts(

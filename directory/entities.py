@@ -184,6 +184,14 @@ class Unit:
         _require(bool(self.id.strip()), "Unit", "id", "must not be empty")
         _require(bool(self.name.strip()), "Unit", "name", "must not be empty")
 
+    def is_open(self, local_now: datetime) -> bool:
+        """Open at ``local_now``, a Stockholm local time (the caller converts; no clock here)."""
+        moment = local_now.time()
+        return any(
+            h.weekday == local_now.weekday() and h.opens <= moment < h.closes
+            for h in self.opening_hours
+        )
+
 
 @dataclass(frozen=True)
 class District:

@@ -27,6 +27,9 @@ from sqlalchemy.types import TypeDecorator
 #: A search token: byte-ordered on PostgreSQL so ``token >= 'ab' AND token < 'ab\x7f'`` is a prefix.
 Token = String(64).with_variant(String(64, collation="C"), "postgresql")
 
+#: The order of results: folded name parts and the id, joined by a separator that sorts first.
+SortKey = String(300).with_variant(String(300, collation="C"), "postgresql")
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out; naive input is a programming error."""
@@ -81,7 +84,7 @@ class UnitRow(Base):
     __tablename__ = "units"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    name_fold: Mapped[str] = mapped_column(String(200))
+    sort_key: Mapped[str] = mapped_column(SortKey)
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("org_nodes.id"), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     topics: Mapped[str] = mapped_column(Text, default="")  # JSON list, order kept
@@ -100,10 +103,16 @@ class UnitDistrictRow(Base):
 
 
 class UnitTokenRow(Base):
+    """One search token of a unit, with the unit's sort key so that an index gives the order."""
+
     __tablename__ = "unit_tokens"
     token: Mapped[str] = mapped_column(Token, primary_key=True)
     unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), primary_key=True)
-    __table_args__ = (Index("ix_unit_tokens_unit", "unit_id"),)
+    sort_key: Mapped[str] = mapped_column(SortKey)
+    __table_args__ = (
+        Index("ix_unit_tokens_unit", "unit_id"),
+        Index("ix_unit_tokens_search", "token", "sort_key", "unit_id"),
+    )
 
 
 class EmployeeRow(Base):
@@ -117,12 +126,11 @@ class EmployeeRow(Base):
     languages: Mapped[str] = mapped_column(String(100), default="sv")
     listed: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    family_fold: Mapped[str] = mapped_column(Token)
-    given_fold: Mapped[str] = mapped_column(Token)
+    sort_key: Mapped[str] = mapped_column(SortKey)
     family_keys: Mapped[str] = mapped_column(Token)
     __table_args__ = (
-        Index("ix_employees_order", "family_fold", "given_fold", "id"),
-        Index("ix_employees_keys", "family_keys", "family_fold", "given_fold", "id"),
+        Index("ix_employees_order", "sort_key"),
+        Index("ix_employees_keys", "family_keys", "sort_key"),
     )
 
 
@@ -137,10 +145,34 @@ class DeviceRow(Base):
 
 
 class EmployeeTokenRow(Base):
+    """One search token of an active employee, with ``listed`` and the sort key copied in, so
+    that a search reads one covering index in result order and stops after a page."""
+
     __tablename__ = "employee_tokens"
     token: Mapped[str] = mapped_column(Token, primary_key=True)
     employee_id: Mapped[str] = mapped_column(ForeignKey("employees.id"), primary_key=True)
-    __table_args__ = (Index("ix_employee_tokens_employee", "employee_id"),)
+    listed: Mapped[bool] = mapped_column(Boolean)
+    sort_key: Mapped[str] = mapped_column(SortKey)
+    __table_args__ = (
+        Index("ix_employee_tokens_employee", "employee_id"),
+        Index("ix_employee_tokens_public", "listed", "token", "sort_key", "employee_id"),
+        Index("ix_employee_tokens_all", "token", "sort_key", "employee_id"),
+    )
+
+
+class VocabularyRow(Base):
+    """Every search token ever written, and which kinds of entity use it.
+
+    A search first looks its words up here (exact and prefix), so that it only queries
+    the people or unit tables that can match, with ``token IN (...)`` instead of ranges.
+    Tokens are never removed: a stale entry only costs an empty query.
+    """
+
+    __tablename__ = "vocabulary"
+    token: Mapped[str] = mapped_column(Token, primary_key=True)
+    employees: Mapped[bool] = mapped_column(Boolean, default=False)
+    units: Mapped[bool] = mapped_column(Boolean, default=False)
+    districts: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class NameVariantRow(Base):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, NamedTuple
 
 from directory import text
 from directory.entities import Employee, Unit
@@ -107,6 +108,38 @@ def unit_tokens(unit: Unit) -> tuple[str, ...]:
     return text.tokens(" ".join((unit.name, *unit.topics)))
 
 
+class Flags(NamedTuple):
+    """Which kinds of entity use a known token."""
+
+    employees: bool
+    units: bool
+    districts: bool
+
+
+def level_tokens(
+    query_tokens: Sequence[str],
+    known: Mapping[str, Mapping[str, Flags]],
+    level: MatchRank,
+    kind: Literal["employees", "units"],
+) -> list[set[str]]:
+    """For each query token, the known tokens of ``kind`` it matches at ``level`` or better.
+
+    ``known[q]`` holds the vocabulary found for ``q`` (prefix range, plus fuzzy neighbours
+    once fetched). Returns [] when some query token matches nothing: no query is needed.
+    """
+    sets = []
+    for q in query_tokens:
+        tokens = {
+            t
+            for t, flags in known[q].items()
+            if getattr(flags, kind) and token_rank(q, t) is not None and token_rank(q, t) <= level  # type: ignore[operator]
+        }
+        if not tokens:
+            return []
+        sets.append(tokens)
+    return sets
+
+
 @dataclass(frozen=True)
 class SearchHit:
     """One search result: an employee or a unit, with its rank.
@@ -121,13 +154,26 @@ class SearchHit:
     protected: bool = False
 
     @property
-    def sort_key(self) -> tuple[int, int, str, str, str]:
+    def sort_key(self) -> tuple[int, int, str]:
         if self.employee is not None:
-            e = self.employee
-            return (self.rank, 0, text.fold(e.family_name), text.fold(e.given_name), e.id)
+            return (self.rank, 0, employee_sort_key(self.employee))
         if self.unit is not None:
-            return (self.rank, 1, text.fold(self.unit.name), "", self.unit.id)
-        return (self.rank, 2, "", "", "")  # a protected hit: nothing to order by
+            return (self.rank, 1, unit_sort_key(self.unit))
+        return (self.rank, 2, "")  # a protected hit: nothing to order by
+
+
+#: Joins the parts of a sort key; sorts before every character a name can hold.
+SORT_SEPARATOR = "\x1f"
+
+
+def employee_sort_key(employee: Employee) -> str:
+    """Family name, given name, id (folded): the order of people everywhere, also in SQL."""
+    parts = (text.fold(employee.family_name), text.fold(employee.given_name), employee.id)
+    return SORT_SEPARATOR.join(parts)
+
+
+def unit_sort_key(unit: Unit) -> str:
+    return SORT_SEPARATOR.join((text.fold(unit.name), unit.id))
 
 
 def protect(hits: Sequence[SearchHit]) -> list[SearchHit]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, true, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from directory import convert, text
-from directory.entities import District, Employee, OrgKind, OrgNode, Unit
+from directory.entities import Device, District, Employee, OrgKind, OrgNode, Unit
 from directory.errors import NotFound
 from directory.models import (
     Base,
@@ -33,10 +34,17 @@ from directory.models import (
     UnitDistrictRow,
     UnitRow,
     UnitTokenRow,
+    VocabularyRow,
 )
 
 #: Rows per statement in bulk writes (keeps IN lists and parameter counts within limits).
 BATCH = 500
+
+#: What read helpers accept: an ORM session, or a plain connection (cheaper, for searches).
+Reader = Session | Connection
+
+#: Which kind of entity uses a token (a column of ``VocabularyRow``).
+VocabularyKind = Literal["employees", "units", "districts"]
 
 #: One history entry before it is written: (entity id, action, {field: [old, new]}).
 Change = tuple[str, str, dict[str, list[object]]]
@@ -48,8 +56,10 @@ def chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[list[Any]]:
 
 
 def insert_many(s: Session, model: type[Base], rows: Sequence[dict[str, object]]) -> None:
+    """Core executemany on the table: the ORM's bulk path issues one statement per row here."""
+    table = model.__table__
     for part in chunks(rows):
-        s.execute(insert(model), part)
+        s.execute(insert(table), part)  # type: ignore[arg-type]
 
 
 def write_history(
@@ -90,21 +100,40 @@ def require_units(s: Session, unit_ids: Sequence[str | None]) -> None:
         raise NotFound("unit", missing[0])
 
 
-def load_employees(s: Session, ids: Sequence[str]) -> dict[str, Employee]:
-    """Active employees with their devices, by id (missing or inactive ids are left out)."""
-    result: dict[str, Employee] = {}
+_EMPLOYEES = EmployeeRow.__table__.c
+_DEVICES = DeviceRow.__table__.c
+# Built once: on the search path, building the statement costs more than running it.
+_LOAD_EMPLOYEES = (
+    select(
+        *_EMPLOYEES,
+        _DEVICES.position.label("d_position"),
+        _DEVICES.kind.label("d_kind"),
+        _DEVICES.dial.label("d_dial"),
+        _DEVICES.raw_number.label("d_number"),
+    )
+    .outerjoin(DeviceRow.__table__, _DEVICES.employee_id == _EMPLOYEES.id)
+    .where(_EMPLOYEES.id.in_(bindparam("ids", expanding=True)), _EMPLOYEES.active == true())
+)
+
+
+def load_employees(s: Reader, ids: Sequence[str]) -> dict[str, Employee]:
+    """Active employees with their devices, by id (missing or inactive ids are left out).
+
+    One Core statement (people joined with their devices), not ORM entities: this is on
+    every search's path, where a round trip or the ORM's identity map costs more than
+    the query itself.
+    """
+    rows: dict[str, Any] = {}
+    devices: dict[str, list[Device]] = {}
     for part in chunks(ids):
-        rows = list(
-            s.scalars(
-                select(EmployeeRow).where(EmployeeRow.id.in_(part), EmployeeRow.active.is_(True))
-            )
-        )
-        devices: dict[str, list[DeviceRow]] = {r.id: [] for r in rows}
-        for d in s.scalars(select(DeviceRow).where(DeviceRow.employee_id.in_(part))):
-            devices.setdefault(d.employee_id, []).append(d)
-        for r in rows:
-            result[r.id] = convert.employee_from_row(r, devices[r.id])
-    return result
+        for r in sorted(
+            s.execute(_LOAD_EMPLOYEES, {"ids": part}), key=lambda r: (r.id, r.d_position or 0)
+        ):
+            rows[r.id] = r
+            found = devices.setdefault(r.id, [])
+            if r.d_kind is not None:
+                found.append(Device(kind=r.d_kind, dial=r.d_dial, number=r.d_number))
+    return {i: convert.employee_from_row(r, devices[i]) for i, r in rows.items()}
 
 
 def write_employees(s: Session, employees: Sequence[Employee], *, replace: bool) -> None:
@@ -126,11 +155,13 @@ def write_employees(s: Session, employees: Sequence[Employee], *, replace: bool)
     )
     tokens = [t for e in employees for t in convert.token_columns(e)]
     insert_many(s, EmployeeTokenRow, tokens)
-    add_variants(s, sorted({str(t["token"]) for t in tokens}))
+    add_vocabulary(s, {str(t["token"]) for t in tokens}, "employees")
 
 
 def deactivate(s: Session, ids: Sequence[str]) -> None:
+    """Leavers keep their row and history but lose their extension and search tokens."""
     for part in chunks(ids):
+        s.execute(delete(EmployeeTokenRow).where(EmployeeTokenRow.employee_id.in_(part)))
         s.execute(
             update(EmployeeRow).where(EmployeeRow.id.in_(part)).values(active=False, extension=None)
         )
@@ -150,34 +181,60 @@ def write_units(s: Session, units: Sequence[Unit]) -> None:
     )
     tokens = [t for u in units for t in convert.unit_token_columns(u)]
     insert_many(s, UnitTokenRow, tokens)
-    add_variants(s, sorted({str(t["token"]) for t in tokens}))
+    add_vocabulary(s, {str(t["token"]) for t in tokens}, "units")
 
 
-def add_variants(s: Session, vocabulary: Sequence[str]) -> None:
-    """Add the fuzzy-index variants of tokens not indexed yet (a token is its own variant)."""
+def add_vocabulary(s: Session, tokens: set[str], kind: VocabularyKind) -> None:
+    """Record that ``kind`` uses ``tokens``; new tokens also get their fuzzy-index variants."""
+    flag = getattr(VocabularyRow, kind)
     known: set[str] = set()
-    for part in chunks(vocabulary):
-        known.update(
-            s.scalars(
-                select(NameVariantRow.token).where(
-                    NameVariantRow.variant.in_(part), NameVariantRow.variant == NameVariantRow.token
-                )
-            )
-        )
-    pairs = sorted(text.index_variants(t for t in vocabulary if t not in known))
+    unflagged: list[str] = []
+    for part in chunks(sorted(tokens)):
+        for token, flagged in s.execute(
+            select(VocabularyRow.token, flag).where(VocabularyRow.token.in_(part))
+        ):
+            known.add(token)
+            if not flagged:
+                unflagged.append(token)
+    new = sorted(tokens - known)
+    insert_many(
+        s,
+        VocabularyRow,
+        [
+            {
+                "token": t,
+                "employees": kind == "employees",
+                "units": kind == "units",
+                "districts": kind == "districts",
+            }
+            for t in new
+        ],
+    )
+    for part in chunks(unflagged):
+        s.execute(update(VocabularyRow).where(VocabularyRow.token.in_(part)).values({kind: True}))
+    pairs = sorted(text.index_variants(new))
     insert_many(s, NameVariantRow, [{"variant": v, "token": t} for v, t in pairs])
 
 
-def units_from_rows(s: Session, rows: Sequence[UnitRow]) -> list[Unit]:
-    links: dict[str, list[str]] = {r.id: [] for r in rows}
-    for part in chunks([r.id for r in rows]):
-        for link in s.scalars(
-            select(UnitDistrictRow)
-            .where(UnitDistrictRow.unit_id.in_(part))
-            .order_by(UnitDistrictRow.position)
-        ):
-            links[link.unit_id].append(link.district_id)
-    return [convert.unit_from_row(r, links[r.id]) for r in rows]
+_UNITS = UnitRow.__table__.c
+_LINKS = UnitDistrictRow.__table__.c
+_LOAD_UNITS = select(*_UNITS).where(_UNITS.id.in_(bindparam("ids", expanding=True)))
+_LOAD_LINKS = (
+    select(_LINKS.unit_id, _LINKS.district_id)
+    .where(_LINKS.unit_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_LINKS.unit_id, _LINKS.position)
+)
+
+
+def load_units(s: Reader, ids: Sequence[str]) -> list[Unit]:
+    """Units with their districts, in the order of ``ids`` (missing ids are left out)."""
+    found: dict[str, Any] = {}
+    links: dict[str, list[str]] = {}
+    for part in chunks(ids):
+        found.update((r.id, r) for r in s.execute(_LOAD_UNITS, {"ids": part}))
+        for unit_id, district_id in s.execute(_LOAD_LINKS, {"ids": part}):
+            links.setdefault(unit_id, []).append(district_id)
+    return [convert.unit_from_row(found[i], links.get(i, [])) for i in ids if i in found]
 
 
 def postcode_key(code: str) -> str:
@@ -207,7 +264,7 @@ def district_from_row(s: Session, row: DistrictRow) -> District:
     return District(id=row.id, name=row.name, postcodes=tuple(codes), streets=tuple(streets))
 
 
-def district_id_for(s: Session, *, postcode: str | None, street: str | None) -> str | None:
+def district_id_for(s: Reader, *, postcode: str | None, street: str | None) -> str | None:
     """The district of a postcode, else of a street (house number ignored), else None."""
     if postcode:
         found = s.scalar(

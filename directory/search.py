@@ -13,12 +13,13 @@ caller, and an operator sees only a protected hit without any detail.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, bindparam, select, true
+from sqlalchemy.orm import aliased
 
 from directory import ranking, rows, text
 from directory.entities import Employee, Unit
@@ -31,8 +32,10 @@ from directory.models import (
     UnitDistrictRow,
     UnitRow,
     UnitTokenRow,
+    VocabularyRow,
 )
-from directory.ranking import MatchRank, SearchHit
+from directory.ranking import Flags, MatchRank, SearchHit
+from directory.rows import Reader
 
 Audience = Literal["public", "operator"]
 
@@ -44,7 +47,7 @@ _LEVELS = (MatchRank.EXACT_NAME, MatchRank.PREFIX, MatchRank.FUZZY)
 
 
 def search(
-    s: Session, query: str, *, audience: Audience, district_id: str | None, limit: int
+    s: Reader, query: str, *, audience: Audience, district_id: str | None, limit: int
 ) -> list[SearchHit]:
     """Every hit for ``query``, best first (see ``ranking`` for the order)."""
     parsed = ranking.parse_query(query)
@@ -56,17 +59,16 @@ def search(
         employees = _by_phone(s, parsed.phone, listed_only, limit)
         hits = [SearchHit(MatchRank.PHONE_NUMBER, employee=e) for e in employees]
     elif parsed.name_tokens:
-        districts = _district_names(s)
-        unit_tokens, named_district = ranking.split_district(parsed.name_tokens, districts)
-        hits = _employees_by_name(s, parsed.name_tokens, listed_only, limit)
-        hits += _units_by_tokens(s, unit_tokens, district_id or named_district, limit)
+        hits = _by_name(s, parsed.name_tokens, listed_only, district_id, limit)
     else:
         hits = []
     return ranking.order_hits(ranking.protect(hits), limit)
 
 
-def dial_by_name(s: Session, digits: str, limit: int) -> list[Employee]:
-    """Listed employees whose family name starts with the keys ``digits``, in a stable order."""
+def dial_by_name(s: Reader, digits: str, limit: int) -> list[Employee]:
+    """Listed employees whose family name starts with the keys ``digits``, in a stable order:
+    by the keys of the whole family name, then by name (the index order, so a short key
+    sequence matching thousands of people still reads only one page)."""
     if not digits.isdigit():
         return []
     ids = list(
@@ -78,12 +80,7 @@ def dial_by_name(s: Session, digits: str, limit: int) -> list[Employee]:
                 EmployeeRow.active.is_(True),
                 EmployeeRow.listed.is_(True),
             )
-            .order_by(
-                EmployeeRow.family_keys,
-                EmployeeRow.family_fold,
-                EmployeeRow.given_fold,
-                EmployeeRow.id,
-            )
+            .order_by(EmployeeRow.family_keys, EmployeeRow.sort_key)
             .limit(limit)
         )
     )
@@ -91,179 +88,238 @@ def dial_by_name(s: Session, digits: str, limit: int) -> list[Employee]:
     return [found[i] for i in ids]
 
 
-def district_id(s: Session, name_or_id: str) -> str | None:
+def district_id(s: Reader, name_or_id: str) -> str | None:
     """A district id from its id or its name typed any way ("Ostermalm", "östermalm")."""
-    if s.get(DistrictRow, name_or_id) is not None:
+    if s.scalar(select(DistrictRow.id).where(DistrictRow.id == name_or_id)) is not None:
         return name_or_id
     folded = " ".join(text.tokens(name_or_id))
     return s.scalar(select(DistrictRow.id).where(DistrictRow.name_fold == folded))
 
 
 def _visible(listed_only: bool) -> ColumnElement[bool]:
-    active = EmployeeRow.active.is_(True)
-    return and_(active, EmployeeRow.listed.is_(True)) if listed_only else active
+    active = EmployeeRow.active == true()
+    return and_(active, EmployeeRow.listed == true()) if listed_only else active
 
 
-def _by_extension(s: Session, extension: str, listed_only: bool) -> list[Employee]:
-    ids = list(
-        s.scalars(
-            select(EmployeeRow.id).where(EmployeeRow.extension == extension, _visible(listed_only))
-        )
+#: Prebuilt lookups by (what, listed_only); parameters ``extension`` / ``phone`` and ``n``.
+_BY_EXTENSION = {
+    listed: select(EmployeeRow.id).where(
+        EmployeeRow.extension == bindparam("extension"), _visible(listed)
     )
+    for listed in (False, True)
+}
+_BY_PHONE = {
+    listed: select(EmployeeRow.id)
+    .join(DeviceRow, DeviceRow.employee_id == EmployeeRow.id)
+    .where(DeviceRow.number == bindparam("phone"), _visible(listed))
+    .distinct()
+    .order_by(EmployeeRow.id)
+    .limit(bindparam("n"))
+    for listed in (False, True)
+}
+
+
+def _by_extension(s: Reader, extension: str, listed_only: bool) -> list[Employee]:
+    ids = list(s.scalars(_BY_EXTENSION[listed_only], {"extension": extension}))
     return list(rows.load_employees(s, ids).values())
 
 
-def _by_phone(s: Session, phone: str, listed_only: bool, limit: int) -> list[Employee]:
-    ids = list(
-        s.scalars(
-            select(EmployeeRow.id)
-            .join(DeviceRow, DeviceRow.employee_id == EmployeeRow.id)
-            .where(DeviceRow.number == phone, _visible(listed_only))
-            .distinct()
-            .limit(limit)
-        )
-    )
+def _by_phone(s: Reader, phone: str, listed_only: bool, limit: int) -> list[Employee]:
+    ids = list(s.scalars(_BY_PHONE[listed_only], {"phone": phone, "n": limit}))
     return list(rows.load_employees(s, ids).values())
 
 
-def _district_names(s: Session) -> dict[tuple[str, ...], str]:
+def _district_names(s: Reader) -> dict[tuple[str, ...], str]:
     return {
         tuple(fold.split()): did
         for did, fold in s.execute(select(DistrictRow.id, DistrictRow.name_fold))
     }
 
 
-def _fuzzy_tokens(s: Session, query_token: str) -> set[str]:
-    """Indexed tokens within the typo allowance of ``query_token`` (symmetric-delete lookup)."""
+_VOCABULARY_COLUMNS = (
+    VocabularyRow.token,
+    VocabularyRow.employees,
+    VocabularyRow.units,
+    VocabularyRow.districts,
+)
+_VOCABULARY_EXACT = select(*_VOCABULARY_COLUMNS).where(VocabularyRow.token == bindparam("q"))
+_VOCABULARY_PREFIX = select(*_VOCABULARY_COLUMNS).where(
+    VocabularyRow.token >= bindparam("q"), VocabularyRow.token < bindparam("end")
+)
+
+
+def _vocabulary(s: Reader, query_token: str) -> dict[str, Flags]:
+    """Known tokens equal to ``query_token`` or, when it is long enough, starting with it."""
+    if len(query_token) < ranking.MIN_PREFIX:
+        found = s.execute(_VOCABULARY_EXACT, {"q": query_token})
+    else:
+        found = s.execute(_VOCABULARY_PREFIX, {"q": query_token, "end": query_token + _PREFIX_END})
+    return {token: Flags(e, u, d) for token, e, u, d in found}
+
+
+_FUZZY = (
+    select(*_VOCABULARY_COLUMNS)
+    .join(NameVariantRow, NameVariantRow.token == VocabularyRow.token)
+    .where(NameVariantRow.variant.in_(bindparam("variants", expanding=True)))
+)
+
+
+def _fuzzy(s: Reader, query_token: str) -> dict[str, Flags]:
+    """Known tokens within the typo allowance of ``query_token`` (symmetric-delete lookup)."""
     limit = text.max_edits(query_token)
     if not limit:
-        return set()
+        return {}
     variants = sorted(text.deletion_variants(query_token, limit))
-    candidates = s.scalars(select(NameVariantRow.token).where(NameVariantRow.variant.in_(variants)))
-    return {t for t in candidates if text.edit_distance(query_token, t, limit) <= limit}
+    return {
+        token: Flags(e, u, d)
+        for token, e, u, d in s.execute(_FUZZY, {"variants": variants})
+        if text.edit_distance(query_token, token, limit) <= limit
+    }
 
 
-def _token_condition(
-    column: SQLColumnExpression[str], query_token: str, level: MatchRank, fuzzy: set[str]
-) -> ColumnElement[bool]:
-    conditions = [column == query_token]
-    if level >= MatchRank.PREFIX and len(query_token) >= ranking.MIN_PREFIX:
-        conditions.append(and_(column >= query_token, column < query_token + _PREFIX_END))
-    if level >= MatchRank.FUZZY and fuzzy:
-        conditions.append(column.in_(sorted(fuzzy)))
-    return or_(*conditions)
-
-
-def _level_ids(
-    s: Session,
-    base: Select[Any],
-    id_column: SQLColumnExpression[str],
-    token_model: type[EmployeeTokenRow] | type[UnitTokenRow],
-    owner: SQLColumnExpression[str],
-    query_tokens: Sequence[str],
-    level: MatchRank,
-    fuzzy: dict[str, set[str]],
+def _by_name(
+    s: Reader,
+    query_tokens: tuple[str, ...],
+    listed_only: bool,
+    district_id: str | None,
     limit: int,
-) -> list[str]:
-    """Ids of owners having, for every query token, a token that matches at ``level`` or better."""
-    query = base
-    for q in query_tokens:
-        matching = select(owner).where(_token_condition(token_model.token, q, level, fuzzy[q]))
-        query = query.where(id_column.in_(matching))
-    return list(s.scalars(query.limit(limit)))
-
-
-def _by_levels(
-    s: Session,
-    query_tokens: Sequence[str],
-    limit: int,
-    fetch: Callable[[MatchRank, dict[str, set[str]], int], list[str]],
-    load: Callable[[list[str]], Sequence[tuple[tuple[str, ...], SearchHit]]],
 ) -> list[SearchHit]:
-    """Fetch candidate ids level by level until ``limit`` hits are certain; rank each purely.
+    """People and units level by level (exact, prefix, fuzzy) until ``limit`` hits are certain.
 
-    ``load`` returns, per id, the entity's tokens and an EXACT_NAME hit for it, which is
-    re-ranked here; a level's ids are ordered by name, so the first ``limit`` are the best.
+    The vocabulary says which tokens each word can match at each level; a level whose
+    token sets are empty or unchanged costs no query. Each level's candidates come in
+    name order, limited, so the best of every level are fetched; ranks are decided purely.
     """
-    hits: dict[str, SearchHit] = {}
-    fuzzy: dict[str, set[str]] = {q: set() for q in query_tokens}
+    words = {q: _vocabulary(s, q) for q in query_tokens}
+    unit_tokens = query_tokens
+    if any(f.districts for q in query_tokens for t, f in words[q].items() if t == q):
+        unit_tokens, named = ranking.split_district(query_tokens, _district_names(s))
+        district_id = district_id or named
+    hits: dict[tuple[str, str], SearchHit] = {}
+    previous: dict[str, list[set[str]]] = {"employees": [], "units": []}
     for level in _LEVELS:
         if level is MatchRank.FUZZY:
-            fuzzy = {q: _fuzzy_tokens(s, q) for q in query_tokens}
-        ids = fetch(level, fuzzy, limit + len(hits))
-        for tokens, hit in load([i for i in ids if i not in hits]):
-            rank = ranking.name_rank(query_tokens, tokens)
-            if rank is not None:
-                hits[_hit_id(hit)] = replace(hit, rank=rank)
+            words = {q: {**words[q], **_fuzzy(s, q)} for q in query_tokens}
+        n = limit + len(hits)
+        sets = ranking.level_tokens(query_tokens, words, level, "employees")
+        if sets and sets != previous["employees"]:
+            ids = _token_ids(s, EmployeeTokenRow, sets, n, listed_only=listed_only)
+            new = [i for i in ids if ("e", i) not in hits]
+            for e in rows.load_employees(s, new).values():
+                _add(
+                    hits,
+                    ("e", e.id),
+                    query_tokens,
+                    ranking.employee_name_tokens(e),
+                    SearchHit(level, employee=e),
+                )
+        previous["employees"] = sets
+        unit_sets = ranking.level_tokens(unit_tokens, words, level, "units")
+        for u in _unit_level(
+            s, unit_tokens, unit_sets, previous["units"], district_id, level, n, hits
+        ):
+            _add(hits, ("u", u.id), unit_tokens, ranking.unit_tokens(u), SearchHit(level, unit=u))
+        previous["units"] = unit_sets
         if len(hits) >= limit:
             break
     return list(hits.values())
 
 
-def _hit_id(hit: SearchHit) -> str:
-    entity = hit.employee or hit.unit
-    assert entity is not None
-    return entity.id
+def _add(
+    hits: dict[tuple[str, str], SearchHit],
+    key: tuple[str, str],
+    query_tokens: Sequence[str],
+    tokens: Sequence[str],
+    hit: SearchHit,
+) -> None:
+    rank = ranking.name_rank(query_tokens, tokens) if query_tokens else MatchRank.EXACT_NAME
+    if rank is not None:
+        hits[key] = replace(hit, rank=rank)
 
 
-def _employees_by_name(
-    s: Session, query_tokens: Sequence[str], listed_only: bool, limit: int
-) -> list[SearchHit]:
-    base = (
-        select(EmployeeRow.id)
-        .where(_visible(listed_only))
-        .order_by(EmployeeRow.family_fold, EmployeeRow.given_fold, EmployeeRow.id)
-    )
-
-    def fetch(level: MatchRank, fuzzy: dict[str, set[str]], n: int) -> list[str]:
-        return _level_ids(
-            s,
-            base,
-            EmployeeRow.id,
-            EmployeeTokenRow,
-            EmployeeTokenRow.employee_id,
-            query_tokens,
-            level,
-            fuzzy,
-            n,
+def _unit_level(
+    s: Reader,
+    tokens: Sequence[str],
+    sets: list[set[str]],
+    previous: list[set[str]],
+    district_id: str | None,
+    level: MatchRank,
+    n: int,
+    hits: dict[tuple[str, str], SearchHit],
+) -> list[Unit]:
+    if tokens and sets and sets != previous:
+        ids = _token_ids(s, UnitTokenRow, sets, n, district_id=district_id)
+    elif not tokens and district_id is not None and level is MatchRank.EXACT_NAME:
+        ids = list(
+            s.scalars(
+                select(UnitDistrictRow.unit_id)
+                .join(UnitRow, UnitRow.id == UnitDistrictRow.unit_id)
+                .where(UnitDistrictRow.district_id == district_id)
+                .order_by(UnitRow.sort_key)
+                .limit(n)
+            )
         )
-
-    def load(ids: list[str]) -> list[tuple[tuple[str, ...], SearchHit]]:
-        return [
-            (ranking.employee_name_tokens(e), SearchHit(MatchRank.EXACT_NAME, employee=e))
-            for e in rows.load_employees(s, ids).values()
-        ]
-
-    return _by_levels(s, query_tokens, limit, fetch, load)
-
-
-def _units_by_tokens(
-    s: Session, query_tokens: Sequence[str], district_id: str | None, limit: int
-) -> list[SearchHit]:
-    base = select(UnitRow.id).order_by(UnitRow.name_fold, UnitRow.id)
-    if district_id is not None:
-        serving = select(UnitDistrictRow.unit_id).where(UnitDistrictRow.district_id == district_id)
-        base = base.where(UnitRow.id.in_(serving))
-        if not query_tokens:
-            ids = list(s.scalars(base.limit(limit)))
-            return [SearchHit(MatchRank.EXACT_NAME, unit=u) for u in _load_units(s, ids)]
-    if not query_tokens:
+    else:
         return []
+    return _load_units(s, [i for i in ids if ("u", i) not in hits])
 
-    def fetch(level: MatchRank, fuzzy: dict[str, set[str]], n: int) -> list[str]:
-        return _level_ids(
-            s, base, UnitRow.id, UnitTokenRow, UnitTokenRow.unit_id, query_tokens, level, fuzzy, n
+
+def _token_ids(
+    s: Reader,
+    model: type[EmployeeTokenRow] | type[UnitTokenRow],
+    sets: list[set[str]],
+    n: int,
+    *,
+    listed_only: bool = False,
+    district_id: str | None = None,
+) -> list[str]:
+    """Owners (employee or unit ids) having a token from every set, the first ``n`` in
+    sort-key order. The smallest set drives the index scan."""
+    order = sorted(range(len(sets)), key=lambda i: len(sets[i]))
+    statement = _token_statement(
+        model, len(sets), listed_only, district_id is not None, any(len(t) > 1 for t in sets)
+    )
+    params: dict[str, object] = {f"t{k}": sorted(sets[i]) for k, i in enumerate(order)}
+    params.update(n=n, district=district_id)
+    return [row[0] for row in s.execute(statement, params)]
+
+
+@functools.lru_cache(maxsize=64)
+def _token_statement(
+    model: type[EmployeeTokenRow] | type[UnitTokenRow],
+    sets: int,
+    listed_only: bool,
+    in_district: bool,
+    distinct: bool,
+) -> Select[Any]:
+    """The statement for one shape of token query, built once (parameters: t0.., n, district).
+
+    ``t0`` is the driving set (the smallest); the others are ``IN`` sub-selects.
+    """
+    owner_name = "employee_id" if model is EmployeeTokenRow else "unit_id"
+    outer = aliased(model)
+    owner = getattr(outer, owner_name)
+    query = select(owner, outer.sort_key).where(outer.token.in_(bindparam("t0", expanding=True)))
+    if listed_only:
+        query = query.where(outer.listed == true())  # type: ignore[union-attr]
+    if in_district:
+        serving = select(UnitDistrictRow.unit_id).where(
+            UnitDistrictRow.district_id == bindparam("district")
         )
+        query = query.where(owner.in_(serving))
+    for k in range(1, sets):
+        inner = aliased(model)
+        query = query.where(
+            owner.in_(
+                select(getattr(inner, owner_name)).where(
+                    inner.token.in_(bindparam(f"t{k}", expanding=True))
+                )
+            )
+        )
+    if distinct:
+        query = query.distinct()  # one owner may match through several of its tokens
+    return query.order_by(outer.sort_key).limit(bindparam("n"))
 
-    def load(ids: list[str]) -> list[tuple[tuple[str, ...], SearchHit]]:
-        return [
-            (ranking.unit_tokens(u), SearchHit(MatchRank.EXACT_NAME, unit=u))
-            for u in _load_units(s, ids)
-        ]
 
-    return _by_levels(s, query_tokens, limit, fetch, load)
-
-
-def _load_units(s: Session, ids: Sequence[str]) -> list[Unit]:
-    found = list(s.scalars(select(UnitRow).where(UnitRow.id.in_(list(ids)))))
-    return rows.units_from_rows(s, found)
+def _load_units(s: Reader, ids: Sequence[str]) -> list[Unit]:
+    return rows.load_units(s, ids) if ids else []

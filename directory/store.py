@@ -14,8 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select, true
 
 from directory import convert, rows
 from directory import search as search_db
@@ -24,9 +23,14 @@ from directory.entities import AbsenceNote, Employee, HistoryEntry
 from directory.errors import Conflict, NotFound
 from directory.models import AbsenceRow, EmployeeRow, HistoryRow
 from directory.ranking import SearchHit
+from directory.rows import Reader
 from directory.search import Audience
 from directory.store_base import make_engine, utc_now
 from directory.store_org import OrganisationStore
+
+_ID_BY_EXTENSION = select(EmployeeRow.id).where(
+    EmployeeRow.extension == bindparam("extension"), EmployeeRow.active == true()
+)
 
 #: Hits returned by a search when the caller does not say.
 DEFAULT_LIMIT = 10
@@ -100,17 +104,13 @@ class Directory(OrganisationStore):
 
     def employee(self, employee_id: str) -> Employee | None:
         """An active employee by stable id (listed or not)."""
-        with self.transaction() as s:
+        with self.reading() as s:
             return rows.load_employees(s, [employee_id]).get(employee_id)
 
     def employee_by_extension(self, extension: str) -> Employee | None:
         """The active employee on ``extension``, listed or not (the IVR checks ``listed``)."""
-        with self.transaction() as s:
-            employee_id = s.scalar(
-                select(EmployeeRow.id).where(
-                    EmployeeRow.extension == extension, EmployeeRow.active.is_(True)
-                )
-            )
+        with self.reading() as s:
+            employee_id = s.scalar(_ID_BY_EXTENSION, {"extension": extension})
             if employee_id is None:
                 return None
             return rows.load_employees(s, [employee_id])[employee_id]
@@ -122,7 +122,7 @@ class Directory(OrganisationStore):
                 s.scalars(
                     select(EmployeeRow.id)
                     .where(EmployeeRow.unit_id == unit_id, EmployeeRow.active.is_(True))
-                    .order_by(EmployeeRow.family_fold, EmployeeRow.given_fold, EmployeeRow.id)
+                    .order_by(EmployeeRow.sort_key)
                 )
             )
             found = rows.load_employees(s, ids)
@@ -207,14 +207,14 @@ class Directory(OrganisationStore):
         unlisted people; ``"operator"`` shows them as one protected hit without details.
         Raises NotFound when the district, street or postcode is unknown.
         """
-        with self.transaction() as s:
+        with self.reading() as s:
             district_id = self._district_filter(s, district, street, postcode)
             return search_db.search(
                 s, query, audience=audience, district_id=district_id, limit=limit
             )
 
     def _district_filter(
-        self, s: Session, district: str | None, street: str | None, postcode: str | None
+        self, s: Reader, district: str | None, street: str | None, postcode: str | None
     ) -> str | None:
         if district is not None:
             found = search_db.district_id(s, district)
@@ -230,8 +230,8 @@ class Directory(OrganisationStore):
 
     def dial_by_name(self, digits: str, *, limit: int = DEFAULT_LIMIT) -> list[Employee]:
         """Listed people whose family name begins with the keypad ``digits`` ("357" -> Ek...),
-        ordered by family name, given name and id."""
-        with self.transaction() as s:
+        ordered by the keys of the whole family name, then family name, given name and id."""
+        with self.reading() as s:
             return search_db.dial_by_name(s, digits, limit)
 
     # --- history ---------------------------------------------------------------------

@@ -13,14 +13,19 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from directory.errors import Conflict, DirectoryError, StoreUnavailable
-from directory.models import Base
 from directory.rows import Change, write_history
+from directory.schema import ensure_schema
+
+#: SQLite page cache per connection (KiB).
+SQLITE_CACHE_KIB = 65536
+#: SQLite memory-mapped I/O window (bytes).
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
 
 def utc_now() -> datetime:
@@ -32,6 +37,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # The 50,000-person city is about 50 MB: keep it in memory (the default cache is 2 MB).
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
 
 
@@ -58,9 +66,9 @@ class Store:
         self._clock = clock
 
     def create_schema(self) -> None:
-        """Create the tables that do not exist yet (idempotent)."""
+        """Create the schema in a new database, or migrate an older one (Alembic; idempotent)."""
         try:
-            Base.metadata.create_all(self._engine)
+            ensure_schema(self._engine)
         except SQLAlchemyError as exc:
             raise StoreUnavailable(f"cannot create the directory schema: {exc}") from exc
 
@@ -85,6 +93,17 @@ class Store:
             raise
         except IntegrityError as exc:
             raise Conflict(f"directory write rejected: {exc.orig}") from exc
+        except OperationalError as exc:
+            raise StoreUnavailable(f"directory database unavailable: {exc.orig}") from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A plain connection for read-only calls on hot paths (searches, lookups)."""
+        try:
+            with self._engine.connect() as connection:
+                yield connection
+        except DirectoryError:
+            raise
         except OperationalError as exc:
             raise StoreUnavailable(f"directory database unavailable: {exc.orig}") from exc
 

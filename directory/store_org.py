@@ -57,10 +57,10 @@ class OrganisationStore(Store):
     def units_below(self, node_id: str) -> list[Unit]:
         """The units directly attached to an org node, by name."""
         with self.transaction() as s:
-            found = s.scalars(
-                select(UnitRow).where(UnitRow.parent_id == node_id).order_by(UnitRow.name_fold)
+            ids = s.scalars(
+                select(UnitRow.id).where(UnitRow.parent_id == node_id).order_by(UnitRow.sort_key)
             )
-            return rows.units_from_rows(s, list(found))
+            return rows.load_units(s, list(ids))
 
     def add_district(
         self,
@@ -76,6 +76,7 @@ class OrganisationStore(Store):
         with self.transaction() as s:
             s.add(DistrictRow(id=id, name=name, name_fold=" ".join(text.tokens(name))))
             s.flush()
+            rows.add_vocabulary(s, set(text.tokens(name)), "districts")
             for code in district.postcodes:
                 s.add(PostcodeRow(postcode=rows.postcode_key(code), district_id=id))
             for street in district.streets:
@@ -124,8 +125,8 @@ class OrganisationStore(Store):
 
     def unit(self, unit_id: str) -> Unit | None:
         with self.transaction() as s:
-            row = s.get(UnitRow, unit_id)
-            return None if row is None else rows.units_from_rows(s, [row])[0]
+            found = rows.load_units(s, [unit_id])
+            return found[0] if found else None
 
     def unit_ids(self) -> set[str]:
         with self.transaction() as s:
@@ -133,5 +134,5 @@ class OrganisationStore(Store):
 
     def units(self) -> list[Unit]:
         with self.transaction() as s:
-            found = list(s.scalars(select(UnitRow).order_by(UnitRow.name_fold, UnitRow.id)))
-            return rows.units_from_rows(s, found)
+            ids = list(s.scalars(select(UnitRow.id).order_by(UnitRow.sort_key)))
+            return rows.load_units(s, ids)

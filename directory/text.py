@@ -42,6 +42,8 @@ COUNTRY_CODE = "46"
 
 def fold(text: str) -> str:
     """Lower-case ``text`` and reduce it to ASCII letters: "Åsa Öberg-Lind" -> "asa oberg-lind"."""
+    if text.isascii():
+        return text.lower()
     lowered = text.casefold().translate(_SPECIAL_FOLDS)
     decomposed = unicodedata.normalize("NFKD", lowered)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -85,22 +87,40 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     """Optimal-string-alignment distance of ``a`` and ``b``, or ``limit + 1`` above ``limit``.
 
     A transposition of neighbours counts as one edit ("Ekstorm" is one edit from "Ekstrom").
+    Only the band of cells within ``limit`` of the diagonal is computed: this runs on every
+    fuzzy candidate of a search.
     """
-    if abs(len(a) - len(b)) > limit:
+    if a == b:
+        return 0
+    n, m = len(a), len(b)
+    if abs(n - m) > limit:
         return limit + 1
+    big = limit + 1
     prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        row = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                row[j] = min(row[j], prev2[j - 2] + 1)
-        if min(row) > limit:
-            return limit + 1
+    prev = [j if j <= limit else big for j in range(m + 1)]
+    for i in range(1, n + 1):
+        row = [big] * (m + 1)
+        if i <= limit:
+            row[0] = i
+        low, high = max(1, i - limit), min(m, i + limit)
+        best = row[0]
+        ca = a[i - 1]
+        for j in range(low, high + 1):
+            cb = b[j - 1]
+            cost = prev[j - 1] + (ca != cb)
+            if prev[j] + 1 < cost:
+                cost = prev[j] + 1
+            if row[j - 1] + 1 < cost:
+                cost = row[j - 1] + 1
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb and prev2[j - 2] + 1 < cost:
+                cost = prev2[j - 2] + 1
+            row[j] = cost
+            if cost < best:
+                best = cost
+        if best > limit:
+            return big
         prev2, prev = prev, row
-    return min(prev[-1], limit + 1)
+    return prev[m] if prev[m] <= limit else big
 
 
 def max_edits(token: str) -> int:

@@ -125,3 +125,83 @@ def postgres_server() -> Iterator[PostgresServer]:
             capture_output=True,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+SLAPD_CONF = """\
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+pidfile {root}/slapd.pid
+database mdb
+maxsize 104857600
+suffix "{suffix}"
+rootdn "{admin}"
+rootpw {password}
+directory {root}/data
+"""
+
+
+@dataclass(frozen=True)
+class SlapdServer:
+    url: str
+    suffix: str = "dc=city,dc=test"
+    admin: str = "cn=admin,dc=city,dc=test"
+    password: str = "test-only-secret"
+
+
+def slapd_binary() -> Path | None:
+    for candidate in ("/usr/sbin/slapd", shutil.which("slapd")):
+        if candidate and Path(candidate).exists():
+            return Path(candidate)
+    return None
+
+
+@contextmanager
+def slapd_server() -> Iterator[SlapdServer]:
+    """Start an OpenLDAP slapd with an empty ``dc=city,dc=test`` tree on a free loopback port."""
+    binary = slapd_binary()
+    if binary is None:
+        raise RuntimeError("slapd not found (Debian packages slapd and ldap-utils)")
+    root = Path(tempfile.mkdtemp(prefix="vaxel-slapd-"))
+    (root / "data").mkdir()
+    server = SlapdServer(url=f"ldap://127.0.0.1:{free_port()}")
+    conf = root / "slapd.conf"
+    conf.write_text(
+        SLAPD_CONF.format(
+            root=root, suffix=server.suffix, admin=server.admin, password=server.password
+        )
+    )
+    process = subprocess.Popen(
+        [str(binary), "-d", "0", "-f", str(conf), "-h", server.url + "/"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_for_port(server.url, process)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _wait_for_port(url: str, process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    import time
+
+    host, port = url.removeprefix("ldap://").split(":")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            raise RuntimeError(f"slapd exited with {process.returncode}: {output}")
+        with socket.socket() as sock:
+            if sock.connect_ex((host, int(port))) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"slapd did not listen on {url} within {timeout} s")

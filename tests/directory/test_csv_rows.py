@@ -90,3 +90,12 @@ def test_given_bad_header_then_rejected_on_line_1(header: str, reason: str) -> N
 def test_given_empty_file_then_rejected_without_line() -> None:
     with pytest.raises(ImportRejected, match="empty file"):
         parse_employees([], "hr.csv")
+
+
+def test_exported_employees_read_back_unchanged() -> None:
+    from directory.csv_rows import format_employees
+
+    rows = parse_employees(SWEDISH.splitlines(keepends=True), "hr.csv")
+    employees = [r.employee for r in rows]
+    exported = "".join(format_employees(employees)).splitlines(keepends=True)
+    assert [r.employee for r in parse_employees(exported, "export.csv")] == employees

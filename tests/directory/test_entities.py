@@ -55,3 +55,15 @@ def test_given_bad_extension_when_building_employee_then_extension_is_named(exte
 def test_given_device_without_technology_when_building_then_dial_is_named() -> None:
     with pytest.raises(InvalidEntity, match="Device.dial"):
         Device("sip", "4711")
+
+
+def test_unit_is_open_inside_its_hours_on_its_weekdays_only() -> None:
+    from datetime import time
+
+    from directory.api import OpeningHours, Unit
+
+    unit = Unit("u", "Bygglov", opening_hours=(OpeningHours(0, time(8), time(16, 30)),))
+    monday = datetime(2026, 3, 2, 8, 0)
+    assert unit.is_open(monday)
+    assert not unit.is_open(monday.replace(hour=16, minute=30))
+    assert not unit.is_open(monday + timedelta(days=1))

@@ -81,3 +81,26 @@ def test_one_substitution_is_always_found_through_shared_deletion_variants(
     typo = word[:i] + letter + word[i + 1 :]
     shared = text.deletion_variants(word, 1) & text.deletion_variants(typo, 1)
     assert shared and text.edit_distance(word, typo, 1) <= 1
+
+
+def _reference_osa(a: str, b: str) -> int:
+    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i][0] = i
+    for j in range(len(b) + 1):
+        d[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(
+                d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])
+            )
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+@given(st.text("abcde", max_size=8), st.text("abcde", max_size=8), st.integers(0, 3))
+def test_banded_edit_distance_agrees_with_the_full_table_within_the_limit(
+    a: str, b: str, limit: int
+) -> None:
+    assert text.edit_distance(a, b, limit) == min(_reference_osa(a, b), limit + 1)

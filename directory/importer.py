@@ -1,0 +1,47 @@
+"""Planning and applying an import of people from any source (CSV file, LDAP).
+
+Invariant: nothing is written until every record has been checked against the
+batch and against the directory; then the whole plan is applied in one
+transaction, or only returned (dry-run). Errors name the source and the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from directory import records
+from directory.changes import SyncPlan, plan_sync
+from directory.errors import DirectoryError, ImportRejected
+from directory.records import Record
+from directory.store import Directory
+
+
+def plan_import(d: Directory, batch: Sequence[Record], source: str, *, full: bool) -> SyncPlan:
+    """What importing ``batch`` would change; with ``full``, people not in it leave.
+
+    Raises ImportRejected naming the first bad record (all errors attached)."""
+    current = d.active_employees()
+    incoming = [r.employee for r in batch]
+    plan = plan_sync(current, incoming, deactivate_missing=full)
+    in_batch = {e.id for e in incoming}
+    staying = set(current) - in_batch - {e.id for e in plan.deactivated}
+    holders = {e.extension: e.id for e in current.values() if e.extension}
+    errors = records.duplicate_errors(batch)
+    errors += records.unit_errors(batch, d.unit_ids())
+    errors += records.extension_errors(batch, holders, staying)
+    if errors:
+        raise records.rejected(source, sorted(errors))
+    return plan
+
+
+def run_import(
+    d: Directory, batch: Sequence[Record], source: str, *, full: bool, dry_run: bool, actor: str
+) -> SyncPlan:
+    """Plan ``batch`` and, unless ``dry_run``, apply it in one transaction."""
+    plan = plan_import(d, batch, source, full=full)
+    if not dry_run and not plan.is_empty:
+        try:
+            d.apply_plan(plan, actor=actor)
+        except DirectoryError as exc:
+            raise ImportRejected(source, None, f"rejected by the database: {exc}") from exc
+    return plan

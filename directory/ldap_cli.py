@@ -1,0 +1,64 @@
+"""``vaxel directory sync``: sync people from LDAP / Active Directory.
+
+The bind password is read from an environment variable whose name is given,
+never from the command line (it would show in the process list and history).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from typing import Any
+
+from directory.ldap_map import LdapMapping
+from directory.ldap_sync import LdapSettings, sync_ldap
+from directory.store import Directory
+from vaxel.cli import UserError
+
+Command = Callable[..., argparse.ArgumentParser]
+
+
+def register(sub: Any, command: Command) -> None:
+    p = command(sub, "sync", "sync people from LDAP/AD / synka från LDAP", cmd_sync)
+    p.add_argument("--ldap-url", required=True, help="ldap://host:port or ldaps://...")
+    p.add_argument("--base-dn", required=True)
+    p.add_argument("--bind-dn", help="omit for an anonymous bind")
+    p.add_argument(
+        "--password-env",
+        default="VAXEL_LDAP_PASSWORD",
+        help="environment variable holding the bind password",
+    )
+    p.add_argument("--filter", default="(objectClass=inetOrgPerson)")
+    p.add_argument("--id-attribute", default=LdapMapping.id, help="stable id attribute")
+    p.add_argument("--extension-attribute", default=LdapMapping.extension)
+    p.add_argument("--unit-attribute", default=LdapMapping.unit_id)
+    p.add_argument("--listed-attribute", default=None, help="FALSE/nej there: unlisted")
+    p.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
+    p.add_argument("--actor", default="ldap-sync")
+
+
+def cmd_sync(args: argparse.Namespace, d: Directory) -> int:
+    password = os.environ.get(args.password_env) if args.bind_dn else None
+    if args.bind_dn and password is None:
+        raise UserError(f"--bind-dn given but ${args.password_env} is not set")
+    mapping = LdapMapping(
+        id=args.id_attribute,
+        extension=args.extension_attribute,
+        unit_id=args.unit_attribute,
+        listed=args.listed_attribute,
+    )
+    settings = LdapSettings(
+        url=args.ldap_url,
+        base_dn=args.base_dn,
+        bind_dn=args.bind_dn,
+        password=password,
+        search_filter=args.filter,
+        mapping=mapping,
+    )
+    plan = sync_ldap(d, settings, dry_run=args.dry_run, actor=args.actor)
+    for line in plan.lines():
+        print(line)
+    verb = "would change / skulle ändra" if args.dry_run else "synced / synkat"
+    print(f"{verb}: {plan.summary()}")
+    return 0

@@ -1,0 +1,1 @@
+"""Alembic migrations of the directory schema (``versions/``); run through ``directory.schema``."""

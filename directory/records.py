@@ -1,0 +1,72 @@
+"""Pure checks of incoming people (from a CSV file or LDAP) before an import is planned.
+
+A ``Record`` is one person with the place it came from (a CSV line, or the
+position of an LDAP entry); every error is reported against that place. The
+checks look at the batch itself (repeated ids and extensions) and at what the
+directory holds (units that exist, extensions held by people who stay).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from directory.entities import Employee
+from directory.errors import ImportRejected
+
+
+@dataclass(frozen=True)
+class Record:
+    """One imported person and where it came from (line number, or entry number)."""
+
+    line: int
+    employee: Employee
+
+
+def duplicate_errors(rows: Sequence[Record]) -> list[tuple[int, str]]:
+    """Rows that repeat an employee id or an extension of an earlier row."""
+    errors = []
+    seen_ids: dict[str, int] = {}
+    seen_extensions: dict[str, int] = {}
+    for row in rows:
+        e = row.employee
+        if e.id in seen_ids:
+            errors.append((row.line, f"employee_id {e.id!r} already on line {seen_ids[e.id]}"))
+        seen_ids.setdefault(e.id, row.line)
+        if e.extension is not None:
+            if e.extension in seen_extensions:
+                first = seen_extensions[e.extension]
+                errors.append((row.line, f"extension {e.extension} already on line {first}"))
+            seen_extensions.setdefault(e.extension, row.line)
+    return errors
+
+
+def unit_errors(rows: Sequence[Record], known_units: set[str]) -> list[tuple[int, str]]:
+    """Rows naming a unit that the directory does not have."""
+    return [
+        (row.line, f"unit_id {row.employee.unit_id!r} is not a unit in the directory")
+        for row in rows
+        if row.employee.unit_id is not None and row.employee.unit_id not in known_units
+    ]
+
+
+def extension_errors(
+    rows: Sequence[Record], holders: Mapping[str, str], staying: set[str]
+) -> list[tuple[int, str]]:
+    """Rows taking an extension that a person who stays in the directory (and is not in the
+    file) still holds; ``holders`` maps extension -> employee id."""
+    errors = []
+    for row in rows:
+        holder = holders.get(row.employee.extension or "")
+        if holder is not None and holder != row.employee.id and holder in staying:
+            errors.append((row.line, f"extension {row.employee.extension} belongs to {holder}"))
+    return errors
+
+
+def rejected(source: str, errors: Sequence[tuple[int, str]]) -> ImportRejected:
+    """The rejection of an import: the first error, with the others attached."""
+    line, reason = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    exc = ImportRejected(source, line, reason + more)
+    exc.errors = list(errors)
+    return exc

@@ -1,0 +1,112 @@
+"""The `vaxel directory` commands, run in-process against an SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vaxel.cli import main
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'dir.db'}"
+    assert main(["directory", "demo", "--url", url]) == 0
+    return url
+
+
+def test_given_demo_when_searching_then_hits_are_printed(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["directory", "search", "ekstrom", "--url", url]) == 0
+    assert "4713  Karin Ekström" in capsys.readouterr().out
+
+
+def test_given_unlisted_person_when_operator_searches_then_only_protected_line(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    main(["directory", "search", "Sara Lind", "--operator", "--url", url])
+    out = capsys.readouterr().out
+    assert "Ingen information kan lämnas" in out and "Sara" not in out
+
+
+def test_given_seeded_database_when_demo_runs_again_then_user_error(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["directory", "demo", "--url", url]) == 2
+    assert "databasen är inte tom" in capsys.readouterr().err
+
+
+def test_given_bad_csv_when_imported_then_exit_2_with_file_line_and_nothing_imported(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "hr.csv"
+    path.write_text("id;förnamn;efternamn;anknytning\nH1;Åsa;Öberg;4801\nH2;Per;;4802\n")
+    assert main(["directory", "import", str(path), "--url", url]) == 2
+    assert f"{path}:3: family_name is empty" in capsys.readouterr().err
+    assert main(["directory", "show", "H1", "--url", url]) == 2
+
+
+def test_given_dry_run_import_then_changes_listed_and_nothing_written(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "hr.csv"
+    path.write_text("id;förnamn;efternamn;anknytning\nH1;Åsa;Öberg;4801\n")
+    capsys.readouterr()
+    assert main(["directory", "import", str(path), "--dry-run", "--url", url]) == 0
+    assert "+ H1 Åsa Öberg" in capsys.readouterr().out
+    assert main(["directory", "show", "4801", "--url", url]) == 2
+
+
+def test_given_absence_set_then_show_prints_it_and_clear_removes_it(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--url", url]
+    assert (
+        main(
+            [
+                "directory",
+                "absence",
+                "set",
+                "4711",
+                "--category",
+                "meeting",
+                "--from",
+                "2026-03-02T09:00",
+                "--until",
+                "2026-03-02T11:00",
+                "--forward",
+                "colleague:4712",
+                *args,
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    main(["directory", "show", "4711", "--at", "2026-03-02T10:00", *args])
+    out = capsys.readouterr().out
+    assert "i möte / in a meeting, till / until 2026-03-02 11:00" in out
+    assert "colleague 4712" in out
+
+
+def test_given_unknown_forward_kind_then_user_error_names_the_option(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "directory",
+            "absence",
+            "set",
+            "4711",
+            "--category",
+            "lunch",
+            "--forward",
+            "mars",
+            "--url",
+            url,
+        ]
+    )
+    assert code == 2 and "--forward: unknown kind 'mars'" in capsys.readouterr().err
