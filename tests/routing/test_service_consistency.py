@@ -14,7 +14,7 @@ from routing import messages as m
 from routing.engine import Engine
 from routing.errors import RoutingError
 from routing.follow import follow
-from routing.model import Agent, AgentState, CallState
+from routing.model import Agent, CallState
 from routing.service import RoutingService
 from routing.store import RoutingStore
 
