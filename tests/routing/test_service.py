@@ -11,39 +11,15 @@ from routing.engine import Engine
 from routing.follow import follow
 from routing.model import Agent, AgentState, CallState, NobodyLoggedIn
 from routing.service import RoutingService
+from routing.testing import ManualClock, RecordingCallControl
 
 from .scripting import KC, queue
 
 pytestmark = pytest.mark.integration
 
 
-class RecordingControl:
-    """A CallControl that records what it was asked to do."""
-
-    def __init__(self) -> None:
-        self.done: list[m.Command] = []
-        self.changed = asyncio.Event()
-
-    async def _note(self, command: m.Command) -> None:
-        self.done.append(command)
-        self.changed.set()
-
-    ring = stop_ringing = announce = offer_callback = reject = leave_queue = _note
-
-    def rings(self) -> list[tuple[str, str]]:
-        return [(c.call_id, c.agent_id) for c in self.done if isinstance(c, m.OfferCall)]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def start(store, config, names=("a",), clock=None):
-    control = RecordingControl()
+    control = RecordingCallControl()
     service = RoutingService(Engine([config]), store, control, {KC: config},
                              **({"clock": clock} if clock else {}))
     for name in names:
@@ -56,7 +32,7 @@ async def start(store, config, names=("a",), clock=None):
 
 
 async def test_miss_answer_end_and_wrap_up_are_mirrored_in_the_store(store):
-    clock = Clock()
+    clock = ManualClock()
     service, control = await start(store, queue(wrap_up_s=10), clock=clock)
     await service.step(m.CallEnqueued("c1", KC, ("topic:bygglov",)))
     assert control.rings() == [("c1", "a")]

@@ -17,9 +17,9 @@ from routing.follow import follow
 from routing.model import Agent, CallState
 from routing.service import RoutingService
 from routing.store import RoutingStore
+from routing.testing import ManualClock, RecordingCallControl
 
 from .scripting import KC, queue
-from .test_service import Clock, RecordingControl
 
 pytestmark = pytest.mark.integration
 
@@ -75,9 +75,9 @@ async def _agree(engine: Engine, store: RoutingStore) -> None:
 
 async def _scenario(url: str, ops: list[tuple[str, int, int, float]]) -> None:
     store = RoutingStore.from_url(url, f"prop-{uuid.uuid4().hex[:8]}")
-    clock = Clock()
+    clock = ManualClock()
     config = queue(wrap_up_s=5, max_misses=2, ring_timeout_s=15)
-    service = RoutingService(Engine([config]), store, RecordingControl(), {KC: config},
+    service = RoutingService(Engine([config]), store, RecordingCallControl(), {KC: config},
                              clock=clock)
     last = "0-0"
     try:
