@@ -96,3 +96,4 @@ async def test_rejected_call_is_not_stored(store):
     await service.step(m.CallEnqueued("c1", KC, ()))
     assert control.done == [m.RejectCall("c1", "nobody logged in")]
     assert await store.waiting(KC) == []
+    assert [f["kind"] for _, f in await store.events()] == ["call_rejected"]
