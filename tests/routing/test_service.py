@@ -13,7 +13,7 @@ from routing.model import Agent, AgentState, CallState, NobodyLoggedIn
 from routing.service import RoutingService
 from routing.testing import ManualClock, RecordingCallControl
 
-from .scripting import KC, queue
+from .scripting import ESCALATION, KC, queue
 
 pytestmark = pytest.mark.integration
 
@@ -97,3 +97,21 @@ async def test_rejected_call_is_not_stored(store):
     assert control.done == [m.RejectCall("c1", "nobody logged in")]
     assert await store.waiting(KC) == []
     assert [f["kind"] for _, f in await store.events()] == ["call_rejected"]
+
+
+async def test_escalation_is_recorded_and_the_relaxed_call_reaches_the_novice(store):
+    clock = ManualClock()
+    config = queue(escalation=ESCALATION)
+    control = RecordingCallControl()
+    service = RoutingService(Engine([config]), store, control, {KC: config}, clock=clock)
+    await store.login(Agent("novice", "e1", "Local/novice", {"topic:bygglov": 1},
+                            frozenset({KC})), 0)
+    for event in (await follow(store, "0-0"))[1]:
+        await service.step(event, in_store=True)
+    await service.step(m.CallEnqueued("c1", KC, ("topic:bygglov", "district:bromma")))
+    assert control.rings() == []
+    clock.now += 30
+    await service.step(m.TimerFired(), in_store=True)
+    assert control.rings() == [("c1", "novice")]
+    kinds = [f["kind"] for _, f in await store.events()]
+    assert kinds.index("call_escalated") < kinds.index("call_offered")
