@@ -191,7 +191,8 @@ class OfferCallback:
 
 @dataclass(frozen=True, slots=True)
 class PauseAgent:
-    """Mark the agent paused (in the store, on the wallboard)."""
+    """The agent is paused after too many missed offers (`RoutingStore.release` records
+    the same pause in the store atomically with the miss)."""
 
     agent_id: str
     reason: str = "missed calls"
@@ -215,7 +216,9 @@ class LeaveQueue:
 
 @dataclass(frozen=True, slots=True)
 class RecordEvent:
-    """Append a state change to the event stream (statistics, wallboard)."""
+    """A state change the engine made. The store's scripts append their own changes to
+    the stream; `RoutingService` uses these to mirror the engine's timer-driven ones, and
+    `RoutingStore.record` can append one for facts only the engine knows."""
 
     kind: str
     at: float

@@ -33,6 +33,9 @@ from routing.store import RoutingStore, claim_failed
 
 log = structlog.get_logger("routing.service")
 
+#: Engine records of facts no store script sees; the service appends them to the stream.
+ENGINE_ONLY_KINDS = frozenset({"call_escalated", "call_rejected"})
+
 
 class CallControl(Protocol):
     """What the service asks of Asterisk; outcomes come back through `submit`."""
@@ -144,3 +147,5 @@ class RoutingService:
         at its `LeaveQueue`; everything else was written before the engine decided."""
         if record.kind == "agent_state" and record.agent_id and record.cause == "WrapUpTimer":
             await self.store.end_wrap_up(record.agent_id, now, by_timer=True)
+        elif record.kind in ENGINE_ONLY_KINDS:
+            await self.store.record(record)

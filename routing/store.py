@@ -132,9 +132,12 @@ class RoutingStore:
                 raise UnknownAgent(agent_id)
             raise IllegalTransition(f"agent {agent_id!r}", res[2], event)
 
+    async def _hash(self, key: str) -> dict[str, str]:
+        async with _translated(f"read {key}"):
+            return cast(dict[str, str], await self._r.hgetall(key))
+
     async def agent(self, agent_id: str) -> Agent:
-        async with _translated("read agent"):
-            fields = cast(dict[str, str], await self._r.hgetall(self._agent_key(agent_id)))
+        fields = await self._hash(self._agent_key(agent_id))
         if not fields:
             raise UnknownAgent(agent_id)
         return _agent_from(fields)
@@ -166,8 +169,7 @@ class RoutingStore:
             raise IllegalTransition(f"call {call.id!r}", res[2], "CallEnqueued")
 
     async def call(self, call_id: str) -> Call:
-        async with _translated("read call"):
-            fields = cast(dict[str, str], await self._r.hgetall(self._call_key(call_id)))
+        fields = await self._hash(self._call_key(call_id))
         if not fields:
             raise UnknownCall(call_id)
         return _call_from(fields)

@@ -1,11 +1,13 @@
-"""Test and bench support: a throw-away redis-server on a free loopback port.
+"""Test and bench support: a throw-away redis-server on a free loopback port, and a
+fake `CallControl` that records what the service asked of it.
 
-Used by the routing tests' fixture and by `bench/bench_routing.py`. The server has
-no persistence, lives in the folder it is given and is stopped on exit.
+Used by the routing tests and by `bench/bench_routing.py`. The server has no
+persistence, lives in the folder it is given and is stopped on exit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import redis
 
+from routing import messages as m
 from routing.errors import StoreUnavailable
 
 #: How long to wait for a started redis-server to answer PING.
@@ -65,3 +68,32 @@ def _answers(url: str, proc: subprocess.Popen[bytes]) -> bool:
         return False  # exited (port taken meanwhile) or too slow
     finally:
         client.close()
+
+
+class RecordingCallControl:
+    """A `routing.service.CallControl` that only records the commands it is given."""
+
+    def __init__(self) -> None:
+        self.done: list[m.Command] = []
+        #: Set whenever a command arrives (clear it before waiting for the next one).
+        self.changed = asyncio.Event()
+
+    async def _note(self, command: m.Command) -> None:
+        self.done.append(command)
+        self.changed.set()
+
+    ring = stop_ringing = announce = offer_callback = reject = leave_queue = _note
+
+    def rings(self) -> list[tuple[str, str]]:
+        """(call, agent) of every ring asked for, in order."""
+        return [(c.call_id, c.agent_id) for c in self.done if isinstance(c, m.OfferCall)]
+
+
+class ManualClock:
+    """A clock for the service that tests move by hand."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -11,39 +11,15 @@ from routing.engine import Engine
 from routing.follow import follow
 from routing.model import Agent, AgentState, CallState, NobodyLoggedIn
 from routing.service import RoutingService
+from routing.testing import ManualClock, RecordingCallControl
 
-from .scripting import KC, queue
+from .scripting import ESCALATION, KC, queue
 
 pytestmark = pytest.mark.integration
 
 
-class RecordingControl:
-    """A CallControl that records what it was asked to do."""
-
-    def __init__(self) -> None:
-        self.done: list[m.Command] = []
-        self.changed = asyncio.Event()
-
-    async def _note(self, command: m.Command) -> None:
-        self.done.append(command)
-        self.changed.set()
-
-    ring = stop_ringing = announce = offer_callback = reject = leave_queue = _note
-
-    def rings(self) -> list[tuple[str, str]]:
-        return [(c.call_id, c.agent_id) for c in self.done if isinstance(c, m.OfferCall)]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def start(store, config, names=("a",), clock=None):
-    control = RecordingControl()
+    control = RecordingCallControl()
     service = RoutingService(Engine([config]), store, control, {KC: config},
                              **({"clock": clock} if clock else {}))
     for name in names:
@@ -56,7 +32,7 @@ async def start(store, config, names=("a",), clock=None):
 
 
 async def test_miss_answer_end_and_wrap_up_are_mirrored_in_the_store(store):
-    clock = Clock()
+    clock = ManualClock()
     service, control = await start(store, queue(wrap_up_s=10), clock=clock)
     await service.step(m.CallEnqueued("c1", KC, ("topic:bygglov",)))
     assert control.rings() == [("c1", "a")]
@@ -120,3 +96,22 @@ async def test_rejected_call_is_not_stored(store):
     await service.step(m.CallEnqueued("c1", KC, ()))
     assert control.done == [m.RejectCall("c1", "nobody logged in")]
     assert await store.waiting(KC) == []
+    assert [f["kind"] for _, f in await store.events()] == ["call_rejected"]
+
+
+async def test_escalation_is_recorded_and_the_relaxed_call_reaches_the_novice(store):
+    clock = ManualClock()
+    config = queue(escalation=ESCALATION)
+    control = RecordingCallControl()
+    service = RoutingService(Engine([config]), store, control, {KC: config}, clock=clock)
+    await store.login(Agent("novice", "e1", "Local/novice", {"topic:bygglov": 1},
+                            frozenset({KC})), 0)
+    for event in (await follow(store, "0-0"))[1]:
+        await service.step(event, in_store=True)
+    await service.step(m.CallEnqueued("c1", KC, ("topic:bygglov", "district:bromma")))
+    assert control.rings() == []
+    clock.now += 30
+    await service.step(m.TimerFired(), in_store=True)
+    assert control.rings() == [("c1", "novice")]
+    kinds = [f["kind"] for _, f in await store.events()]
+    assert kinds.index("call_escalated") < kinds.index("call_offered")
