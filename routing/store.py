@@ -118,15 +118,15 @@ class RoutingStore:
     async def end_wrap_up(self, agent_id: str, now: float, *, by_timer: bool = False) -> None:
         """End wrap-up; `by_timer`: the engine's wrap-up timer (stream cause
         ``WrapUpTimer``, which followers skip), else the agent (``WrapUpEnded``)."""
-        await self._move_agent(agent_id, "WrapUpEnded", AgentState.AVAILABLE, "", now,
-                               cause="WrapUpTimer" if by_timer else None)
+        event = "WrapUpTimer" if by_timer else "WrapUpEnded"
+        await self._move_agent(agent_id, event, AgentState.AVAILABLE, "", now)
 
     async def _move_agent(self, agent_id: str, event: str, target: AgentState, reason: str,
-                          now: float, cause: str | None = None) -> None:
+                          now: float) -> None:
         """One transition of `routing.states.AGENT_TRANSITIONS`, checked inside Redis."""
         reset = "1" if target is AgentState.AVAILABLE else "0"
         res = await self._run("AGENT_MOVE", [self._agent_key(agent_id), self.stream],
-                              [now, agent_id, cause or event, target.value, reason, reset,
+                              [now, agent_id, event, target.value, reason, reset,
                                f"{self._p}:acd-call:", f"{self._p}:queue:", *_allowed_from(event)])
         if not res[0]:
             if res[1] == "unknown":
