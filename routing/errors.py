@@ -63,3 +63,5 @@ class ClaimConflict(RoutingError):
         self.agent_id = agent_id
         self.side = side
         self.state = state
+        #: "agent is offered", "call is waiting", ...: `side` and `state` as one phrase.
+        self.reason = f"{side} is {state}"

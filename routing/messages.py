@@ -217,7 +217,7 @@ class LeaveQueue:
 @dataclass(frozen=True, slots=True)
 class RecordEvent:
     """A state change the engine made. The store's scripts append their own changes to
-    the stream; `RoutingService` uses these to mirror the engine's timer-driven ones, and
+    the stream; `RoutingLoop` uses these to mirror the engine's timer-driven ones, and
     `RoutingStore.record` can append one for facts only the engine knows."""
 
     kind: str

@@ -71,7 +71,7 @@ def _answers(url: str, proc: subprocess.Popen[bytes]) -> bool:
 
 
 class RecordingCallControl:
-    """A `routing.service.CallControl` that only records the commands it is given."""
+    """A `routing.loop.CallControl` that only records the commands it is given."""
 
     def __init__(self) -> None:
         self.done: list[m.Command] = []

@@ -189,3 +189,9 @@ async def test_redis_going_away_mid_run_is_store_unavailable(tmp_path):
     with pytest.raises(StoreUnavailable, match="redis agent_move failed"):
         await s.pause("a", "lunch", 1)
     await s.close()
+
+
+def test_claim_conflict_keeps_the_one_phrase_reason_callers_match_on():
+    conflict = ClaimConflict("c1", "a", "agent", "offered")
+    assert (conflict.side, conflict.state, conflict.reason) == ("agent", "offered",
+                                                                "agent is offered")

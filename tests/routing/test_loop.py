@@ -1,4 +1,4 @@
-"""RoutingService: engine, real Redis store and a recording fake call control."""
+"""RoutingLoop: engine, real Redis store and a recording fake call control."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from routing import messages as m
 from routing.engine import Engine
 from routing.follow import follow
+from routing.loop import RoutingLoop
 from routing.model import Agent, AgentState, CallState, NobodyLoggedIn
-from routing.service import RoutingService
 from routing.testing import ManualClock, RecordingCallControl
 
 from .scripting import ESCALATION, KC, queue
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 async def start(store, config, names=("a",), clock=None):
     control = RecordingCallControl()
-    service = RoutingService(Engine([config]), store, control, {KC: config},
+    service = RoutingLoop(Engine([config]), store, control, {KC: config},
                              **({"clock": clock} if clock else {}))
     for name in names:
         await store.login(Agent(name, f"e-{name}", f"Local/{name}", {"topic:bygglov": 3},
@@ -103,7 +103,7 @@ async def test_escalation_is_recorded_and_the_relaxed_call_reaches_the_novice(st
     clock = ManualClock()
     config = queue(escalation=ESCALATION)
     control = RecordingCallControl()
-    service = RoutingService(Engine([config]), store, control, {KC: config}, clock=clock)
+    service = RoutingLoop(Engine([config]), store, control, {KC: config}, clock=clock)
     await store.login(Agent("novice", "e1", "Local/novice", {"topic:bygglov": 1},
                             frozenset({KC})), 0)
     for event in (await follow(store, "0-0"))[1]:

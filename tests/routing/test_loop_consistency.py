@@ -1,5 +1,5 @@
 """Property test with real Redis: after any sequence of reports, timers and people's
-changes, the store and the service's engine agree on every agent and call."""
+changes, the store and the loop's engine agree on every agent and call."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from routing import messages as m
 from routing.engine import Engine
 from routing.errors import RoutingError
 from routing.follow import follow
+from routing.loop import RoutingLoop
 from routing.model import Agent, CallState
-from routing.service import RoutingService
 from routing.store import RoutingStore
 from routing.testing import ManualClock, RecordingCallControl
 
@@ -77,7 +77,7 @@ async def _scenario(url: str, ops: list[tuple[str, int, int, float]]) -> None:
     store = RoutingStore.from_url(url, f"prop-{uuid.uuid4().hex[:8]}")
     clock = ManualClock()
     config = queue(wrap_up_s=5, max_misses=2, ring_timeout_s=15)
-    service = RoutingService(Engine([config]), store, RecordingCallControl(), {KC: config},
+    service = RoutingLoop(Engine([config]), store, RecordingCallControl(), {KC: config},
                              clock=clock)
     last = "0-0"
     try:

@@ -1,10 +1,13 @@
-"""`RoutingService`: the adapter loop around one `Engine`, the Redis store and the
-call control.
+"""`RoutingLoop`: a minimal single-controller adapter loop around one `Engine`, the
+Redis store and a call control.
 
-The shape of every Vaxel adapter: read an event, write the store for what it reports,
-feed the engine, perform the commands it returns, re-arm the timer. Commands that touch
-callers and phones go to a `CallControl` (the lead's AMI call control implements it);
-claims and the bookkeeping of the store are done here:
+The production controller (lease, take-over, AMI) is `routing.service` (the lead's);
+this loop is the smallest correct composition of engine and store, used by the
+routing tests to pin down how the store must be written around engine decisions
+(`tests/routing/test_loop_consistency.py`). It has the shape of every Vaxel adapter:
+read an event, write the store for what it reports, feed the engine, perform the
+commands it returns, re-arm the timer. Commands that touch callers and phones go to
+a `CallControl`; claims and the bookkeeping of the store are done here:
 
 * events reported by the call control (`submit`): the store is written first (answer,
   release after a miss, finish, callback), then the engine decides;
@@ -31,7 +34,7 @@ from routing.errors import ClaimConflict, RoutingError
 from routing.model import QueueConfig
 from routing.store import RoutingStore, claim_failed
 
-log = structlog.get_logger("routing.service")
+log = structlog.get_logger("routing.loop")
 
 #: Engine records of facts no store script sees; the service appends them to the stream.
 ENGINE_ONLY_KINDS = frozenset({"call_escalated", "call_rejected"})
@@ -48,7 +51,7 @@ class CallControl(Protocol):
     async def leave_queue(self, leave: m.LeaveQueue) -> None: ...
 
 
-class RoutingService:
+class RoutingLoop:
     def __init__(self, engine: Engine, store: RoutingStore, control: CallControl,
                  queues: Mapping[str, QueueConfig],
                  clock: Callable[[], float] = time.time) -> None:
