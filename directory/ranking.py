@@ -11,6 +11,7 @@ hits are ordered by family name, given name, then id, so the order is stable.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
@@ -59,6 +60,7 @@ def parse_query(query: str) -> ParsedQuery:
     return ParsedQuery(name_tokens=text.tokens(stripped))
 
 
+@functools.lru_cache(maxsize=65536)
 def token_rank(query_token: str, name_token: str) -> MatchRank | None:
     """How ``query_token`` matches one ``name_token`` (both folded), or None."""
     if query_token == name_token:

@@ -16,7 +16,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect
 
+from directory.errors import StoreUnavailable
 from directory.models import Base
+
+
+class SchemaUnknown(StoreUnavailable):
+    """The database holds tables this code cannot place in its migration history."""
+
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -47,6 +53,11 @@ def ensure_schema(engine: Engine) -> None:
         if not tables & set(Base.metadata.tables):
             Base.metadata.create_all(connection)
             command.stamp(config, "head")
+        elif "alembic_version" not in tables:
+            raise SchemaUnknown(
+                "the database has directory tables but no migration version (made before "
+                "migrations existed); seed a new database"
+            )
         else:
             command.upgrade(config, "head")
 

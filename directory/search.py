@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, true
 from sqlalchemy.orm import aliased
 
 from directory import ranking, rows, text
@@ -142,19 +142,34 @@ _VOCABULARY_COLUMNS = (
     VocabularyRow.units,
     VocabularyRow.districts,
 )
-_VOCABULARY_EXACT = select(*_VOCABULARY_COLUMNS).where(VocabularyRow.token == bindparam("q"))
-_VOCABULARY_PREFIX = select(*_VOCABULARY_COLUMNS).where(
-    VocabularyRow.token >= bindparam("q"), VocabularyRow.token < bindparam("end")
-)
 
 
-def _vocabulary(s: Reader, query_token: str) -> dict[str, Flags]:
-    """Known tokens equal to ``query_token`` or, when it is long enough, starting with it."""
-    if len(query_token) < ranking.MIN_PREFIX:
-        found = s.execute(_VOCABULARY_EXACT, {"q": query_token})
-    else:
-        found = s.execute(_VOCABULARY_PREFIX, {"q": query_token, "end": query_token + _PREFIX_END})
-    return {token: Flags(e, u, d) for token, e, u, d in found}
+def _vocabulary(s: Reader, query_tokens: Sequence[str]) -> dict[str, dict[str, Flags]]:
+    """Per query token, the known tokens equal to it or (when long enough) starting with it.
+
+    One statement for all words: a search's round trips are what PostgreSQL charges for."""
+    shapes = tuple(len(q) >= ranking.MIN_PREFIX for q in query_tokens)
+    params: dict[str, str] = {}
+    for i, q in enumerate(query_tokens):
+        params[f"q{i}"], params[f"e{i}"] = q, q + _PREFIX_END
+    found: dict[str, dict[str, Flags]] = {q: {} for q in query_tokens}
+    for token, e, u, d in s.execute(_vocabulary_statement(shapes), params):
+        for q in query_tokens:
+            if token == q or (len(q) >= ranking.MIN_PREFIX and token.startswith(q)):
+                found[q][token] = Flags(e, u, d)
+    return found
+
+
+@functools.lru_cache(maxsize=32)
+def _vocabulary_statement(prefix: tuple[bool, ...]) -> Any:
+    column = VocabularyRow.token
+    conditions = [
+        and_(column >= bindparam(f"q{i}"), column < bindparam(f"e{i}"))
+        if is_prefix
+        else column == bindparam(f"q{i}")
+        for i, is_prefix in enumerate(prefix)
+    ]
+    return select(*_VOCABULARY_COLUMNS).where(or_(*conditions))
 
 
 _FUZZY = (
@@ -164,17 +179,18 @@ _FUZZY = (
 )
 
 
-def _fuzzy(s: Reader, query_token: str) -> dict[str, Flags]:
-    """Known tokens within the typo allowance of ``query_token`` (symmetric-delete lookup)."""
-    limit = text.max_edits(query_token)
-    if not limit:
-        return {}
-    variants = sorted(text.deletion_variants(query_token, limit))
-    return {
-        token: Flags(e, u, d)
-        for token, e, u, d in s.execute(_FUZZY, {"variants": variants})
-        if text.edit_distance(query_token, token, limit) <= limit
-    }
+def _fuzzy(s: Reader, query_tokens: Sequence[str]) -> dict[str, dict[str, Flags]]:
+    """Per query token, known tokens within its typo allowance (symmetric-delete lookup)."""
+    limits = {q: text.max_edits(q) for q in query_tokens}
+    variants = sorted({v for q, k in limits.items() if k for v in text.deletion_variants(q, k)})
+    found: dict[str, dict[str, Flags]] = {q: {} for q in query_tokens}
+    if not variants:
+        return found
+    for token, e, u, d in s.execute(_FUZZY, {"variants": variants}):  # repeats: same key
+        for q, k in limits.items():
+            if k and text.edit_distance(q, token, k) <= k:
+                found[q][token] = Flags(e, u, d)
+    return found
 
 
 def _by_name(
@@ -190,7 +206,7 @@ def _by_name(
     token sets are empty or unchanged costs no query. Each level's candidates come in
     name order, limited, so the best of every level are fetched; ranks are decided purely.
     """
-    words = {q: _vocabulary(s, q) for q in query_tokens}
+    words = _vocabulary(s, query_tokens)
     unit_tokens = query_tokens
     if any(f.districts for q in query_tokens for t, f in words[q].items() if t == q):
         unit_tokens, named = ranking.split_district(query_tokens, _district_names(s))
@@ -199,7 +215,8 @@ def _by_name(
     previous: dict[str, list[set[str]]] = {"employees": [], "units": []}
     for level in _LEVELS:
         if level is MatchRank.FUZZY:
-            words = {q: {**words[q], **_fuzzy(s, q)} for q in query_tokens}
+            near = _fuzzy(s, query_tokens)
+            words = {q: {**words[q], **near[q]} for q in query_tokens}
         n = limit + len(hits)
         sets = ranking.level_tokens(query_tokens, words, level, "employees")
         if sets and sets != previous["employees"]:

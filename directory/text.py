@@ -4,11 +4,14 @@ Invariants: ``fold`` maps what a caller or operator may type for a name to one
 form (lower case, Swedish letters typed as a/o, accents dropped), so that
 "Ekstrom", "EKSTRÖM" and "Ekström" fold alike; tokens contain only ``a-z`` and
 ``0-9``; ``keypad_digits`` uses the ITU E.161 letter layout that Asterisk's
-Directory application uses. Nothing here touches a database or the clock.
+Directory application uses. Nothing here touches a database or the clock;
+``fold`` and ``tokens`` are memoised because a city's names repeat (a search
+folds every candidate it ranks).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -40,6 +43,7 @@ _KEYPAD = {
 COUNTRY_CODE = "46"
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower-case ``text`` and reduce it to ASCII letters: "Åsa Öberg-Lind" -> "asa oberg-lind"."""
     if text.isascii():
@@ -49,6 +53,7 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@functools.lru_cache(maxsize=65536)
 def tokens(text: str) -> tuple[str, ...]:
     """The search tokens of ``text`` in order, without duplicates ("Anna-Karin" -> anna, karin)."""
     seen: dict[str, None] = {}

@@ -39,3 +39,17 @@ def test_given_migrated_database_when_opened_again_then_data_is_kept(directory_u
     again = Directory.open(directory_url)
     assert again.employee_by_extension("4711") is not None
     again.close()
+
+
+def test_given_tables_without_migration_version_when_opened_then_clear_error(
+    directory_url: str,
+) -> None:
+    import pytest
+
+    from directory.api import StoreUnavailable
+
+    engine = make_engine(directory_url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    with pytest.raises(StoreUnavailable, match="no migration version"):
+        Directory.open(directory_url)
