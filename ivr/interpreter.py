@@ -19,7 +19,9 @@ from typing import Any
 
 from ivr import actions as a
 from ivr import flow as f
+from ivr import steps
 from ivr.errors import FlowRuntimeError
+from ivr.nodes import entry_valid
 
 #: Nodes entered in a row without waiting for the caller before the run is declared looping.
 MAX_HOPS = 50
@@ -52,10 +54,16 @@ class CallState:
     path: tuple[str, ...] = ()
     callee: a.Callee | None = None
     done: bool = False
+    candidates: tuple[a.Callee, ...] = ()
+    """People found by name, while the caller chooses among them."""
+    candidate_absences: tuple[a.Absence | None, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["path"] = list(self.path)
+        d["candidates"] = [dataclasses.asdict(c) for c in self.candidates]
+        d["candidate_absences"] = [dataclasses.asdict(x) if x else None
+                                   for x in self.candidate_absences]
         return d
 
     @classmethod
@@ -64,6 +72,9 @@ class CallState:
         data["path"] = tuple(data.get("path", ()))
         callee = data.get("callee")
         data["callee"] = a.Callee(**callee) if callee else None
+        data["candidates"] = tuple(a.Callee(**c) for c in data.get("candidates", ()))
+        data["candidate_absences"] = tuple(a.Absence(**x) if x else None
+                                           for x in data.get("candidate_absences", ()))
         return cls(**data)
 
 
@@ -132,8 +143,14 @@ class FlowRun:
         self._set(waiting="playback", after_playback=then)
         return [a.Play(prompt, self.state.language)]
 
+    def _say_then(self, text: str, then: str) -> Actions:
+        self._set(waiting="playback", after_playback=then)
+        return [a.Say(text, self.state.language)]
+
     def _after_playback(self, node: f.Node, now: datetime) -> Actions:
         then = self.state.after_playback
+        if then == "@stage":
+            return steps.STAGE[type(node)](self, node, now)
         if then == "@hangup":
             self._set(done=True, waiting="none")
             return [a.Hangup()]
@@ -168,6 +185,13 @@ class FlowRun:
         return self._enter(target_name, now)
 
     def _dial_now(self, node: f.Node, now: datetime) -> Actions:
+        if isinstance(node, f.TransferNode) and node.number is not None:
+            self._set(waiting="dial")
+            self._trace(f"number:{node.number}")
+            return [a.Dial(steps.EXTERNAL_DIAL.format(number=node.number), node.timeout_s,
+                           f"number {node.number}")]
+        if isinstance(node, f.TransferNode) and node.unit is not None:
+            return steps.enqueue_unit(self, node.unit)
         if isinstance(node, f.TransferNode):
             callee = self.state.callee
             if callee is None:
@@ -235,6 +259,7 @@ _ENTER: dict[type, Callable[..., Actions]] = {
     f.TransferNode: _enter_dial,
     f.DialGroupNode: _enter_dial,
     f.HangupNode: _enter_hangup,
+    **steps.ENTER,
 }
 
 # ---- handling events ----------------------------------------------------------------------
@@ -258,7 +283,7 @@ def _menu_no_input(run: FlowRun, node: f.MenuNode, ev: a.NoInput, now: datetime)
 
 def _collect_digits(run: FlowRun, node: f.CollectNode, ev: a.DigitsReceived, now: datetime) -> Actions:
     digits = ev.digits
-    if node.min_digits <= len(digits) <= node.max_digits and digits.isdigit():
+    if node.min_digits <= len(digits) <= node.max_digits and entry_valid(digits, node.validate):
         run._set(variables={**run.state.variables, node.variable: digits})
         run._trace(f"digits:{len(digits)}")
         return run._enter(node.next, now)
@@ -278,6 +303,7 @@ def _lookup_done(run: FlowRun, node: f.LookupExtensionNode, ev: a.LookupComplete
         return run._fail(counter, node.not_found_prompt, now, retry=node.not_found)
     extension = run.state.variables.get(node.variable, "")
     run._set(callee=ev.callee, variables={**run.state.variables, "extension": extension})
+    steps.remember_absence(run, ev.absence)
     run._trace(f"extension:{extension}")
     if ev.absence is not None and node.absent is not None:
         run._trace(f"absent:{ev.absence.category}")
@@ -313,6 +339,7 @@ _HANDLERS: dict[tuple[type, type], Callable[..., Actions]] = {
     (f.LookupExtensionNode, a.LookupCompleted): _lookup_done,
     (f.TransferNode, a.DialCompleted): _dial_done,
     (f.DialGroupNode, a.DialCompleted): _dial_done,
+    **steps.HANDLERS,
 }
 
 #: Which wait each event answers.
@@ -322,4 +349,5 @@ _WAITS_FOR: dict[type, str] = {
     a.NoInput: "digits",
     a.LookupCompleted: "lookup",
     a.DialCompleted: "dial",
+    **steps.WAITS_FOR,
 }
