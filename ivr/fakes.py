@@ -35,3 +35,12 @@ class DictDirectory:
     async def lookup_extension(self, extension: str, now: datetime) -> a.LookupCompleted:
         callee = self.callees.get(extension)
         return a.LookupCompleted(callee, self.absences.get(extension) if callee else None)
+
+    async def lookup_by_name_keys(self, keys: str, now: datetime, limit: int = 6) -> a.NamesFound:
+        """Callees whose family name (last word of ``name``) starts with the keypad keys."""
+        from directory.text import keypad_digits
+
+        found = [(ext, c) for ext, c in sorted(self.callees.items(), key=lambda i: i[1].name)
+                 if keypad_digits(c.name.split()[-1]).startswith(keys)][:limit]
+        return a.NamesFound(tuple(c for _, c in found),
+                            tuple(self.absences.get(ext) for ext, _ in found))
