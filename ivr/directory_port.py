@@ -33,7 +33,7 @@ class DirectoryLookup:
     def __init__(self, directory: Any) -> None:
         self.directory = directory
 
-    def _lookup(self, extension: str, now: datetime) -> a.LookupCompleted:
+    def lookup_extension_sync(self, extension: str, now: datetime) -> a.LookupCompleted:
         employee = self.directory.employee_by_extension(extension)
         if employee is None or not employee.listed or not employee.devices:
             return a.LookupCompleted(None)
@@ -44,9 +44,9 @@ class DirectoryLookup:
         return a.LookupCompleted(callee, _absence(note) if note is not None else None)
 
     async def lookup_extension(self, extension: str, now: datetime) -> a.LookupCompleted:
-        return await asyncio.to_thread(self._lookup, extension, now)
+        return await asyncio.to_thread(self.lookup_extension_sync, extension, now)
 
-    def _by_name(self, keys: str, now: datetime, limit: int) -> a.NamesFound:
+    def lookup_by_name_keys_sync(self, keys: str, now: datetime, limit: int = 6) -> a.NamesFound:
         from directory.text import keypad_digits
 
         people = [e for e in self.directory.active_employees().values()
@@ -62,4 +62,4 @@ class DirectoryLookup:
 
     async def lookup_by_name_keys(self, keys: str, now: datetime, limit: int = 6) -> a.NamesFound:
         """Listed people whose family name starts with ``keys`` on the keypad (at most ``limit``)."""
-        return await asyncio.to_thread(self._by_name, keys, now, limit)
+        return await asyncio.to_thread(self.lookup_by_name_keys_sync, keys, now, limit)
