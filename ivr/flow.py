@@ -19,6 +19,7 @@ from typing import Any
 
 from ivr.errors import FlowFileError, FlowProblem
 from ivr.nodes import (
+    COUNTER_REF_FIELDS as COUNTER_REF_FIELDS,
     DTMF_KEYS as DTMF_KEYS,
 )
 from ivr.nodes import (
@@ -356,7 +357,8 @@ _COMMON_KEYS = {"kind", "description"}
 def _check_references(c: _Checker, flow_nodes: Mapping[str, Node], prompts: Mapping[str, Any]) -> None:
     for name, node in flow_nodes.items():
         path: Path_ = ("nodes", name)
-        for label, target in successors(node):
+        counters = [(k, t) for k in COUNTER_REF_FIELDS if (t := getattr(node, k, None))]
+        for label, target in [*successors(node), *counters]:
             if target in flow_nodes:
                 continue
             if label.startswith("key "):

@@ -265,9 +265,11 @@ Node = (
 #: Attributes that name another node of the same flow (YAML name differs only for on_no_input).
 NODE_REF_FIELDS: tuple[str, ...] = (
     "next", "on_failure", "no_input_next", "open", "closed", "found", "not_found", "absent",
-    "on_no_answer", "counts_against", "otherwise", "to_colleague", "to_unit", "to_contact_center",
+    "on_no_answer", "otherwise", "to_colleague", "to_unit", "to_contact_center",
     "decline", "node",
 )
+#: Attributes that name a node without being a way there (the node whose failures count).
+COUNTER_REF_FIELDS: tuple[str, ...] = ("counts_against",)
 #: Attributes that name a prompt.
 PROMPT_REF_FIELDS: tuple[str, ...] = (
     "prompt", "invalid_prompt", "not_found_prompt", "confirm_prompt", "choose_prompt",
