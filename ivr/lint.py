@@ -139,10 +139,10 @@ def _targets(flow: Flow, name: str, node: n.Node, ctx: LintContext) -> Iterable[
                 checks.append((f"value of {key!r}", value, t.skills[key]))
     if isinstance(node, n.TransferNode) and node.unit and not _VAR.search(node.unit):
         checks.append(("unit", node.unit, t.units))
-    for what, value, known in checks:
-        if value is not None and value not in known:
+    for what, target, known in checks:
+        if target is not None and target not in known:
             yield _at(flow, name, "error", "unknown-target",
-                      f"{what} {value!r} is not in {TARGETS_FILE}")
+                      f"{what} {target!r} is not in {TARGETS_FILE}")
 
 
 def _variables(flow: Flow, name: str, node: n.Node) -> Iterable[Finding]:
