@@ -119,7 +119,10 @@ class Play:
 
 @dataclass(frozen=True)
 class Collect:
-    """Play a prompt and read up to ``max_digits`` keys. Produces ``DigitsReceived`` or ``NoInput``."""
+    """Play a prompt and read up to ``max_digits`` keys.
+
+    Produces ``DigitsReceived`` or ``NoInput``.
+    """
 
     prompt: str
     language: str
@@ -137,7 +140,7 @@ class LookupExtension:
 
 @dataclass(frozen=True)
 class Dial:
-    """Hand the call to Asterisk's Dial(); control returns (``DialCompleted``) only if unanswered."""
+    """Hand the call to Asterisk's Dial(); control returns (``DialCompleted``) if unanswered."""
 
     dial: str
     timeout_s: int
@@ -160,7 +163,7 @@ class Say:
 
 @dataclass(frozen=True)
 class LookupByName:
-    """Find listed people whose family name starts with these keypad keys. Produces ``NamesFound``."""
+    """Find listed people whose family name starts with these keypad keys (``NamesFound``)."""
 
     keys: str
     limit: int

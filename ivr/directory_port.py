@@ -29,6 +29,12 @@ def _absence(note: Any) -> a.Absence:
     )
 
 
+def _dial(employee: Any) -> str:
+    """All SIP devices ring together; else the first device."""
+    sip = [d.dial for d in employee.devices if d.kind == "sip"]
+    return "&".join(sip) or str(employee.devices[0].dial)
+
+
 class DirectoryLookup:
     def __init__(self, directory: Any) -> None:
         self.directory = directory
@@ -37,7 +43,7 @@ class DirectoryLookup:
         employee = self.directory.employee_by_extension(extension)
         if employee is None or not employee.listed or not employee.devices:
             return a.LookupCompleted(None)
-        dial = "&".join(d.dial for d in employee.devices if d.kind == "sip") or employee.devices[0].dial
+        dial = _dial(employee)
         callee = a.Callee(employee.id, f"{employee.given_name} {employee.family_name}", dial,
                           employee.unit_id)
         note = self.directory.current_absence(employee.id, now)
@@ -54,12 +60,11 @@ class DirectoryLookup:
         people.sort(key=lambda e: (e.family_name, e.given_name, e.id))
         callees, absences = [], []
         for e in people[:limit]:
-            dial = "&".join(d.dial for d in e.devices if d.kind == "sip") or e.devices[0].dial
-            callees.append(a.Callee(e.id, f"{e.given_name} {e.family_name}", dial, e.unit_id))
+            callees.append(a.Callee(e.id, f"{e.given_name} {e.family_name}", _dial(e), e.unit_id))
             note = self.directory.current_absence(e.id, now)
             absences.append(_absence(note) if note is not None else None)
         return a.NamesFound(tuple(callees), tuple(absences))
 
     async def lookup_by_name_keys(self, keys: str, now: datetime, limit: int = 6) -> a.NamesFound:
-        """Listed people whose family name starts with ``keys`` on the keypad (at most ``limit``)."""
+        """Listed people whose family name starts with ``keys`` on the keypad."""
         return await asyncio.to_thread(self.lookup_by_name_keys_sync, keys, now, limit)

@@ -20,6 +20,8 @@ from typing import Any
 from ivr.errors import FlowFileError, FlowProblem
 from ivr.nodes import (
     COUNTER_REF_FIELDS as COUNTER_REF_FIELDS,
+)
+from ivr.nodes import (
     DTMF_KEYS as DTMF_KEYS,
 )
 from ivr.nodes import (
@@ -151,7 +153,8 @@ class _Checker:
             self.problem((*path, key), f"expected a number, got {value!r}")
             return None
         if not isinstance(value, kind):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            names = (kind.__name__ if isinstance(kind, type)
+                     else " or ".join(k.__name__ for k in kind))
             self.problem((*path, key), f"expected {names}, got {type(value).__name__} {value!r}")
             return None
         return value
@@ -168,7 +171,8 @@ class FieldSpec:
     """``...`` means required."""
 
 
-def _f(key: str, kind: type | tuple[type, ...] = str, default: Any = ..., attr: str = "") -> FieldSpec:
+def _f(key: str, kind: type | tuple[type, ...] = str, default: Any = ...,
+       attr: str = "") -> FieldSpec:
     return FieldSpec(key, attr or key, kind, default)
 
 
@@ -193,7 +197,8 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "lookup_extension": (_f("variable", str, "digits"), _f("found"), _f("not_found"),
                          _f("absent", str, _OPT), _f("not_found_prompt", str, _OPT),
                          _f("counts_against", str, _OPT)),
-    "dial_by_name": (_f("prompt"), _f("choose_prompt"), _f("found"), _f("on_failure"), _f("absent", str, _OPT),
+    "dial_by_name": (_f("prompt"), _f("choose_prompt"), _f("found"), _f("on_failure"),
+                     _f("absent", str, _OPT),
                      _f("not_found_prompt", str, _OPT), _f("min_keys", int, 3),
                      _f("max_keys", int, 10), _f("max_candidates", int, 5),
                      _f("timeout", _NUM, 6.0, "timeout_s"), _f("max_attempts", int, 3)),
@@ -264,8 +269,8 @@ def _windows(c: _Checker, d: Mapping[str, Any], p: Path_) -> dict[str, Any]:
         for key in set(raw) - {"schedule", "next"}:
             c.problem((*wp, key), "unknown field for a time window")
         sched = c.field(raw, wp, "schedule", dict)
-        windows[name] = TimeWindow(None if sched is None else _schedule(c, sched, (*wp, "schedule")),
-                                   c.field(raw, wp, "next", str))
+        schedule = None if sched is None else _schedule(c, sched, (*wp, "schedule"))
+        windows[name] = TimeWindow(schedule, c.field(raw, wp, "next", str))
     if not windows:
         c.problem((*p, "windows"), "needs at least one window")
     return {"windows": windows}
@@ -354,7 +359,8 @@ _YAML_KEY = {s.attr: s.key for specs in FIELDS.values() for s in specs if s.attr
 _COMMON_KEYS = {"kind", "description"}
 
 
-def _check_references(c: _Checker, flow_nodes: Mapping[str, Node], prompts: Mapping[str, Any]) -> None:
+def _check_references(c: _Checker, flow_nodes: Mapping[str, Node],
+                      prompts: Mapping[str, Any]) -> None:
     for name, node in flow_nodes.items():
         path: Path_ = ("nodes", name)
         counters = [(k, t) for k in COUNTER_REF_FIELDS if (t := getattr(node, k, None))]
@@ -392,7 +398,7 @@ def _check_prompts(c: _Checker, raw: Any) -> dict[str, dict[str, str]]:
 
 
 def parse_flow(text: str, source: str) -> Flow:
-    """Check and build a flow from the text of a flow file; raise ``FlowFileError`` with all problems."""
+    """Check and build a flow from a flow file's text; raise ``FlowFileError`` with all problems."""
     try:
         data, positions = load_with_positions(text)
     except YamlSourceError as exc:
@@ -487,8 +493,8 @@ def parse_flow_set(files: Mapping[str, str], where: str) -> dict[str, Flow]:
             problems.append(FlowProblem(source, 1, 1, f"flow {flow.name!r} defined twice"))
         for number in flow.entry_numbers:
             if number in by_entry:
-                problems.append(FlowProblem(source, 1, 1,
-                                            f"entry number {number} already leads to {by_entry[number]!r}"))
+                problems.append(FlowProblem(
+                    source, 1, 1, f"entry number {number} already leads to {by_entry[number]!r}"))
             by_entry[number] = flow.name
         flows[flow.name] = flow
     for flow in flows.values():

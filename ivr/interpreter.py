@@ -198,7 +198,8 @@ class FlowRun:
                 raise FlowRuntimeError(self.state.node, "transfer", "no callee looked up")
             self._set(waiting="dial")
             self._trace(f"dial:{callee.dial}")
-            return [a.Dial(callee.dial, node.timeout_s, f"extension {self.state.variables.get('extension', '')}".strip())]
+            label = f"extension {self.state.variables.get('extension', '')}".strip()
+            return [a.Dial(callee.dial, node.timeout_s, label)]
         assert isinstance(node, f.DialGroupNode)
         group = self.groups[node.group]
         self._set(waiting="dial")
@@ -212,7 +213,8 @@ def _enter_play(run: FlowRun, node: f.PlayNode, now: datetime, hops: int) -> Act
     return run._play_then(node.prompt, node.next)
 
 
-def _enter_collect(run: FlowRun, node: f.MenuNode | f.CollectNode, now: datetime, hops: int) -> Actions:
+def _enter_collect(run: FlowRun, node: f.MenuNode | f.CollectNode, now: datetime,
+                   hops: int) -> Actions:
     run._set(waiting="digits")
     max_digits = 1 if isinstance(node, f.MenuNode) else node.max_digits
     return [a.Collect(node.prompt, run.state.language, max_digits, node.timeout_s, run.state.node)]
@@ -223,7 +225,8 @@ def _enter_set_language(run: FlowRun, node: f.SetLanguageNode, now: datetime, ho
     return run._enter(node.next, now, hops + 1)
 
 
-def _enter_time_condition(run: FlowRun, node: f.TimeConditionNode, now: datetime, hops: int) -> Actions:
+def _enter_time_condition(run: FlowRun, node: f.TimeConditionNode, now: datetime,
+                          hops: int) -> Actions:
     from ivr.timeconditions import is_open
 
     opened = is_open(node.schedule, now)
@@ -236,7 +239,8 @@ def _enter_lookup(run: FlowRun, node: f.LookupExtensionNode, now: datetime, hops
     return [a.LookupExtension(run.state.variables.get(node.variable, ""))]
 
 
-def _enter_dial(run: FlowRun, node: f.TransferNode | f.DialGroupNode, now: datetime, hops: int) -> Actions:
+def _enter_dial(run: FlowRun, node: f.TransferNode | f.DialGroupNode, now: datetime,
+                hops: int) -> Actions:
     if node.prompt:
         return run._play_then(node.prompt, "@dial")
     return run._dial_now(node, now)
@@ -281,7 +285,8 @@ def _menu_no_input(run: FlowRun, node: f.MenuNode, ev: a.NoInput, now: datetime)
     return run._fail(run.state.node, None, now)
 
 
-def _collect_digits(run: FlowRun, node: f.CollectNode, ev: a.DigitsReceived, now: datetime) -> Actions:
+def _collect_digits(run: FlowRun, node: f.CollectNode, ev: a.DigitsReceived,
+                    now: datetime) -> Actions:
     digits = ev.digits
     if node.min_digits <= len(digits) <= node.max_digits and entry_valid(digits, node.validate):
         run._set(variables={**run.state.variables, node.variable: digits})
@@ -296,7 +301,8 @@ def _collect_no_input(run: FlowRun, node: f.CollectNode, ev: a.NoInput, now: dat
     return run._fail(run.state.node, None, now)
 
 
-def _lookup_done(run: FlowRun, node: f.LookupExtensionNode, ev: a.LookupCompleted, now: datetime) -> Actions:
+def _lookup_done(run: FlowRun, node: f.LookupExtensionNode, ev: a.LookupCompleted,
+                 now: datetime) -> Actions:
     if ev.callee is None:
         run._trace("unknown-extension")
         counter = node.counts_against or run.state.node

@@ -24,7 +24,8 @@ _MONTHS_SV = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "au
 _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
               "September", "October", "November", "December")
 _FORWARD = {
-    "colleague": {"sv": "Du kopplas till en kollega.", "en": "You will be put through to a colleague."},
+    "colleague": {"sv": "Du kopplas till en kollega.",
+                  "en": "You will be put through to a colleague."},
     "unit": {"sv": "Du kopplas till enheten.", "en": "You will be put through to the unit."},
     "contact_center": {"sv": "Du kopplas till kontaktcentret.",
                        "en": "You will be put through to the contact center."},

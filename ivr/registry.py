@@ -72,4 +72,5 @@ class FlowRegistry:
 
     def __repr__(self) -> str:
         deployed = f" deployed {self.deployed[:8]}" if self.deployed else ""
-        return f"<FlowRegistry {len(self.flows)} flows, {len(self._by_entry)} entry numbers{deployed}>"
+        return (f"<FlowRegistry {len(self.flows)} flows, {len(self._by_entry)} entry numbers"
+                f"{deployed}>")

@@ -151,7 +151,8 @@ def _prompt_path(deps: SessionDeps, prompt: str, language: str) -> str:
 async def _perform(channel: AgiChannelPort, run: FlowRun, action: a.Action,
                    deps: SessionDeps) -> a.Event | None:
     if isinstance(action, a.Play):
-        reply = await channel.command("STREAM FILE", _prompt_path(deps, action.prompt, action.language), "")
+        path = _prompt_path(deps, action.prompt, action.language)
+        reply = await channel.command("STREAM FILE", path, "")
         return a.CallerHungUp() if reply.failed and await _gone(channel) else a.PlaybackFinished()
     if isinstance(action, a.Collect):
         path = _prompt_path(deps, action.prompt, action.language)

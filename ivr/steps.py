@@ -100,7 +100,8 @@ def enter_dial_by_name(run: FlowRun, node: n.DialByNameNode, now: datetime, hops
                       run.state.node)]
 
 
-def name_digits(run: FlowRun, node: n.DialByNameNode, ev: a.DigitsReceived, now: datetime) -> Actions:
+def name_digits(run: FlowRun, node: n.DialByNameNode, ev: a.DigitsReceived,
+                now: datetime) -> Actions:
     if run.state.candidates:
         return _choose(run, node, ev.digits[:1], now)
     keys = ev.digits

@@ -78,7 +78,8 @@ def test_given_english_then_topic_requirement_says_english(city):
 
 def test_given_building_permits_callback_accepted_then_booked_and_goodbye(city):
     result = call(city, ["#", "4", "3", "1"])
-    assert result.destination == "callback in queue kontaktcenter [topic=bygglov;lang=sv] priority 0"
+    assert result.destination == (
+        "callback in queue kontaktcenter [topic=bygglov;lang=sv] priority 0")
     assert result.heard[-1].startswith("Tack. Vi ringer upp dig")
 
 

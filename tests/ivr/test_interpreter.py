@@ -88,7 +88,7 @@ def test_given_unknown_extension_then_caller_hears_so_and_is_asked_again(city_ma
 def test_given_three_unknown_extensions_then_operator(city_main):
     run = to_main_menu(city_main)
     run.handle(a.DigitsReceived("1"), TUESDAY_10)
-    for attempt in range(2):
+    for _ in range(2):
         run.handle(a.DigitsReceived("9999"), TUESDAY_10)
         run.handle(a.LookupCompleted(None), TUESDAY_10)
         run.handle(a.PlaybackFinished(), TUESDAY_10)

@@ -113,7 +113,8 @@ def test_given_overlapping_windows_then_error_and_gaps_warning():
     found = findings(text)
     assert any(f.startswith("dp/small.yaml:22: error: nodes.when: time windows overlap: "
                             "2026-11-26 16:00-17:00: overlap (day, evening) and ") for f in found)
-    assert any(f.startswith("dp/small.yaml:22: warning: nodes.when: time windows gap") for f in found)
+    assert any(f.startswith("dp/small.yaml:22: warning: nodes.when: time windows gap")
+               for f in found)
 
 
 def test_given_unknown_announcement_then_error():
@@ -124,7 +125,8 @@ def test_given_unknown_announcement_then_error():
           announcement: storm
           next: bye
         """), "  ")
-    found = findings(text, **{"announcements.yaml": "announcements:\n  snow: {sv: Snö, en: Snow}\n"})
+    snow = "announcements:\n  snow: {sv: Snö, en: Snow}\n"
+    found = findings(text, **{"announcements.yaml": snow})
     assert found == ["dp/small.yaml:22: error: nodes.storm: announcement 'storm' is not in "
                      "announcements.yaml [unknown-target]"]
 
