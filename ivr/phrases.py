@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+#: Times in notes are said in local time.
+LOCAL_ZONE = ZoneInfo("Europe/Stockholm")
 _CATEGORY: dict[str, dict[str, str]] = {
     "meeting": {"sv": "sitter i möte", "en": "is in a meeting"},
     "lunch": {"sv": "är på lunch", "en": "is at lunch"},
@@ -40,10 +43,15 @@ def until_text(until: str | None, language: str) -> str:
         at = datetime.fromisoformat(until)
     except ValueError:
         return ""
+    if at.tzinfo is not None:
+        at = at.astimezone(LOCAL_ZONE)
     clock = f"{at.hour:02d}:{at.minute:02d}"
+    day_sv, day_en = f"{at.day} {_MONTHS_SV[at.month - 1]}", f"{at.day} {_MONTHS_EN[at.month - 1]}"
+    if clock == "00:00":  # a note that ends at midnight: back that day
+        return f" till den {day_sv}" if language == "sv" else f" until {day_en}"
     if language == "sv":
-        return f" till klockan {clock} den {at.day} {_MONTHS_SV[at.month - 1]}"
-    return f" until {clock} on {at.day} {_MONTHS_EN[at.month - 1]}"
+        return f" till klockan {clock} den {day_sv}"
+    return f" until {clock} on {day_en}"
 
 
 def absence_text(name: str, absence: Mapping[str, str], language: str) -> str:
@@ -51,8 +59,9 @@ def absence_text(name: str, absence: Mapping[str, str], language: str) -> str:
     the call goes next."""
     category = _CATEGORY.get(absence.get("category", ""), _AWAY)[language]
     parts = [f"{name} {category}{until_text(absence.get('until'), language)}."]
-    if absence.get("message"):
-        parts.append(absence["message"].strip())
+    message = absence.get("message", "").strip()
+    if message:
+        parts.append(message if message[-1] in ".!?" else f"{message}.")
     forward = _FORWARD.get(absence.get("forward_kind", ""))
     if forward:
         parts.append(forward[language])

@@ -96,7 +96,7 @@ def test_given_name_keys_with_two_matches_then_caller_picks_one(city):
 
 def test_given_absent_person_with_colleague_forward_then_note_said_and_colleague_rung(city):
     result = call(city, ["#", "1", "4711"])
-    assert ("Anna Ekström är ledig till klockan 00:00 den 1 mars. Föräldraledig. "
+    assert ("Anna Ekström är ledig till den 1 mars. Föräldraledig. "
             "Du kopplas till en kollega.") in result.heard
     assert "PJSIP/4712" in result.destination
 
