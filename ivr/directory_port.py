@@ -29,28 +29,27 @@ def _absence(note: Any) -> a.Absence:
     )
 
 
-def _dial(employee: Any) -> str:
-    """All SIP devices ring together; else the first device."""
-    sip = [d.dial for d in employee.devices if d.kind == "sip"]
-    return "&".join(sip) or str(employee.devices[0].dial)
-
-
 class DirectoryLookup:
     def __init__(self, directory: Any) -> None:
         self.directory = directory
 
-    def lookup_extension_sync(self, extension: str, now: datetime) -> a.LookupCompleted:
+    def _lookup(self, extension: str, now: datetime) -> a.LookupCompleted:
         employee = self.directory.employee_by_extension(extension)
         if employee is None or not employee.listed or not employee.devices:
             return a.LookupCompleted(None)
-        dial = _dial(employee)
+        sip = [d.dial for d in employee.devices if d.kind == "sip"]
+        dial = "&".join(sip) or employee.devices[0].dial
         callee = a.Callee(employee.id, f"{employee.given_name} {employee.family_name}", dial,
                           employee.unit_id)
         note = self.directory.current_absence(employee.id, now)
         return a.LookupCompleted(callee, _absence(note) if note is not None else None)
 
     async def lookup_extension(self, extension: str, now: datetime) -> a.LookupCompleted:
-        return await asyncio.to_thread(self.lookup_extension_sync, extension, now)
+        return await asyncio.to_thread(self._lookup, extension, now)
+
+    def lookup_extension_sync(self, extension: str, now: datetime) -> a.LookupCompleted:
+        """The same lookup, blocking (for the simulator)."""
+        return self._lookup(extension, now)
 
     def lookup_by_name_keys_sync(self, keys: str, now: datetime, limit: int = 6) -> a.NamesFound:
         from directory.text import keypad_digits
@@ -60,7 +59,9 @@ class DirectoryLookup:
         people.sort(key=lambda e: (e.family_name, e.given_name, e.id))
         callees, absences = [], []
         for e in people[:limit]:
-            callees.append(a.Callee(e.id, f"{e.given_name} {e.family_name}", _dial(e), e.unit_id))
+            sip = [d.dial for d in e.devices if d.kind == "sip"]
+            dial = "&".join(sip) or str(e.devices[0].dial)
+            callees.append(a.Callee(e.id, f"{e.given_name} {e.family_name}", dial, e.unit_id))
             note = self.directory.current_absence(e.id, now)
             absences.append(_absence(note) if note is not None else None)
         return a.NamesFound(tuple(callees), tuple(absences))

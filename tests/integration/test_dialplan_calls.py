@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_dialplan_live_deploy import controller, to_main_menu  # noqa: F401
+from tests.integration.test_ivr_calls import controller, to_main_menu  # noqa: F401
 
 pytestmark = pytest.mark.integration
 

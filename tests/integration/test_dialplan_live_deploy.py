@@ -10,41 +10,17 @@ import redis.asyncio as aioredis
 
 from ivr.deploy import deploy, watch_deployments
 from ivr.flow import read_folder
-from tests.integration.controller import (
-    OPEN_HOURS,
-    ControllerUnderTest,
-    make_test_dialplans,
-    seed_directory,
-)
+from tests.integration.controller import OPEN_HOURS
+
+# The city-number calls' fixture (controller on real Asterisk, Redis, SQLite directory).
+from tests.integration.test_ivr_calls import controller, to_main_menu  # noqa: F401
 
 pytestmark = pytest.mark.integration
 CITY = "4000"
 
 
-@pytest.fixture
-async def controller(tmp_path, fastagi_port, redis_server, asterisk):
-    url = f"sqlite:///{tmp_path / 'directory.db'}"
-    seed_directory(url)
-    c = ControllerUnderTest(
-        fastagi_port=fastagi_port, redis_url=redis_server.url, directory_url=url,
-        dialplans=make_test_dialplans(tmp_path / "dialplans"),
-        sounds_path=asterisk.instance.sounds_path,
-    )
-    await c.start()
-    yield c
-    await c.stop()
-
-
-async def to_main_menu(harness):
-    call = await harness.call(CITY, caller_id="0701234567")
-    await call.wait_listening()
-    await call.send_digits("#")
-    await call.wait_listening()
-    return call
-
-
 async def test_call_started_on_version_1_finishes_on_it_while_new_call_gets_version_2(
-        controller, harness, redis_server, tmp_path):
+        controller, harness, redis_server, tmp_path):  # noqa: F811
     registry = controller.controller.deps.flows
     v1 = registry.for_entry(CITY).version
     files = read_folder(tmp_path / "dialplans")
