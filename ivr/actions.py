@@ -8,6 +8,7 @@ event; such an action is always the last in the list the interpreter returns.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 # ---- events ---------------------------------------------------------------------------
 
@@ -70,7 +71,40 @@ class DialCompleted:
     status: str
 
 
-Event = PlaybackFinished | DigitsReceived | NoInput | CallerHungUp | LookupCompleted | DialCompleted
+@dataclass(frozen=True)
+class NamesFound:
+    """A dial-by-name lookup finished: the listed people whose family name matches the keys
+    (best first), each with their absence note now, if any."""
+
+    candidates: tuple[Callee, ...]
+    absences: tuple[Absence | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnnouncementResolved:
+    """The text of an operational message in the call's language, or None when it is off now."""
+
+    text: str | None
+
+
+@dataclass(frozen=True)
+class RecordingFinished:
+    """The caller's message was recorded (``seconds`` long; 0 if nothing was said)."""
+
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class FlowFound:
+    """The flow a ``goto`` named was found (``flow`` is an ``ivr.flow.Flow``) or not (None)."""
+
+    flow: Any
+
+
+Event = (
+    PlaybackFinished | DigitsReceived | NoInput | CallerHungUp | LookupCompleted | DialCompleted
+    | NamesFound | AnnouncementResolved | RecordingFinished | FlowFound
+)
 
 # ---- actions --------------------------------------------------------------------------
 
@@ -85,7 +119,10 @@ class Play:
 
 @dataclass(frozen=True)
 class Collect:
-    """Play a prompt and read up to ``max_digits`` keys. Produces ``DigitsReceived`` or ``NoInput``."""
+    """Play a prompt and read up to ``max_digits`` keys.
+
+    Produces ``DigitsReceived`` or ``NoInput``.
+    """
 
     prompt: str
     language: str
@@ -103,7 +140,7 @@ class LookupExtension:
 
 @dataclass(frozen=True)
 class Dial:
-    """Hand the call to Asterisk's Dial(); control returns (``DialCompleted``) only if unanswered."""
+    """Hand the call to Asterisk's Dial(); control returns (``DialCompleted``) if unanswered."""
 
     dial: str
     timeout_s: int
@@ -115,7 +152,80 @@ class Hangup:
     """End the call."""
 
 
-Action = Play | Collect | LookupExtension | Dial | Hangup
+@dataclass(frozen=True)
+class Say:
+    """Say a text made up during the call (an absence note, names) in a language.
+    Produces ``PlaybackFinished``; the session synthesises it (espeak-ng) and caches the sound."""
+
+    text: str
+    language: str
+
+
+@dataclass(frozen=True)
+class LookupByName:
+    """Find listed people whose family name starts with these keypad keys (``NamesFound``)."""
+
+    keys: str
+    limit: int
+
+
+@dataclass(frozen=True)
+class CheckAnnouncement:
+    """Ask whether an operational message is on now. Produces ``AnnouncementResolved``."""
+
+    name: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Enqueue:
+    """Leave the IVR into a queue with requirements (``k=v`` pairs) and a priority; the queue
+    side takes the call from here."""
+
+    queue: str
+    requirements: tuple[tuple[str, str], ...]
+    priority: int
+
+    def requirements_text(self) -> str:
+        """``k=v;k=v``, as the dialplan and the queue side read it."""
+        return ";".join(f"{k}={v}" for k, v in self.requirements)
+
+
+@dataclass(frozen=True)
+class RequestCallback:
+    """Leave the IVR after booking a call back to the caller's number in a queue."""
+
+    queue: str
+    requirements: tuple[tuple[str, str], ...]
+    priority: int
+
+    def requirements_text(self) -> str:
+        return ";".join(f"{k}={v}" for k, v in self.requirements)
+
+
+@dataclass(frozen=True)
+class Record:
+    """Record the caller's message (beep first, ``#`` or silence ends it) as ``name`` in the
+    messages folder. Produces ``RecordingFinished``."""
+
+    name: str
+    max_s: int
+
+
+@dataclass(frozen=True)
+class SwitchFlow:
+    """Continue the call in another flow. Produces ``FlowFound``."""
+
+    flow: str
+
+
+Action = (
+    Play | Collect | LookupExtension | Dial | Hangup | Say | LookupByName | CheckAnnouncement
+    | Enqueue | RequestCallback | Record | SwitchFlow
+)
 
 #: Actions that wait for an event before the interpreter can go on.
-WAITING_ACTIONS = (Play, Collect, LookupExtension, Dial)
+WAITING_ACTIONS = (Play, Collect, LookupExtension, Dial, Say, LookupByName, CheckAnnouncement,
+                   Record, SwitchFlow)
+#: Actions that end the IVR's part of the call (the dialplan takes over).
+LEAVING_ACTIONS = (Dial, Hangup, Enqueue, RequestCallback)

@@ -46,3 +46,26 @@ class DirectoryLookup:
 
     async def lookup_extension(self, extension: str, now: datetime) -> a.LookupCompleted:
         return await asyncio.to_thread(self._lookup, extension, now)
+
+    def lookup_extension_sync(self, extension: str, now: datetime) -> a.LookupCompleted:
+        """The same lookup, blocking (for the simulator)."""
+        return self._lookup(extension, now)
+
+    def lookup_by_name_keys_sync(self, keys: str, now: datetime, limit: int = 6) -> a.NamesFound:
+        from directory.text import keypad_digits
+
+        people = [e for e in self.directory.active_employees().values()
+                  if e.listed and e.devices and keypad_digits(e.family_name).startswith(keys)]
+        people.sort(key=lambda e: (e.family_name, e.given_name, e.id))
+        callees, absences = [], []
+        for e in people[:limit]:
+            sip = [d.dial for d in e.devices if d.kind == "sip"]
+            dial = "&".join(sip) or str(e.devices[0].dial)
+            callees.append(a.Callee(e.id, f"{e.given_name} {e.family_name}", dial, e.unit_id))
+            note = self.directory.current_absence(e.id, now)
+            absences.append(_absence(note) if note is not None else None)
+        return a.NamesFound(tuple(callees), tuple(absences))
+
+    async def lookup_by_name_keys(self, keys: str, now: datetime, limit: int = 6) -> a.NamesFound:
+        """Listed people whose family name starts with ``keys`` on the keypad."""
+        return await asyncio.to_thread(self.lookup_by_name_keys_sync, keys, now, limit)

@@ -32,6 +32,21 @@ class DictDirectory:
         self.callees = callees
         self.absences = absences or {}
 
-    async def lookup_extension(self, extension: str, now: datetime) -> a.LookupCompleted:
+    def lookup_extension_sync(self, extension: str, now: datetime) -> a.LookupCompleted:
         callee = self.callees.get(extension)
         return a.LookupCompleted(callee, self.absences.get(extension) if callee else None)
+
+    async def lookup_extension(self, extension: str, now: datetime) -> a.LookupCompleted:
+        return self.lookup_extension_sync(extension, now)
+
+    async def lookup_by_name_keys(self, keys: str, now: datetime, limit: int = 6) -> a.NamesFound:
+        return self.lookup_by_name_keys_sync(keys, now, limit)
+
+    def lookup_by_name_keys_sync(self, keys: str, now: datetime, limit: int = 6) -> a.NamesFound:
+        """Callees whose family name (last word of ``name``) starts with the keypad keys."""
+        from directory.text import keypad_digits
+
+        found = [(ext, c) for ext, c in sorted(self.callees.items(), key=lambda i: i[1].name)
+                 if keypad_digits(c.name.split()[-1]).startswith(keys)][:limit]
+        return a.NamesFound(tuple(c for _, c in found),
+                            tuple(self.absences.get(ext) for ext, _ in found))

@@ -18,115 +18,82 @@ from pathlib import Path
 from typing import Any
 
 from ivr.errors import FlowFileError, FlowProblem
-from ivr.yamlsrc import Positions, YamlSourceError, load_with_positions
-
-#: Languages a caller can choose; the first is the default.
-LANGUAGES: tuple[str, ...] = ("sv", "en")
-#: Keys a caller can press.
-DTMF_KEYS = frozenset("0123456789*#")
-
-
-@dataclass(frozen=True)
-class PlayNode:
-    """Play one prompt (not interruptible), then go on."""
-
-    prompt: str
-    next: str
-
-
-@dataclass(frozen=True)
-class MenuNode:
-    """Play a prompt and wait for one key; ``choices`` maps a key to the next node."""
-
-    prompt: str
-    choices: Mapping[str, str]
-    timeout_s: float = 5.0
-    max_attempts: int = 3
-    on_failure: str | None = None
-    invalid_prompt: str | None = None
-    no_input_next: str | None = None
-
-
-@dataclass(frozen=True)
-class CollectNode:
-    """Play a prompt and collect several digits (ended by ``#`` or the timeout) into ``variable``."""
-
-    prompt: str
-    next: str
-    variable: str = "digits"
-    min_digits: int = 1
-    max_digits: int = 6
-    timeout_s: float = 5.0
-    max_attempts: int = 3
-    on_failure: str | None = None
-    invalid_prompt: str | None = None
-
-
-@dataclass(frozen=True)
-class SetLanguageNode:
-    """Switch the call's language (prompts from now on are played in it)."""
-
-    language: str
-    next: str
-
-
-@dataclass(frozen=True)
-class TimeConditionNode:
-    """Branch on the opening hours (weekly hours, Swedish holidays and eves, exceptions)."""
-
-    schedule: Any  # ivr.timeconditions.Schedule
-    open: str
-    closed: str
-
-
-@dataclass(frozen=True)
-class LookupExtensionNode:
-    """Look the collected digits up as an employee's extension in the directory."""
-
-    variable: str
-    found: str
-    not_found: str
-    absent: str | None = None
-    not_found_prompt: str | None = None
-    counts_against: str | None = None
-
-
-@dataclass(frozen=True)
-class TransferNode:
-    """Ring the employee found by the last lookup; go to ``on_no_answer`` when nobody answers."""
-
-    timeout_s: int
-    on_no_answer: str
-    prompt: str | None = None
-
-
-@dataclass(frozen=True)
-class DialGroupNode:
-    """Ring a group from the configuration (operators, contact center)."""
-
-    group: str
-    on_no_answer: str | None = None
-    prompt: str | None = None
-
-
-@dataclass(frozen=True)
-class HangupNode:
-    """Say goodbye (optional prompt) and end the call."""
-
-    prompt: str | None = None
-
-
-Node = (
-    PlayNode
-    | MenuNode
-    | CollectNode
-    | SetLanguageNode
-    | TimeConditionNode
-    | LookupExtensionNode
-    | TransferNode
-    | DialGroupNode
-    | HangupNode
+from ivr.nodes import (
+    COUNTER_REF_FIELDS as COUNTER_REF_FIELDS,
 )
+from ivr.nodes import (
+    DTMF_KEYS as DTMF_KEYS,
+)
+from ivr.nodes import (
+    LANGUAGES as LANGUAGES,
+)
+from ivr.nodes import (
+    PROMPT_REF_FIELDS as PROMPT_REF_FIELDS,
+)
+from ivr.nodes import (
+    VALIDATIONS as VALIDATIONS,
+)
+from ivr.nodes import (  # re-exported: the flow model is the nodes plus Flow
+    AbsenceNoteNode as AbsenceNoteNode,
+)
+from ivr.nodes import (
+    AnnouncementNode as AnnouncementNode,
+)
+from ivr.nodes import (
+    CallbackOfferNode as CallbackOfferNode,
+)
+from ivr.nodes import (
+    CollectNode as CollectNode,
+)
+from ivr.nodes import (
+    DialByNameNode as DialByNameNode,
+)
+from ivr.nodes import (
+    DialGroupNode as DialGroupNode,
+)
+from ivr.nodes import (
+    EnqueueNode as EnqueueNode,
+)
+from ivr.nodes import (
+    GotoNode as GotoNode,
+)
+from ivr.nodes import (
+    HangupNode as HangupNode,
+)
+from ivr.nodes import (
+    LookupExtensionNode as LookupExtensionNode,
+)
+from ivr.nodes import (
+    MenuNode as MenuNode,
+)
+from ivr.nodes import (
+    Node as Node,
+)
+from ivr.nodes import (
+    PlayNode as PlayNode,
+)
+from ivr.nodes import (
+    SetLanguageNode as SetLanguageNode,
+)
+from ivr.nodes import (
+    TimeConditionNode as TimeConditionNode,
+)
+from ivr.nodes import (
+    TimeSwitchNode as TimeSwitchNode,
+)
+from ivr.nodes import (
+    TimeWindow as TimeWindow,
+)
+from ivr.nodes import (
+    TransferNode as TransferNode,
+)
+from ivr.nodes import (
+    VoicemailNode as VoicemailNode,
+)
+from ivr.nodes import (
+    successors as successors,
+)
+from ivr.yamlsrc import Positions, YamlSourceError, load_with_positions
 
 
 @dataclass(frozen=True)
@@ -186,16 +153,83 @@ class _Checker:
             self.problem((*path, key), f"expected a number, got {value!r}")
             return None
         if not isinstance(value, kind):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            names = (kind.__name__ if isinstance(kind, type)
+                     else " or ".join(k.__name__ for k in kind))
             self.problem((*path, key), f"expected {names}, got {type(value).__name__} {value!r}")
             return None
         return value
 
 
-NodeBuilder = Callable[[_Checker, Mapping[str, Any], tuple[str | int, ...]], Node | None]
+@dataclass(frozen=True)
+class FieldSpec:
+    """One YAML field of a node kind: its key, the dataclass attribute, its type and default."""
+
+    key: str
+    attr: str
+    kind: type | tuple[type, ...]
+    default: Any = ...
+    """``...`` means required."""
 
 
-def _choices(c: _Checker, data: Mapping[str, Any], path: tuple[str | int, ...]) -> dict[str, str]:
+def _f(key: str, kind: type | tuple[type, ...] = str, default: Any = ...,
+       attr: str = "") -> FieldSpec:
+    return FieldSpec(key, attr or key, kind, default)
+
+
+_NUM = (int, float)
+_TIMEOUT = _f("timeout", _NUM, 5.0, "timeout_s")
+_OPT = None  # an optional field without a default value
+
+#: The plain fields of each node kind, in the order they are documented. Fields built by
+#: hand (menu ``choices``, ``schedule``, ``windows``, ``requirements``) are in ``_CUSTOM``.
+FIELDS: dict[str, tuple[FieldSpec, ...]] = {
+    "play": (_f("prompt"), _f("next")),
+    "menu": (_f("prompt"), _TIMEOUT, _f("max_attempts", int, 3), _f("on_failure", str, _OPT),
+             _f("invalid_prompt", str, _OPT), _f("on_no_input", str, _OPT, "no_input_next")),
+    "collect": (_f("prompt"), _f("next"), _f("variable", str, "digits"),
+                _f("min_digits", int, 1), _f("max_digits", int, 6), _TIMEOUT,
+                _f("max_attempts", int, 3), _f("on_failure", str, _OPT),
+                _f("invalid_prompt", str, _OPT), _f("validate", str, "digits")),
+    "set_language": (_f("language"), _f("next")),
+    "time_condition": (_f("open"), _f("closed")),
+    "time_switch": (_f("otherwise"),),
+    "announcement": (_f("announcement"), _f("next")),
+    "lookup_extension": (_f("variable", str, "digits"), _f("found"), _f("not_found"),
+                         _f("absent", str, _OPT), _f("not_found_prompt", str, _OPT),
+                         _f("counts_against", str, _OPT)),
+    "dial_by_name": (_f("prompt"), _f("choose_prompt"), _f("found"), _f("on_failure"),
+                     _f("absent", str, _OPT),
+                     _f("not_found_prompt", str, _OPT), _f("min_keys", int, 3),
+                     _f("max_keys", int, 10), _f("max_candidates", int, 5),
+                     _f("timeout", _NUM, 6.0, "timeout_s"), _f("max_attempts", int, 3)),
+    "absence_note": (_f("otherwise"), _f("to_colleague", str, _OPT), _f("to_unit", str, _OPT),
+                     _f("to_contact_center", str, _OPT)),
+    "transfer": (_f("timeout", int, 20, "timeout_s"), _f("on_no_answer"),
+                 _f("prompt", str, _OPT), _f("unit", str, _OPT), _f("number", str, _OPT)),
+    "dial_group": (_f("group"), _f("on_no_answer", str, _OPT), _f("prompt", str, _OPT)),
+    "enqueue": (_f("queue"), _f("priority", int, 0), _f("prompt", str, _OPT)),
+    "callback_offer": (_f("prompt"), _f("queue"), _f("decline"), _f("confirm_prompt"),
+                       _f("priority", int, 0), _f("accept_key", str, "1"), _TIMEOUT),
+    "voicemail": (_f("prompt"), _f("next"), _f("folder", str, "messages"),
+                  _f("max_seconds", int, 120, "max_s")),
+    "goto": (_f("node", str, _OPT), _f("flow", str, _OPT)),
+    "hangup": (_f("prompt", str, _OPT),),
+}
+
+_CLASSES: dict[str, type] = {
+    "play": PlayNode, "menu": MenuNode, "collect": CollectNode, "set_language": SetLanguageNode,
+    "time_condition": TimeConditionNode, "time_switch": TimeSwitchNode,
+    "announcement": AnnouncementNode, "lookup_extension": LookupExtensionNode,
+    "dial_by_name": DialByNameNode, "absence_note": AbsenceNoteNode, "transfer": TransferNode,
+    "dial_group": DialGroupNode, "enqueue": EnqueueNode, "callback_offer": CallbackOfferNode,
+    "voicemail": VoicemailNode, "goto": GotoNode, "hangup": HangupNode,
+}
+
+Path_ = tuple[str | int, ...]
+Custom = Callable[[_Checker, Mapping[str, Any], Path_], dict[str, Any]]
+
+
+def _choices(c: _Checker, data: Mapping[str, Any], path: Path_) -> dict[str, Any]:
     raw = c.field(data, path, "choices", dict) or {}
     result: dict[str, str] = {}
     for key, target in raw.items():
@@ -205,114 +239,147 @@ def _choices(c: _Checker, data: Mapping[str, Any], path: tuple[str | int, ...]) 
             c.problem((*path, "choices", key), "expected the name of a node")
         else:
             result[key] = target
-    return result
+    return {"choices": result}
 
 
-def _build_menu(c: _Checker, d: Mapping[str, Any], p: tuple[str | int, ...]) -> Node | None:
-    return MenuNode(
-        prompt=c.field(d, p, "prompt", str),
-        choices=_choices(c, d, p),
-        timeout_s=float(c.field(d, p, "timeout", (int, float), 5.0) or 5.0),
-        max_attempts=c.field(d, p, "max_attempts", int, 3) or 3,
-        on_failure=c.field(d, p, "on_failure", str, None),
-        invalid_prompt=c.field(d, p, "invalid_prompt", str, None),
-        no_input_next=c.field(d, p, "on_no_input", str, None),
-    )
-
-
-def _build_collect(c: _Checker, d: Mapping[str, Any], p: tuple[str | int, ...]) -> Node | None:
-    node = CollectNode(
-        prompt=c.field(d, p, "prompt", str),
-        next=c.field(d, p, "next", str),
-        variable=c.field(d, p, "variable", str, "digits"),
-        min_digits=c.field(d, p, "min_digits", int, 1),
-        max_digits=c.field(d, p, "max_digits", int, 6),
-        timeout_s=float(c.field(d, p, "timeout", (int, float), 5.0) or 5.0),
-        max_attempts=c.field(d, p, "max_attempts", int, 3) or 3,
-        on_failure=c.field(d, p, "on_failure", str, None),
-        invalid_prompt=c.field(d, p, "invalid_prompt", str, None),
-    )
-    if (node.min_digits or 0) < 1 or (node.max_digits or 0) < (node.min_digits or 0):
-        c.problem(p, "needs 1 <= min_digits <= max_digits")
-    return node
-
-
-def _build_time_condition(c: _Checker, d: Mapping[str, Any], p: tuple[str | int, ...]) -> Node | None:
+def _schedule(c: _Checker, raw: Any, path: Path_) -> Any:
     from ivr.timeconditions import ScheduleError, parse_schedule
 
+    mark = c.positions.at(path)
+    where = f"{c.source}:{mark.line if mark else '?'}"
+    try:
+        return parse_schedule(raw, where)
+    except ScheduleError as exc:
+        c.problem(path, str(exc))
+        return None
+
+
+def _time_condition(c: _Checker, d: Mapping[str, Any], p: Path_) -> dict[str, Any]:
     raw = c.field(d, p, "schedule", dict)
-    schedule = None
-    if raw is not None:
-        mark = c.positions.at((*p, "schedule"))
-        where = f"{c.source}:{mark.line if mark else '?'}"
-        try:
-            schedule = parse_schedule(raw, where)
-        except ScheduleError as exc:
-            c.problem((*p, "schedule"), str(exc))
-    return TimeConditionNode(schedule, c.field(d, p, "open", str), c.field(d, p, "closed", str))
+    return {"schedule": None if raw is None else _schedule(c, raw, (*p, "schedule"))}
 
 
-_BUILDERS: dict[str, NodeBuilder] = {
-    "play": lambda c, d, p: PlayNode(c.field(d, p, "prompt", str), c.field(d, p, "next", str)),
-    "menu": _build_menu,
-    "collect": _build_collect,
-    "set_language": lambda c, d, p: SetLanguageNode(
-        c.field(d, p, "language", str), c.field(d, p, "next", str)
-    ),
-    "time_condition": _build_time_condition,
-    "lookup_extension": lambda c, d, p: LookupExtensionNode(
-        variable=c.field(d, p, "variable", str, "digits"),
-        found=c.field(d, p, "found", str),
-        not_found=c.field(d, p, "not_found", str),
-        absent=c.field(d, p, "absent", str, None),
-        not_found_prompt=c.field(d, p, "not_found_prompt", str, None),
-        counts_against=c.field(d, p, "counts_against", str, None),
-    ),
-    "transfer": lambda c, d, p: TransferNode(
-        timeout_s=c.field(d, p, "timeout", int, 20),
-        on_no_answer=c.field(d, p, "on_no_answer", str),
-        prompt=c.field(d, p, "prompt", str, None),
-    ),
-    "dial_group": lambda c, d, p: DialGroupNode(
-        group=c.field(d, p, "group", str),
-        on_no_answer=c.field(d, p, "on_no_answer", str, None),
-        prompt=c.field(d, p, "prompt", str, None),
-    ),
-    "hangup": lambda c, d, p: HangupNode(c.field(d, p, "prompt", str, None)),
+def _windows(c: _Checker, d: Mapping[str, Any], p: Path_) -> dict[str, Any]:
+    windows: dict[str, TimeWindow] = {}
+    for name, raw in (c.field(d, p, "windows", dict) or {}).items():
+        wp = (*p, "windows", name)
+        if not isinstance(raw, dict):
+            c.problem(wp, "expected a mapping with 'schedule' and 'next'")
+            continue
+        for key in set(raw) - {"schedule", "next"}:
+            c.problem((*wp, key), "unknown field for a time window")
+        sched = c.field(raw, wp, "schedule", dict)
+        schedule = None if sched is None else _schedule(c, sched, (*wp, "schedule"))
+        windows[name] = TimeWindow(schedule, c.field(raw, wp, "next", str))
+    if not windows:
+        c.problem((*p, "windows"), "needs at least one window")
+    return {"windows": windows}
+
+
+def parse_requirements(raw: Any) -> dict[str, str] | None:
+    """``{topic: bygglov}`` or ``"topic=bygglov lang=${language}"`` -> a dict; None if malformed."""
+    if isinstance(raw, dict):
+        if all(isinstance(v, str | int) and not isinstance(v, bool) for v in raw.values()):
+            return {str(k): str(v) for k, v in raw.items()}
+        return None
+    if isinstance(raw, str):
+        pairs = [part.split("=", 1) for part in raw.split()]
+        if all(len(pair) == 2 and pair[0] and pair[1] for pair in pairs):
+            return {k: v for k, v in pairs}
+    return None
+
+
+def _requirements(c: _Checker, d: Mapping[str, Any], p: Path_) -> dict[str, Any]:
+    raw = d.get("requirements", {})
+    parsed = parse_requirements(raw)
+    if parsed is None:
+        c.problem((*p, "requirements"), "expected key=value pairs, e.g. 'topic=bygglov lang=sv'")
+        parsed = {}
+    return {"requirements": parsed}
+
+
+_CUSTOM: dict[str, tuple[tuple[str, ...], Custom]] = {
+    "menu": (("choices",), _choices),
+    "time_condition": (("schedule",), _time_condition),
+    "time_switch": (("windows",), _windows),
+    "enqueue": (("requirements",), _requirements),
+    "callback_offer": (("requirements",), _requirements),
 }
 
-#: Fields of a node that name another node, and fields that name a prompt.
-_NODE_REFS = ("next", "on_failure", "no_input_next", "open", "closed", "found", "not_found",
-              "absent", "on_no_answer", "counts_against")
-_PROMPT_REFS = ("prompt", "invalid_prompt", "not_found_prompt")
-_COMMON_KEYS = {"kind", "description"}
+
+def _check_node(c: _Checker, kind: str, node: Any, p: Path_) -> None:
+    """Rules across fields of one node."""
+    if isinstance(node, CollectNode):
+        if (node.min_digits or 0) < 1 or (node.max_digits or 0) < (node.min_digits or 0):
+            c.problem(p, "needs 1 <= min_digits <= max_digits")
+        if node.validate not in VALIDATIONS:
+            c.problem((*p, "validate"), f"must be one of {', '.join(VALIDATIONS)}")
+    if isinstance(node, DialByNameNode) and not 1 <= (node.min_keys or 0) <= (node.max_keys or 0):
+        c.problem(p, "needs 1 <= min_keys <= max_keys")
+    if isinstance(node, DialByNameNode) and not 1 <= (node.max_candidates or 0) <= 9:
+        c.problem((*p, "max_candidates"), "must be between 1 and 9 (one key per candidate)")
+    if isinstance(node, GotoNode) and (node.node is None) == (node.flow is None):
+        c.problem(p, "a goto names exactly one of 'node' or 'flow'")
+    if isinstance(node, TransferNode):
+        if node.unit is not None and node.number is not None:
+            c.problem(p, "a transfer goes to a 'unit' or a 'number', not both")
+        if node.number is not None and not node.number.lstrip("+").isdigit():
+            c.problem((*p, "number"), "an external number is digits, optionally after '+'")
+    if isinstance(node, CallbackOfferNode) and node.accept_key not in DTMF_KEYS:
+        c.problem((*p, "accept_key"), "must be one phone key (0-9, *, #)")
+
+
+def _build(c: _Checker, kind: str, d: Mapping[str, Any], p: Path_) -> Node:
+    values: dict[str, Any] = {}
+    for spec in FIELDS[kind]:
+        value = c.field(d, p, spec.key, spec.kind, spec.default)
+        if spec.kind == _NUM and value is not None:
+            value = float(value)
+        values[spec.attr] = value
+    if kind in _CUSTOM:
+        values.update(_CUSTOM[kind][1](c, d, p))
+    node: Node = _CLASSES[kind](**values)
+    _check_node(c, kind, node, p)
+    return node
 
 
 def node_kinds() -> tuple[str, ...]:
     """The node kinds a flow file may use."""
-    return tuple(_BUILDERS)
+    return tuple(FIELDS)
 
 
-def _check_references(c: _Checker, flow_nodes: Mapping[str, Node], prompts: Mapping[str, Any]) -> None:
+def node_fields(kind: str) -> frozenset[str]:
+    """The YAML fields a node of ``kind`` may have (besides ``kind`` and ``description``)."""
+    custom = _CUSTOM[kind][0] if kind in _CUSTOM else ()
+    return frozenset(s.key for s in FIELDS[kind]) | frozenset(custom)
+
+
+#: Attribute name -> YAML key, where they differ.
+_YAML_KEY = {s.attr: s.key for specs in FIELDS.values() for s in specs if s.attr != s.key}
+_COMMON_KEYS = {"kind", "description"}
+
+
+def _check_references(c: _Checker, flow_nodes: Mapping[str, Node],
+                      prompts: Mapping[str, Any]) -> None:
     for name, node in flow_nodes.items():
-        path: tuple[str | int, ...] = ("nodes", name)
-        yaml_key = {"no_input_next": "on_no_input"}
-        for attr in _NODE_REFS:
-            target = getattr(node, attr, None)
-            if target is not None and target not in flow_nodes:
-                key = yaml_key.get(attr, attr)
-                c.problem((*path, key), f"refers to node {target!r}, which does not exist")
-        for attr in _PROMPT_REFS:
+        path: Path_ = ("nodes", name)
+        counters = [(k, t) for k in COUNTER_REF_FIELDS if (t := getattr(node, k, None))]
+        for label, target in [*successors(node), *counters]:
+            if target in flow_nodes:
+                continue
+            if label.startswith("key "):
+                where: Path_ = (*path, "choices", label[4:])
+            elif isinstance(node, TimeSwitchNode) and label in node.windows:
+                where = (*path, "windows", label, "next")
+            else:
+                where = (*path, _YAML_KEY.get(label, label))
+            c.problem(where, f"refers to node {target!r}, which does not exist")
+        for attr in PROMPT_REF_FIELDS:
             key = getattr(node, attr, None)
             if key is not None and key not in prompts:
                 c.problem((*path, attr), f"refers to prompt {key!r}, which is not in 'prompts'")
-        if isinstance(node, MenuNode):
-            for digit, target in node.choices.items():
-                if target not in flow_nodes:
-                    c.problem((*path, "choices", digit), f"refers to node {target!r}, which does not exist")
         if isinstance(node, SetLanguageNode) and node.language not in LANGUAGES:
             c.problem((*path, "language"), f"must be one of {', '.join(LANGUAGES)}")
-
 
 def _check_prompts(c: _Checker, raw: Any) -> dict[str, dict[str, str]]:
     if not isinstance(raw, dict):
@@ -331,7 +398,7 @@ def _check_prompts(c: _Checker, raw: Any) -> dict[str, dict[str, str]]:
 
 
 def parse_flow(text: str, source: str) -> Flow:
-    """Check and build a flow from the text of a flow file; raise ``FlowFileError`` with all problems."""
+    """Check and build a flow from a flow file's text; raise ``FlowFileError`` with all problems."""
     try:
         data, positions = load_with_positions(text)
     except YamlSourceError as exc:
@@ -355,16 +422,14 @@ def parse_flow(text: str, source: str) -> Flow:
             c.problem(path, "expected a mapping with a 'kind'")
             continue
         kind = raw.get("kind")
-        builder = _BUILDERS.get(kind) if isinstance(kind, str) else None
-        if builder is None:
-            c.problem((*path, "kind"), f"unknown node kind {kind!r}; one of {', '.join(_BUILDERS)}")
+        if not isinstance(kind, str) or kind not in FIELDS:
+            c.problem((*path, "kind"), f"unknown node kind {kind!r}; one of {', '.join(FIELDS)}")
             continue
-        node = builder(c, raw, path)
-        allowed = _COMMON_KEYS | _allowed_keys(kind)
+        node = _build(c, kind, raw, path)
+        allowed = _COMMON_KEYS | node_fields(kind)
         for key in set(raw) - allowed:
             c.problem((*path, key), f"unknown field for a {kind} node")
-        if node is not None:
-            nodes[node_name] = node
+        nodes[node_name] = node
     if start is not None and start not in nodes:
         c.problem(("start",), f"refers to node {start!r}, which does not exist")
     _check_references(c, nodes, prompts)
@@ -384,26 +449,6 @@ def parse_flow(text: str, source: str) -> Flow:
     )
 
 
-_ALLOWED: dict[str, set[str]] = {
-    "play": {"prompt", "next"},
-    "menu": {"prompt", "choices", "timeout", "max_attempts", "on_failure", "invalid_prompt",
-             "on_no_input"},
-    "collect": {"prompt", "next", "variable", "min_digits", "max_digits", "timeout",
-                "max_attempts", "on_failure", "invalid_prompt"},
-    "set_language": {"language", "next"},
-    "time_condition": {"schedule", "open", "closed"},
-    "lookup_extension": {"variable", "found", "not_found", "absent", "not_found_prompt",
-                         "counts_against"},
-    "transfer": {"timeout", "on_no_answer", "prompt"},
-    "dial_group": {"group", "on_no_answer", "prompt"},
-    "hangup": {"prompt"},
-}
-
-
-def _allowed_keys(kind: str) -> set[str]:
-    return _ALLOWED[kind]
-
-
 def load_flow(path: Path) -> Flow:
     """Read and check one flow file."""
     try:
@@ -413,27 +458,58 @@ def load_flow(path: Path) -> Flow:
     return parse_flow(text, str(path))
 
 
-def load_flows(folder: Path) -> dict[str, Flow]:
-    """Load every ``*.yaml`` flow in ``folder``; report the problems of all files at once."""
+#: Files in a dialplans folder that are not flows.
+ANNOUNCEMENTS_FILE = "announcements.yaml"
+TARGETS_FILE = "targets.yaml"
+NOT_FLOWS = frozenset({ANNOUNCEMENTS_FILE, TARGETS_FILE})
+
+
+def read_folder(folder: Path) -> dict[str, str]:
+    """The texts of every ``*.yaml`` in ``folder`` (flows and the side files), by file name."""
+    try:
+        return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.yaml"))}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FlowFileError(str(folder), [FlowProblem(str(folder), None, None, str(exc))]) from exc
+
+
+def parse_flow_set(files: Mapping[str, str], where: str) -> dict[str, Flow]:
+    """Check and build every flow of a set of files (name -> text); report all problems at once.
+
+    ``where`` is the folder (or deployed version) the names are relative to.
+    """
     flows: dict[str, Flow] = {}
     problems: list[FlowProblem] = []
     by_entry: dict[str, str] = {}
-    for path in sorted(folder.glob("*.yaml")):
+    for name, text in sorted(files.items()):
+        if name in NOT_FLOWS:
+            continue
+        source = f"{where.rstrip('/')}/{name}" if where else name
         try:
-            flow = load_flow(path)
+            flow = parse_flow(text, source)
         except FlowFileError as exc:
             problems.extend(exc.problems)
             continue
         if flow.name in flows:
-            problems.append(FlowProblem(str(path), None, None, f"flow {flow.name!r} defined twice"))
+            problems.append(FlowProblem(source, 1, 1, f"flow {flow.name!r} defined twice"))
         for number in flow.entry_numbers:
             if number in by_entry:
-                problems.append(FlowProblem(str(path), None, None,
-                                            f"entry number {number} already leads to {by_entry[number]!r}"))
+                problems.append(FlowProblem(
+                    source, 1, 1, f"entry number {number} already leads to {by_entry[number]!r}"))
             by_entry[number] = flow.name
         flows[flow.name] = flow
+    for flow in flows.values():
+        for node_name, node in flow.nodes.items():
+            if isinstance(node, GotoNode) and node.flow is not None and node.flow not in flows:
+                problems.append(FlowProblem(flow.source, flow.lines.get(node_name), None,
+                                            f"nodes.{node_name}.flow: refers to flow "
+                                            f"{node.flow!r}, which does not exist"))
     if problems:
-        raise FlowFileError(str(folder), problems)
+        raise FlowFileError(where, problems)
     if not flows:
-        raise FlowFileError(str(folder), [FlowProblem(str(folder), None, None, "no *.yaml flow files")])
+        raise FlowFileError(where, [FlowProblem(where, None, None, "no *.yaml flow files")])
     return flows
+
+
+def load_flows(folder: Path) -> dict[str, Flow]:
+    """Load every ``*.yaml`` flow in ``folder``; report the problems of all files at once."""
+    return parse_flow_set(read_folder(folder), str(folder))

@@ -19,7 +19,9 @@ from typing import Any
 
 from ivr import actions as a
 from ivr import flow as f
+from ivr import steps
 from ivr.errors import FlowRuntimeError
+from ivr.nodes import entry_valid
 
 #: Nodes entered in a row without waiting for the caller before the run is declared looping.
 MAX_HOPS = 50
@@ -52,10 +54,16 @@ class CallState:
     path: tuple[str, ...] = ()
     callee: a.Callee | None = None
     done: bool = False
+    candidates: tuple[a.Callee, ...] = ()
+    """People found by name, while the caller chooses among them."""
+    candidate_absences: tuple[a.Absence | None, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["path"] = list(self.path)
+        d["candidates"] = [dataclasses.asdict(c) for c in self.candidates]
+        d["candidate_absences"] = [dataclasses.asdict(x) if x else None
+                                   for x in self.candidate_absences]
         return d
 
     @classmethod
@@ -64,6 +72,9 @@ class CallState:
         data["path"] = tuple(data.get("path", ()))
         callee = data.get("callee")
         data["callee"] = a.Callee(**callee) if callee else None
+        data["candidates"] = tuple(a.Callee(**c) for c in data.get("candidates", ()))
+        data["candidate_absences"] = tuple(a.Absence(**x) if x else None
+                                           for x in data.get("candidate_absences", ()))
         return cls(**data)
 
 
@@ -132,8 +143,14 @@ class FlowRun:
         self._set(waiting="playback", after_playback=then)
         return [a.Play(prompt, self.state.language)]
 
+    def _say_then(self, text: str, then: str) -> Actions:
+        self._set(waiting="playback", after_playback=then)
+        return [a.Say(text, self.state.language)]
+
     def _after_playback(self, node: f.Node, now: datetime) -> Actions:
         then = self.state.after_playback
+        if then == "@stage":
+            return steps.STAGE[type(node)](self, node, now)
         if then == "@hangup":
             self._set(done=True, waiting="none")
             return [a.Hangup()]
@@ -168,13 +185,21 @@ class FlowRun:
         return self._enter(target_name, now)
 
     def _dial_now(self, node: f.Node, now: datetime) -> Actions:
+        if isinstance(node, f.TransferNode) and node.number is not None:
+            self._set(waiting="dial")
+            self._trace(f"number:{node.number}")
+            return [a.Dial(steps.EXTERNAL_DIAL.format(number=node.number), node.timeout_s,
+                           f"number {node.number}")]
+        if isinstance(node, f.TransferNode) and node.unit is not None:
+            return steps.enqueue_unit(self, node.unit)
         if isinstance(node, f.TransferNode):
             callee = self.state.callee
             if callee is None:
                 raise FlowRuntimeError(self.state.node, "transfer", "no callee looked up")
             self._set(waiting="dial")
             self._trace(f"dial:{callee.dial}")
-            return [a.Dial(callee.dial, node.timeout_s, f"extension {self.state.variables.get('extension', '')}".strip())]
+            label = f"extension {self.state.variables.get('extension', '')}".strip()
+            return [a.Dial(callee.dial, node.timeout_s, label)]
         assert isinstance(node, f.DialGroupNode)
         group = self.groups[node.group]
         self._set(waiting="dial")
@@ -188,7 +213,8 @@ def _enter_play(run: FlowRun, node: f.PlayNode, now: datetime, hops: int) -> Act
     return run._play_then(node.prompt, node.next)
 
 
-def _enter_collect(run: FlowRun, node: f.MenuNode | f.CollectNode, now: datetime, hops: int) -> Actions:
+def _enter_collect(run: FlowRun, node: f.MenuNode | f.CollectNode, now: datetime,
+                   hops: int) -> Actions:
     run._set(waiting="digits")
     max_digits = 1 if isinstance(node, f.MenuNode) else node.max_digits
     return [a.Collect(node.prompt, run.state.language, max_digits, node.timeout_s, run.state.node)]
@@ -199,7 +225,8 @@ def _enter_set_language(run: FlowRun, node: f.SetLanguageNode, now: datetime, ho
     return run._enter(node.next, now, hops + 1)
 
 
-def _enter_time_condition(run: FlowRun, node: f.TimeConditionNode, now: datetime, hops: int) -> Actions:
+def _enter_time_condition(run: FlowRun, node: f.TimeConditionNode, now: datetime,
+                          hops: int) -> Actions:
     from ivr.timeconditions import is_open
 
     opened = is_open(node.schedule, now)
@@ -212,7 +239,8 @@ def _enter_lookup(run: FlowRun, node: f.LookupExtensionNode, now: datetime, hops
     return [a.LookupExtension(run.state.variables.get(node.variable, ""))]
 
 
-def _enter_dial(run: FlowRun, node: f.TransferNode | f.DialGroupNode, now: datetime, hops: int) -> Actions:
+def _enter_dial(run: FlowRun, node: f.TransferNode | f.DialGroupNode, now: datetime,
+                hops: int) -> Actions:
     if node.prompt:
         return run._play_then(node.prompt, "@dial")
     return run._dial_now(node, now)
@@ -235,6 +263,7 @@ _ENTER: dict[type, Callable[..., Actions]] = {
     f.TransferNode: _enter_dial,
     f.DialGroupNode: _enter_dial,
     f.HangupNode: _enter_hangup,
+    **steps.ENTER,
 }
 
 # ---- handling events ----------------------------------------------------------------------
@@ -256,9 +285,10 @@ def _menu_no_input(run: FlowRun, node: f.MenuNode, ev: a.NoInput, now: datetime)
     return run._fail(run.state.node, None, now)
 
 
-def _collect_digits(run: FlowRun, node: f.CollectNode, ev: a.DigitsReceived, now: datetime) -> Actions:
+def _collect_digits(run: FlowRun, node: f.CollectNode, ev: a.DigitsReceived,
+                    now: datetime) -> Actions:
     digits = ev.digits
-    if node.min_digits <= len(digits) <= node.max_digits and digits.isdigit():
+    if node.min_digits <= len(digits) <= node.max_digits and entry_valid(digits, node.validate):
         run._set(variables={**run.state.variables, node.variable: digits})
         run._trace(f"digits:{len(digits)}")
         return run._enter(node.next, now)
@@ -271,13 +301,15 @@ def _collect_no_input(run: FlowRun, node: f.CollectNode, ev: a.NoInput, now: dat
     return run._fail(run.state.node, None, now)
 
 
-def _lookup_done(run: FlowRun, node: f.LookupExtensionNode, ev: a.LookupCompleted, now: datetime) -> Actions:
+def _lookup_done(run: FlowRun, node: f.LookupExtensionNode, ev: a.LookupCompleted,
+                 now: datetime) -> Actions:
     if ev.callee is None:
         run._trace("unknown-extension")
         counter = node.counts_against or run.state.node
         return run._fail(counter, node.not_found_prompt, now, retry=node.not_found)
     extension = run.state.variables.get(node.variable, "")
     run._set(callee=ev.callee, variables={**run.state.variables, "extension": extension})
+    steps.remember_absence(run, ev.absence)
     run._trace(f"extension:{extension}")
     if ev.absence is not None and node.absent is not None:
         run._trace(f"absent:{ev.absence.category}")
@@ -313,6 +345,7 @@ _HANDLERS: dict[tuple[type, type], Callable[..., Actions]] = {
     (f.LookupExtensionNode, a.LookupCompleted): _lookup_done,
     (f.TransferNode, a.DialCompleted): _dial_done,
     (f.DialGroupNode, a.DialCompleted): _dial_done,
+    **steps.HANDLERS,
 }
 
 #: Which wait each event answers.
@@ -322,4 +355,5 @@ _WAITS_FOR: dict[type, str] = {
     a.NoInput: "digits",
     a.LookupCompleted: "lookup",
     a.DialCompleted: "dial",
+    **steps.WAITS_FOR,
 }

@@ -13,7 +13,7 @@ that, ``IVR_DONE`` stays unset and Asterisk's fallback rings the operators.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -43,6 +43,8 @@ class CallStorePort(Protocol):
 
 class DirectoryPort(Protocol):
     async def lookup_extension(self, extension: str, now: datetime) -> a.LookupCompleted: ...
+    async def lookup_by_name_keys(self, keys: str, now: datetime,
+                                  limit: int = 6) -> a.NamesFound: ...
 
 
 class FlowSource(Protocol):
@@ -50,7 +52,17 @@ class FlowSource(Protocol):
 
     def for_entry(self, number: str) -> Flow | None: ...
     def by_version(self, version: str) -> Flow | None: ...
+    def by_name(self, name: str) -> Flow | None: ...
     def add_version(self, source_text: str, source: str) -> Flow: ...
+    def announcement(self, name: str, now: datetime, language: str) -> str | None: ...
+
+
+class SpeechPort(Protocol):
+    """Turns a text made up during a call into a sound file Asterisk can play."""
+
+    async def speak(self, text: str, language: str) -> str:
+        """The file to play, as Asterisk sees it, without extension."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,10 @@ class SessionDeps:
     directory: DirectoryPort
     prompts_dir: str
     clock: Callable[[], datetime]
+    speech: SpeechPort | None = None
+    """Synthesises ``Say`` texts; None skips them (logged), the flow goes on."""
+    messages_dir: str = ""
+    """Where ``voicemail`` records, as Asterisk sees it (default ``<prompts_dir>/../messages``)."""
 
 
 class SessionAborted(Exception):
@@ -162,7 +178,77 @@ async def _perform(channel: AgiChannelPort, run: FlowRun, action: a.Action,
         await _leave(channel, run, deps, {"VAXEL_ACTION": "hangup"})
         log.info("ivr.hangup", node=run.state.node)
         return None
-    raise TypeError(f"unknown action {action!r}")
+    performer = _MORE.get(type(action))
+    if performer is None:
+        raise TypeError(f"unknown action {action!r}")
+    return await performer(channel, run, action, deps)
+
+
+async def _say(channel: AgiChannelPort, run: FlowRun, action: a.Say,
+               deps: SessionDeps) -> a.Event | None:
+    if deps.speech is None:
+        log.warning("ivr.say_skipped", reason="no speech synthesis configured")
+        return a.PlaybackFinished()
+    path = await deps.speech.speak(action.text, action.language)
+    reply = await channel.command("STREAM FILE", path, "")
+    return a.CallerHungUp() if reply.failed and await _gone(channel) else a.PlaybackFinished()
+
+
+async def _names(channel: AgiChannelPort, run: FlowRun, action: a.LookupByName,
+                 deps: SessionDeps) -> a.Event | None:
+    started = time.perf_counter()
+    result = await deps.directory.lookup_by_name_keys(action.keys, deps.clock(), action.limit)
+    log.info("directory.lookup_by_name", found=len(result.candidates),
+             ms=round((time.perf_counter() - started) * 1000, 2))
+    return result
+
+
+async def _announcement(channel: AgiChannelPort, run: FlowRun, action: a.CheckAnnouncement,
+                        deps: SessionDeps) -> a.Event | None:
+    return a.AnnouncementResolved(deps.flows.announcement(action.name, deps.clock(),
+                                                          action.language))
+
+
+async def _enqueue(channel: AgiChannelPort, run: FlowRun, action: a.Enqueue | a.RequestCallback,
+                   deps: SessionDeps) -> a.Event | None:
+    kind = "queue" if isinstance(action, a.Enqueue) else "callback"
+    await _leave(channel, run, deps, {"VAXEL_ACTION": kind, "VAXEL_QUEUE": action.queue,
+                                      "VAXEL_REQUIREMENTS": action.requirements_text(),
+                                      "VAXEL_PRIORITY": str(action.priority)})
+    log.info(f"ivr.{kind}", queue=action.queue, requirements=action.requirements_text(),
+             priority=action.priority)
+    return None
+
+
+async def _record(channel: AgiChannelPort, run: FlowRun, action: a.Record,
+                  deps: SessionDeps) -> a.Event | None:
+    folder = deps.messages_dir or f"{deps.prompts_dir.rstrip('/')}/../messages"
+    # RECORD FILE <file> <format> <escape digits> <timeout ms> [offset] [BEEP] [s=silence]
+    reply = await channel.command("RECORD FILE", f"{folder.rstrip('/')}/{action.name}", "wav",
+                                  "#", str(action.max_s * 1000), "0", "BEEP", "s=5")
+    if reply.failed and await _gone(channel):
+        return a.CallerHungUp()
+    log.info("ivr.message_recorded", name=action.name)
+    return a.RecordingFinished()
+
+
+async def _switch_flow(channel: AgiChannelPort, run: FlowRun, action: a.SwitchFlow,
+                       deps: SessionDeps) -> a.Event | None:
+    flow = deps.flows.by_name(action.flow)
+    if flow is not None:
+        await deps.store.save_flow(flow)
+    return a.FlowFound(flow)
+
+
+_MORE: dict[type, Callable[..., Awaitable[a.Event | None]]] = {
+    a.Say: _say,
+    a.LookupByName: _names,
+    a.CheckAnnouncement: _announcement,
+    a.Enqueue: _enqueue,
+    a.RequestCallback: _enqueue,
+    a.Record: _record,
+    a.SwitchFlow: _switch_flow,
+}
 
 
 async def _gone(channel: AgiChannelPort) -> bool:

@@ -40,6 +40,8 @@ def to_main_menu(flow):
     acts = run.handle(a.PlaybackFinished(), TUESDAY_10)
     assert acts[-1].prompt == "choose_language"
     acts = run.handle(a.NoInput(), TUESDAY_10)
+    assert acts == [a.CheckAnnouncement("driftinfo", "sv")]
+    acts = run.handle(a.AnnouncementResolved(None), TUESDAY_10)
     assert isinstance(acts[-1], a.Collect) and acts[-1].prompt == "main_menu"
     return run
 
@@ -47,13 +49,15 @@ def to_main_menu(flow):
 def test_given_open_hours_when_caller_waits_at_language_choice_then_swedish_main_menu(city_main):
     run = to_main_menu(city_main)
     assert run.state.language == "sv"
-    assert run.state.path[-2:] == ("open", "main_menu")
+    assert run.state.path[-4:] == ("open", "service_message", "announcement:off", "main_menu")
 
 
 def test_given_nine_at_language_choice_then_prompts_are_english(city_main):
     run, _ = started(city_main)
     run.handle(a.PlaybackFinished(), TUESDAY_10)
     acts = run.handle(a.DigitsReceived("9"), TUESDAY_10)
+    assert acts == [a.CheckAnnouncement("driftinfo", "en")]
+    acts = run.handle(a.AnnouncementResolved(None), TUESDAY_10)
     assert acts == [a.Collect("main_menu", "en", 1, 5.0, "main_menu")]
 
 
@@ -84,7 +88,7 @@ def test_given_unknown_extension_then_caller_hears_so_and_is_asked_again(city_ma
 def test_given_three_unknown_extensions_then_operator(city_main):
     run = to_main_menu(city_main)
     run.handle(a.DigitsReceived("1"), TUESDAY_10)
-    for attempt in range(2):
+    for _ in range(2):
         run.handle(a.DigitsReceived("9999"), TUESDAY_10)
         run.handle(a.LookupCompleted(None), TUESDAY_10)
         run.handle(a.PlaybackFinished(), TUESDAY_10)

@@ -1,0 +1,325 @@
+"""The node kinds of a flow file, as frozen dataclasses (one per ``kind:``).
+
+Each class documents what the node does for a caller; its fields are the YAML
+fields of that kind (the loader in ``ivr.flow`` maps YAML names that differ, such
+as ``timeout`` -> ``timeout_s``). Fields that name another node are listed in
+``NODE_REF_FIELDS``, fields that name a prompt in ``PROMPT_REF_FIELDS``, so the
+loader, the linter, the drawing and the diff all follow the same edges.
+Invariant: nodes hold only names (of nodes, prompts, groups, queues); resolving
+them is the loader's and the linter's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+#: Languages a caller can choose; the first is the default.
+LANGUAGES: tuple[str, ...] = ("sv", "en")
+#: Keys a caller can press.
+DTMF_KEYS = frozenset("0123456789*#")
+#: Checks a ``collect`` node can apply to what the caller typed.
+Validation = Literal["digits", "luhn", "personnummer"]
+VALIDATIONS: tuple[str, ...] = ("digits", "luhn", "personnummer")
+
+
+@dataclass(frozen=True)
+class PlayNode:
+    """Play one prompt (not interruptible), then go on."""
+
+    prompt: str
+    next: str
+
+
+@dataclass(frozen=True)
+class MenuNode:
+    """Play a prompt and wait for one key; ``choices`` maps a key to the next node."""
+
+    prompt: str
+    choices: Mapping[str, str]
+    timeout_s: float = 5.0
+    max_attempts: int = 3
+    on_failure: str | None = None
+    invalid_prompt: str | None = None
+    no_input_next: str | None = None
+
+
+@dataclass(frozen=True)
+class CollectNode:
+    """Play a prompt and collect several digits (ended by ``#`` or the timeout) into ``variable``.
+
+    ``validate``: ``digits`` (only length and digits), ``luhn`` (the last digit is a
+    Luhn check digit), ``personnummer`` (10 or 12 digits, a plausible date, Luhn over
+    the last 10). What the caller typed is never logged.
+    """
+
+    prompt: str
+    next: str
+    variable: str = "digits"
+    min_digits: int = 1
+    max_digits: int = 6
+    timeout_s: float = 5.0
+    max_attempts: int = 3
+    on_failure: str | None = None
+    invalid_prompt: str | None = None
+    validate: str = "digits"
+
+
+@dataclass(frozen=True)
+class SetLanguageNode:
+    """Switch the call's language (prompts from now on are played in it)."""
+
+    language: str
+    next: str
+
+
+@dataclass(frozen=True)
+class TimeConditionNode:
+    """Branch on the opening hours (weekly hours, Swedish holidays and eves, exceptions)."""
+
+    schedule: Any  # ivr.timeconditions.Schedule
+    open: str
+    closed: str
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """One named window of a ``time_switch``: its hours and where it leads."""
+
+    schedule: Any  # ivr.timeconditions.Schedule
+    next: str
+
+
+@dataclass(frozen=True)
+class TimeSwitchNode:
+    """Branch on several named time windows (day, evening, ...); ``otherwise`` when none is open.
+
+    The linter reports windows that overlap and the gaps between them.
+    """
+
+    windows: Mapping[str, TimeWindow]
+    otherwise: str
+
+
+@dataclass(frozen=True)
+class AnnouncementNode:
+    """Say an operational message (from ``announcements.yaml``) if it is on now, then go on.
+
+    The message, its start and end and whether it is enabled live outside the flow,
+    so a storm warning is switched on and off without editing the flow.
+    """
+
+    announcement: str
+    next: str
+
+
+@dataclass(frozen=True)
+class LookupExtensionNode:
+    """Look the collected digits up as an employee's extension in the directory.
+
+    ``absent``: where to go when the person found has an absence note now.
+    """
+
+    variable: str
+    found: str
+    not_found: str
+    absent: str | None = None
+    not_found_prompt: str | None = None
+    counts_against: str | None = None
+
+
+@dataclass(frozen=True)
+class DialByNameNode:
+    """The caller spells the family name on the keypad; the directory returns candidates.
+
+    One candidate: go to ``found`` (a ``transfer`` rings them). Two to
+    ``max_candidates``: the caller hears them by name ("for Anna Ek, press 1")
+    and ``choose_prompt``, and picks one with a key.
+    None or too many: ``not_found_prompt`` and again, ``on_failure`` after
+    ``max_attempts``.
+    """
+
+    prompt: str
+    choose_prompt: str
+    found: str
+    on_failure: str
+    absent: str | None = None
+    not_found_prompt: str | None = None
+    min_keys: int = 3
+    max_keys: int = 10
+    max_candidates: int = 5
+    timeout_s: float = 6.0
+    max_attempts: int = 3
+
+
+@dataclass(frozen=True)
+class AbsenceNoteNode:
+    """Say the absence note of the person looked up (category, until when, message), then
+    offer its forward target: ``to_colleague`` (the extension goes into ``extension``),
+    ``to_unit`` (the unit id into ``unit``) or ``to_contact_center``; ``otherwise`` when
+    it has none or the node leaves that target out."""
+
+    otherwise: str
+    to_colleague: str | None = None
+    to_unit: str | None = None
+    to_contact_center: str | None = None
+
+
+@dataclass(frozen=True)
+class TransferNode:
+    """Put the caller through: to the employee found by the last lookup (default), to a
+    ``unit`` (via the queue side), or to an external ``number``; ``on_no_answer`` otherwise."""
+
+    timeout_s: int
+    on_no_answer: str
+    prompt: str | None = None
+    unit: str | None = None
+    number: str | None = None
+
+
+@dataclass(frozen=True)
+class DialGroupNode:
+    """Ring a group from the configuration (operators, contact center)."""
+
+    group: str
+    on_no_answer: str | None = None
+    prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class EnqueueNode:
+    """Put the caller in a queue with requirements (``topic=bygglov lang=${language}``).
+
+    Values may use ``${language}``, ``${caller}`` and collected variables. The queue
+    side (outside the IVR) answers the call; the flow ends here.
+    """
+
+    queue: str
+    requirements: Mapping[str, str] = field(default_factory=dict)
+    priority: int = 0
+    prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class CallbackOfferNode:
+    """Offer a call back instead of waiting: ``accept_key`` books it in ``queue`` (the
+    caller hears ``confirm_prompt``, then the call ends); any other key or silence
+    goes to ``decline``."""
+
+    prompt: str
+    queue: str
+    decline: str
+    confirm_prompt: str
+    requirements: Mapping[str, str] = field(default_factory=dict)
+    priority: int = 0
+    accept_key: str = "1"
+    timeout_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class VoicemailNode:
+    """Record a message (after ``prompt`` and a beep) into ``folder``; then ``next``."""
+
+    prompt: str
+    next: str
+    folder: str = "messages"
+    max_s: int = 120
+
+
+@dataclass(frozen=True)
+class GotoNode:
+    """Continue at another node of this flow (``node``) or at the start of another ``flow``."""
+
+    node: str | None = None
+    flow: str | None = None
+
+
+@dataclass(frozen=True)
+class HangupNode:
+    """Say goodbye (optional prompt) and end the call."""
+
+    prompt: str | None = None
+
+
+Node = (
+    PlayNode
+    | MenuNode
+    | CollectNode
+    | SetLanguageNode
+    | TimeConditionNode
+    | TimeSwitchNode
+    | AnnouncementNode
+    | LookupExtensionNode
+    | DialByNameNode
+    | AbsenceNoteNode
+    | TransferNode
+    | DialGroupNode
+    | EnqueueNode
+    | CallbackOfferNode
+    | VoicemailNode
+    | GotoNode
+    | HangupNode
+)
+
+#: Attributes that name another node of the same flow (YAML name differs only for on_no_input).
+NODE_REF_FIELDS: tuple[str, ...] = (
+    "next", "on_failure", "no_input_next", "open", "closed", "found", "not_found", "absent",
+    "on_no_answer", "otherwise", "to_colleague", "to_unit", "to_contact_center",
+    "decline", "node",
+)
+#: Attributes that name a node without being a way there (the node whose failures count).
+COUNTER_REF_FIELDS: tuple[str, ...] = ("counts_against",)
+#: Attributes that name a prompt.
+PROMPT_REF_FIELDS: tuple[str, ...] = (
+    "prompt", "invalid_prompt", "not_found_prompt", "confirm_prompt", "choose_prompt",
+)
+#: Nodes where the caller reaches a human (or a queue that reaches one).
+HUMAN_KINDS = (TransferNode, DialGroupNode, EnqueueNode, CallbackOfferNode)
+
+
+def successors(node: Node) -> list[tuple[str, str]]:
+    """(label, node name) of every node this one can lead to, in a stable order."""
+    out: list[tuple[str, str]] = []
+    if isinstance(node, MenuNode):
+        out.extend((f"key {k}", t) for k, t in node.choices.items())
+    if isinstance(node, TimeSwitchNode):
+        out.extend((name, w.next) for name, w in node.windows.items())
+    for attr in NODE_REF_FIELDS:
+        target = getattr(node, attr, None)
+        if isinstance(target, str):
+            out.append((attr, target))
+    return out
+
+
+def luhn_ok(digits: str) -> bool:
+    """The last digit is the Luhn check digit of the others."""
+    if not digits.isdigit() or len(digits) < 2:
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def personnummer_ok(digits: str) -> bool:
+    """10 (YYMMDDNNNC) or 12 (YYYYMMDDNNNC) digits, a plausible month and day (samordningsnummer
+    add 60 to the day), and a Luhn check digit over the last 10."""
+    if not digits.isdigit() or len(digits) not in (10, 12):
+        return False
+    short = digits[-10:]
+    month, day = int(short[2:4]), int(short[4:6])
+    day = day - 60 if day > 60 else day
+    return 1 <= month <= 12 and 1 <= day <= 31 and luhn_ok(short)
+
+
+def entry_valid(digits: str, validation: str) -> bool:
+    """Whether what the caller typed passes the node's ``validate`` check."""
+    if not digits.isdigit():
+        return False
+    if validation == "luhn":
+        return luhn_ok(digits)
+    if validation == "personnummer":
+        return personnummer_ok(digits)
+    return True
