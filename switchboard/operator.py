@@ -163,7 +163,7 @@ def parse_target(spec: str) -> tuple[TargetKind, str]:
 def _vars(channel: str, **values: str | int) -> list[Command]:
     for name, value in values.items():
         if not _SAFE_VALUE.fullmatch(str(value)):
-            raise ValueError(f"channel variable {name}: line breaks are not allowed")
+            raise ValueError(f"channel variable VAXEL_{name.upper()}: line breaks are not allowed")
     return [SetVar(channel, f"VAXEL_{k.upper()}", str(v)) for k, v in values.items()]
 
 

@@ -8,9 +8,16 @@ over the controller's own least-privilege AMI user; the harness only watches.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
 import pytest
 
 from switchboard.ami_operator import Operator
+from switchboard.context import Outcome
+from switchboard.context_store import CallContextStore
+from switchboard.recorder import ContextRecorder
 from switchboard.errors import ActionFailed
 from switchboard.operator import Settings
 from tests.integration.controller import seed_directory
@@ -53,6 +60,12 @@ async def caller_with_operator(harness: Harness) -> tuple[Call, str]:
     return call, event["Channel"]
 
 
+def after(call: Call, marker) -> Callable[[object], bool]:
+    """A predicate true for events of ``call`` that arrived after ``marker``."""
+    start = next(i for i, e in enumerate(call.events) if e is marker)
+    return lambda e: any(x is e for x in call.events[start + 1:])
+
+
 def user_events(call: Call, name: str) -> list:
     return [e for e in call.events if e.get("UserEvent") == name]
 
@@ -71,8 +84,29 @@ async def test_given_blind_transfer_when_the_employee_answers_then_caller_talks_
     assert (await call.wait_event("VaxelTransfer"))["By"] == "op1000"
 
 
+@pytest.fixture
+async def contexts(ami, redis_server):
+    """Call contexts in a real Redis, fed by a recorder reading the controller's AMI."""
+    store = CallContextStore.from_url(redis_server.url)
+    recorder = ContextRecorder(ami, store, clock=lambda: datetime.now(UTC))
+    task = asyncio.create_task(recorder.run())
+    yield store
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await store.close()
+
+
+async def attempts_of(store: CallContextStore, call_id: str, count: int) -> list:
+    for _ in range(50):
+        ctx = await store.get(call_id)
+        if ctx is not None and len(ctx.attempts) >= count:
+            return list(ctx.attempts)
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"call {call_id}: fewer than {count} attempts recorded: {ctx!r}")
+
+
 async def test_given_supervised_transfer_when_nobody_answers_then_it_rings_the_operator_again(
-        harness, op):
+        harness, op, contexts):
     await harness.set_phone("4712", "noanswer")
     call, caller = await caller_with_operator(harness)
     await op.transfer(caller, "4712")
@@ -81,10 +115,15 @@ async def test_given_supervised_transfer_when_nobody_answers_then_it_rings_the_o
     back = await call.wait_event("VaxelReturn", Reason="transfer")
     assert back["To"] == OPERATOR_DEVICE and back["By"] == "op1000"
     await harness.wait_answered(OPERATOR)   # the second answer: the call came back
+    later = after(call, back)
     dial = await call.wait_for(lambda e: e.get("Event") == "DialEnd" and e.get("Channel") == caller
-                               and "1000@sim-phones" in e.get("DestChannel", ""),
+                               and "1000@sim-phones" in e.get("DestChannel", "") and later(e),
                                what="the return dial to end")
     assert dial["DialStatus"] == "ANSWER"
+    tried, returned = await attempts_of(contexts, f"{call.id}-2", 2)
+    assert (tried.target, tried.target_name, tried.outcome, tried.by) == (
+        "4712", "Björn Öberg", Outcome.NO_ANSWER, "op1000")
+    assert (returned.target, returned.outcome) == (OPERATOR_DEVICE, Outcome.RETURNED)
 
 
 async def test_given_an_unknown_extension_then_transfer_is_refused_and_the_call_stays(
