@@ -17,9 +17,9 @@ import pytest
 from switchboard.ami_operator import Operator
 from switchboard.context import Outcome
 from switchboard.context_store import CallContextStore
-from switchboard.recorder import ContextRecorder
 from switchboard.errors import ActionFailed
 from switchboard.operator import Settings
+from switchboard.recorder import ContextRecorder
 from tests.integration.controller import seed_directory
 from vaxel.ami import AmiClient
 from vaxel.testing.calls import Call, Harness
