@@ -209,3 +209,21 @@ async def test_hangup_ends_the_callers_channel(harness, op):
     await op.hangup(caller)
     await call.wait_for(lambda e: e.get("Event") == "Hangup" and e.get("Channel") == caller,
                         what="the caller's hang-up")
+
+
+async def test_cli_transfer_puts_the_caller_through_on_the_real_asterisk(
+        harness, asterisk, tmp_path, directory):
+    from vaxel.cli import main
+
+    config = tmp_path / "vaxel.toml"
+    config.write_text(f'[directory]\nurl = "sqlite:///{tmp_path / "directory.db"}"\n')
+    await harness.set_phone("4711", "answer")
+    call, caller = await caller_with_operator(harness)
+    p = asterisk.params
+    rc = await asyncio.to_thread(main, [
+        "operator", "transfer", caller, "4711", "--device", OPERATOR_DEVICE,
+        "--operator", "op1000", "--config", str(config), "--ami-port", str(p.ami_port),
+        "--ami-user", p.ami_user, "--ami-secret", p.ami_secret])
+    assert rc == 0
+    await harness.wait_answered("4711")
+    assert (await call.wait_event("VaxelTransfer"))["Target"] == "4711"
