@@ -74,6 +74,18 @@ class PromptsConfig:
 
 
 @dataclass(frozen=True)
+class SmtpConfig:
+    host: str = "127.0.0.1"
+    """SMTP relay that mails employees their messages and callback requests."""
+    port: int = 25
+    """SMTP port of the relay."""
+    sender: str = "vaxel@localhost"
+    """From address of the switchboard's e-mails."""
+    mail_domain: str = "localhost"
+    """Employees' mail domain: Anna Ekström -> anna.ekstrom@<mail_domain>."""
+
+
+@dataclass(frozen=True)
 class GroupConfig:
     members: tuple[str, ...] = ()
     """Dial strings rung together (``PJSIP/1000``, ``Local/1000@sim-phones``)."""
@@ -88,6 +100,7 @@ class Config:
     redis: RedisConfig = field(default_factory=RedisConfig)
     directory: DirectoryConfig = field(default_factory=DirectoryConfig)
     prompts: PromptsConfig = field(default_factory=PromptsConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
     dialplans: str = ""
     """Folder of flow files; empty means the repository's dialplans/."""
     groups: Mapping[str, GroupConfig] = field(default_factory=dict)
@@ -105,7 +118,7 @@ class Config:
 
 
 _SECTIONS = {"fastagi": FastAgiConfig, "ami": AmiConfig, "redis": RedisConfig,
-             "directory": DirectoryConfig, "prompts": PromptsConfig}
+             "directory": DirectoryConfig, "prompts": PromptsConfig, "smtp": SmtpConfig}
 _TOP = {"dialplans": str, "log_format": str}
 
 

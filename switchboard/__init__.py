@@ -1,0 +1,1 @@
+"""The merged switchboard: call context, operator actions over AMI, and messages."""

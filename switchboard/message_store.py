@@ -1,0 +1,150 @@
+"""Messages kept in Redis and mailed over SMTP; the desk that ties the two together.
+
+Keys: ``vaxel:msg:<id>`` holds a message as JSON; the sorted set ``vaxel:msg:pending``
+holds the ids not yet delivered (score: when to try next, epoch seconds) and
+``vaxel:msg:sent`` the delivered ones (score: when). A message is saved *before* the
+first delivery attempt and moved to sent in one transaction after the SMTP server
+accepted it, so a crash or an SMTP failure leaves it pending, never lost (at worst it
+is mailed twice; the Message-ID header lets mail clients fold the copy). SMTP runs
+``smtplib`` in a thread; its errors become ``MailFailed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import smtplib
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
+import structlog
+from redis.exceptions import RedisError
+
+from switchboard import messages as m
+from switchboard.errors import StoreUnavailable, SwitchboardError
+
+log = structlog.get_logger(__name__)
+
+#: Seconds an SMTP connection and each command may take.
+SMTP_TIMEOUT_S = 10.0
+PENDING = "vaxel:msg:pending"
+SENT = "vaxel:msg:sent"
+
+
+class MailFailed(SwitchboardError):
+    """The SMTP server was unreachable or refused the message."""
+
+
+class Mailer(Protocol):
+    async def send(self, mail: EmailMessage) -> None: ...
+
+
+class SmtpMailer:
+    """Plain SMTP to a relay (the city's mail server; aiosmtpd in tests)."""
+
+    def __init__(self, host: str, port: int, timeout: float = SMTP_TIMEOUT_S) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
+
+    def __repr__(self) -> str:
+        return f"<SmtpMailer {self.host}:{self.port}>"
+
+    async def send(self, mail: EmailMessage) -> None:
+        try:
+            await asyncio.to_thread(self._send, mail)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailFailed(f"SMTP {self.host}:{self.port}: {exc}") from exc
+
+    def _send(self, mail: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            smtp.send_message(mail)
+
+
+def _key(message_id: str) -> str:
+    return f"vaxel:msg:{message_id}"
+
+
+class MessageStore:
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.client = client
+
+    @classmethod
+    def from_url(cls, url: str) -> MessageStore:
+        return cls(aioredis.Redis.from_url(url, decode_responses=True))
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def save(self, message: m.Message) -> None:
+        """Write the message and file it under pending or sent, in one transaction."""
+        data = json.dumps(message.to_dict(), ensure_ascii=False)
+        try:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.set(_key(message.id), data)
+                if message.sent_at is not None:
+                    pipe.zrem(PENDING, message.id)
+                    pipe.zadd(SENT, {message.id: message.sent_at.timestamp()})
+                else:
+                    due = message.next_try_at or message.created_at
+                    pipe.zadd(PENDING, {message.id: due.timestamp()})
+                await pipe.execute()
+        except RedisError as exc:
+            raise StoreUnavailable(f"saving message {message.id}: {exc}") from exc
+
+    async def get(self, message_id: str) -> m.Message | None:
+        try:
+            raw = await self.client.get(_key(message_id))
+        except RedisError as exc:
+            raise StoreUnavailable(f"loading message {message_id}: {exc}") from exc
+        return m.Message.from_dict(json.loads(raw)) if raw else None
+
+    async def pending(self, due_by: datetime | None = None) -> list[m.Message]:
+        """Undelivered messages, next try first (only those due by ``due_by`` if given)."""
+        top: Any = due_by.timestamp() if due_by else "+inf"
+        try:
+            ids = await self.client.zrangebyscore(PENDING, "-inf", top)
+        except RedisError as exc:
+            raise StoreUnavailable(f"listing pending messages: {exc}") from exc
+        found = [await self.get(str(i)) for i in ids]
+        return [msg for msg in found if msg is not None]
+
+
+class MessageDesk:
+    """Takes messages (store first, then mail) and retries the ones that failed."""
+
+    def __init__(self, store: MessageStore, mailer: Mailer, sender: str,
+                 new_id: Callable[[], str] = lambda: uuid.uuid4().hex) -> None:
+        self.store, self.mailer, self.sender, self.new_id = store, mailer, sender, new_id
+
+    def __repr__(self) -> str:
+        return f"<MessageDesk from {self.sender} via {self.mailer!r}>"
+
+    async def take(self, recipient: m.Recipient, kind: m.Kind, caller_number: str, text: str,
+                   now: datetime, *, taken_by: str = "", call_id: str = "") -> m.Message:
+        """Record the message, then try to mail it once; it stays pending if that fails."""
+        message = m.Message(self.new_id(), recipient, kind, caller_number.strip(), text.strip(),
+                            now, taken_by=taken_by, call_id=call_id)
+        await self.store.save(message)
+        log.info("message.taken", message_id=message.id, employee=recipient.employee_id,
+                 kind=kind.value)
+        return await self._deliver(message, now)
+
+    async def deliver_due(self, now: datetime) -> Sequence[m.Message]:
+        """Try every pending message whose next try is due; returns them as they are now."""
+        return [await self._deliver(msg, now) for msg in await self.store.pending(due_by=now)]
+
+    async def _deliver(self, message: m.Message, now: datetime) -> m.Message:
+        try:
+            await self.mailer.send(m.compose(message, self.sender))
+        except MailFailed as exc:
+            message = m.failed(message, str(exc), now)
+            log.warning("message.mail_failed", message_id=message.id, error=str(exc),
+                        attempts=message.attempts, next_try_at=str(message.next_try_at))
+        else:
+            message = m.delivered(message, now)
+            log.info("message.mailed", message_id=message.id, attempts=message.attempts)
+        await self.store.save(message)
+        return message

@@ -1,0 +1,114 @@
+"""Messages for employees: the pure core, and the desk against real Redis and a real
+SMTP server (aiosmtpd) on a loopback port chosen by the OS."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from switchboard import messages as m
+from switchboard.message_store import MessageDesk, MessageStore, SmtpMailer
+from vaxel.testing.services import RedisServer, free_port
+
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+ANNA = m.Recipient("e4711", "Anna Ekström", "anna.ekstrom@stad.example")
+
+
+def test_address_follows_the_city_pattern_in_plain_ascii():
+    assert m.address_for("Anna-Karin", "Ekström Öberg", "stad.example") == \
+        "anna-karin.ekstrom-oberg@stad.example"
+
+
+def test_given_a_callback_without_number_then_it_is_refused_naming_the_field():
+    with pytest.raises(m.MessageError, match="caller_number"):
+        m.Message("x", ANNA, m.Kind.CALLBACK, " ", "", T0)
+
+
+def test_given_a_bad_address_then_the_recipient_is_refused():
+    with pytest.raises(m.MessageError, match="address"):
+        m.Recipient("e1", "A", "not-an-address")
+
+
+def test_failed_deliveries_back_off_and_keep_the_message_pending():
+    msg = m.Message("x", ANNA, m.Kind.MESSAGE, "0701", "hej", T0)
+    once = m.failed(msg, "refused", T0)
+    twice = m.failed(once, "refused", T0)
+    assert once.next_try_at == T0 + timedelta(seconds=m.RETRY_DELAYS_S[0])
+    assert twice.next_try_at == T0 + timedelta(seconds=m.RETRY_DELAYS_S[1])
+    assert twice.sent_at is None and twice.attempts == 2
+    assert m.Message.from_dict(twice.to_dict()) == twice
+
+
+def test_the_mail_names_the_caller_and_the_local_time_in_swedish_and_english():
+    mail = m.compose(m.Message("x", ANNA, m.Kind.CALLBACK, "0701234567", "Om bygglovet", T0,
+                               taken_by="op1000"), "vaxel@stad.example")
+    body = mail.get_content()
+    assert mail["Subject"] == "Ring tillbaka (callback request): 0701234567"
+    assert "2026-11-24 10:00" in body and "The caller asks to be called back" in body
+    assert "Om bygglovet" in body and "op1000" in body
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.mails: list[email.message.Message] = []
+        self.refuse = False
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        if self.refuse:
+            return "451 try again later"
+        self.mails.append(email.message_from_bytes(envelope.original_content,
+                                                     policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+async def desk(smtp):
+    with RedisServer() as server:
+        store = MessageStore.from_url(server.url)
+        yield MessageDesk(store, SmtpMailer("127.0.0.1", smtp[1]), "vaxel@stad.example")
+        await store.close()
+
+
+async def test_a_taken_message_is_mailed_through_real_smtp_and_filed_as_sent(desk, smtp):
+    inbox, _ = smtp
+    msg = await desk.take(ANNA, m.Kind.MESSAGE, "0701234567", "Ring om bygglovet", T0,
+                          taken_by="op1000")
+    assert msg.sent_at == T0
+    [mail] = inbox.mails
+    assert mail["To"] == "Anna Ekström <anna.ekstrom@stad.example>"
+    assert "Ring om bygglovet" in mail.get_content()
+    assert await desk.store.pending() == []
+
+
+async def test_given_smtp_refusing_then_the_message_stays_pending_and_a_retry_delivers_it(
+        desk, smtp):
+    inbox, _ = smtp
+    inbox.refuse = True
+    msg = await desk.take(ANNA, m.Kind.CALLBACK, "0701234567", "", T0)
+    assert msg.sent_at is None and "451" in msg.last_error
+    assert [p.id for p in await desk.store.pending()] == [msg.id]
+    assert await desk.deliver_due(T0 + timedelta(seconds=1)) == []   # not due yet
+    inbox.refuse = False
+    [retried] = await desk.deliver_due(T0 + timedelta(seconds=m.RETRY_DELAYS_S[0]))
+    assert retried.sent_at is not None and retried.attempts == 2
+    assert len(inbox.mails) == 1 and await desk.store.pending() == []
+
+
+async def test_given_no_smtp_server_then_nothing_is_lost(desk):
+    desk.mailer = SmtpMailer("127.0.0.1", free_port(), timeout=2)
+    msg = await desk.take(ANNA, m.Kind.MESSAGE, "0701", "hej", T0)
+    stored = await desk.store.get(msg.id)
+    assert stored == msg and stored.sent_at is None and stored.last_error

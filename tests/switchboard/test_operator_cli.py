@@ -1,0 +1,82 @@
+"""`vaxel operator`: search, message and messages against real Redis, SQLite and SMTP."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.integration.controller import seed_directory
+from vaxel.cli import main
+from vaxel.testing.services import RedisServer, free_port
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.mails: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.mails.append(email.message_from_bytes(envelope.original_content,
+                                                   policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def setup(tmp_path):
+    url = f"sqlite:///{tmp_path / 'directory.db'}"
+    seed_directory(url)
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    with RedisServer() as redis:
+        def write_config(smtp_port: int) -> str:
+            path = tmp_path / "vaxel.toml"
+            path.write_text(f'[redis]\nurl = "{redis.url}"\n[directory]\nurl = "{url}"\n'
+                            f'[smtp]\nport = {smtp_port}\nsender = "vaxel@stad.example"\n'
+                            f'mail_domain = "stad.example"\n', encoding="utf-8")
+            return str(path)
+        yield inbox, smtp.port, write_config
+    smtp.stop()
+
+
+def test_search_prints_the_extension_and_name(setup, capsys):
+    *_, write_config = setup
+    assert main(["operator", "search", "Ekström", "--config", write_config(25)]) == 0
+    assert "4711  Anna Ekström" in capsys.readouterr().out
+
+
+def test_message_is_mailed_to_the_employee_through_real_smtp(setup, capsys):
+    inbox, port, write_config = setup
+    rc = main(["operator", "message", "4711", "--from-number", "0701234567", "--callback",
+               "--text", "Gäller bygglov", "--operator", "op1000", "--config", write_config(port)])
+    assert rc == 0, capsys.readouterr()
+    [mail] = inbox.mails
+    assert mail["To"] == "Anna Ekström <anna.ekstrom@stad.example>"
+    assert "Gäller bygglov" in mail.get_content()
+
+
+def test_given_smtp_down_then_the_message_is_kept_listed_and_delivered_on_retry(setup, capsys):
+    inbox, port, write_config = setup
+    down = write_config(free_port())
+    assert main(["operator", "message", "4712", "--text", "hej", "--config", down]) == 1
+    assert "will retry" in capsys.readouterr().out
+    assert main(["operator", "messages", "--config", down]) == 0
+    out = capsys.readouterr().out
+    assert "Björn Öberg" in out and "1 ej levererade (not delivered)" in out
+    assert main(["operator", "messages", "--retry", "--config", write_config(port)]) == 0
+    assert "0 ej levererade" in capsys.readouterr().out
+    assert len(inbox.mails) == 1
+
+
+def test_given_an_unknown_extension_then_message_is_a_user_error(setup, capsys):
+    *_, write_config = setup
+    assert main(["operator", "message", "4999", "--config", write_config(25)]) == 2
+    assert "'4999'" in capsys.readouterr().err
+
+
+def test_given_no_device_then_supervised_transfer_is_refused_before_connecting(setup, capsys):
+    *_, write_config = setup
+    assert main(["operator", "transfer", "PJSIP/x-1", "4711", "--config", write_config(25)]) == 2
+    assert "--device" in capsys.readouterr().err
