@@ -226,8 +226,11 @@ async def _record(channel: AgiChannelPort, run: FlowRun, action: a.Record,
     # RECORD FILE <file> <format> <escape digits> <timeout ms> [offset] [BEEP] [s=silence]
     reply = await channel.command("RECORD FILE", f"{folder.rstrip('/')}/{action.name}", "wav",
                                   "#", str(action.max_s * 1000), "0", "BEEP", "s=5")
-    if reply.failed and await _gone(channel):
-        return a.CallerHungUp()
+    if reply.failed:
+        if await _gone(channel):
+            return a.CallerHungUp()
+        log.error("ivr.record_failed", name=action.name, folder=folder)
+        return a.RecordingFinished(0.0)
     log.info("ivr.message_recorded", name=action.name)
     return a.RecordingFinished()
 

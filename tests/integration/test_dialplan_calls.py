@@ -3,6 +3,8 @@ that enqueues (until the queue side exists, Asterisk's `i` extension rings the o
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.integration.test_ivr_calls import controller, to_main_menu  # noqa: F401
@@ -72,3 +74,34 @@ async def test_given_absent_person_then_caller_hears_the_note_and_reaches_the_co
     assert len(wavs) == 1
     saved = await controller.saved_call(f"{call.id}-2")
     assert "forward:colleague" in saved.path and saved.path[-1] == "dial:Local/4712@sim-phones"
+
+
+async def test_given_absent_person_without_forward_then_caller_leaves_a_message_on_disk(
+        controller, harness, asterisk, tmp_path):  # noqa: F811
+    from dataclasses import replace
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from directory.api import AbsenceCategory, AbsenceNote, Directory
+
+    zone = ZoneInfo("Europe/Stockholm")
+    Directory.open(f"sqlite:///{tmp_path / 'directory.db'}").set_absence("e4711", AbsenceNote(
+        AbsenceCategory.LUNCH, datetime(2026, 11, 24, 8, 0, tzinfo=zone),
+        datetime(2026, 11, 24, 13, 0, tzinfo=zone)))
+    messages = asterisk.instance.folder("sounds") / "messages"
+    (messages / "absent").mkdir(parents=True)
+    controller.controller.deps = replace(controller.controller.deps,
+                                         messages_dir=f"{asterisk.instance.sounds_path}/messages")
+    call = await to_main_menu(harness)
+    await call.send_digits("1")
+    await call.wait_listening()
+    await call.send_digits("4711#")
+    await call.wait_for(lambda e: e.get("Event") == "AGIExecStart"
+                        and e.get("Command", "").startswith("RECORD FILE"), 30,
+                        "the recording to start")
+    await asyncio.sleep(1.5)                     # "the caller speaks", then ends with #
+    await call.send_digits("#")
+    await call.wait_hangup(timeout=20)           # after "thank you for your message"
+    assert [p.name for p in (messages / "absent").iterdir()] == [f"{call.id}-2.wav"]
+    saved = await controller.saved_call(f"{call.id}-2")
+    assert saved.path[-4:] == ("forward:none", "message", "message:recorded", "message_saved")
