@@ -71,6 +71,10 @@ class DirectoryConfig:
 class PromptsConfig:
     asterisk_dir: str = ""
     """The prompts folder as Asterisk sees it (``<dir>/<lang>/<key>`` is played)."""
+    host_dir: str = ""
+    """The same folder as the controller sees it (differs when Asterisk runs in a chroot).
+    Spoken texts (absence notes, names) are synthesised into ``<host_dir>/say`` and
+    messages recorded into ``<dir>/messages``; empty disables both."""
 
 
 @dataclass(frozen=True)

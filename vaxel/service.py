@@ -14,17 +14,21 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
 
 from ivr.callstore import RedisCallStore
+from ivr.deploy import activate_current, watch_deployments
 from ivr.directory_port import DirectoryLookup
 from ivr.fastagi import FastAgiServer
 from ivr.flow import DialGroupNode
 from ivr.interpreter import Group
 from ivr.registry import FlowRegistry
 from ivr.session import SessionDeps, run_session
+from ivr.speech import EspeakSpeech
 from vaxel.ami import AmiClient, AmiError
 from vaxel.config import Config, ConfigError
 
@@ -50,6 +54,23 @@ def build_groups(config: Config, registry: FlowRegistry) -> dict[str, Group]:
     return groups
 
 
+def _speech_and_messages(config: Config, registry: FlowRegistry) -> dict[str, Any]:
+    """Dynamic speech and message recording need the sounds folder on both sides of a chroot.
+
+    Asterisk's RECORD FILE does not create folders: make each one a voicemail node names."""
+    prompts = config.prompts
+    if not (prompts.host_dir and prompts.asterisk_dir):
+        return {}
+    host = Path(prompts.host_dir)
+    folders = {getattr(node, "folder", None) for flow in registry.flows.values()
+               for node in flow.nodes.values()} - {None}
+    for folder in ("", *sorted(str(f) for f in folders)):
+        (host / "messages" / folder).mkdir(parents=True, exist_ok=True)
+    asterisk_dir = prompts.asterisk_dir.rstrip("/")
+    return {"speech": EspeakSpeech(host / "say", f"{asterisk_dir}/say"),
+            "messages_dir": f"{asterisk_dir}/messages"}
+
+
 @dataclass
 class Controller:
     config: Config
@@ -58,6 +79,7 @@ class Controller:
     store: RedisCallStore
     ami: AmiClient | None = None
     ami_task: asyncio.Task[None] | None = None
+    deploy_task: asyncio.Task[None] | None = None
 
     async def handle(self, channel) -> None:  # type: ignore[no-untyped-def]
         env = channel.env
@@ -69,8 +91,9 @@ class Controller:
 
     async def close(self) -> None:
         await self.server.close()
-        if self.ami_task is not None:
-            self.ami_task.cancel()
+        for task in (self.ami_task, self.deploy_task):
+            if task is not None:
+                task.cancel()
         if self.ami is not None:
             await self.ami.close()
         await self.store.close()
@@ -112,7 +135,7 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
         problem = f"cannot reach Redis at {config.redis.url}: {exc}"
         raise ConfigError("redis.url", [problem]) from exc
     deps = SessionDeps(registry, groups, store, DirectoryLookup(directory),
-                       config.prompts.asterisk_dir, clock)
+                       config.prompts.asterisk_dir, clock, **_speech_and_messages(config, registry))
     controller: Controller
     server = FastAgiServer(lambda ch: controller.handle(ch), host=config.fastagi.host,
                            port=config.fastagi.port, allow=config.fastagi.allow)
@@ -123,6 +146,10 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
         await store.close()
         raise ConfigError("fastagi.port", [f"cannot listen on {config.fastagi.host}:"
                                            f"{config.fastagi.port}: {exc.strerror}"]) from exc
+    # Deployed dialplans (vaxel dialplan deploy) replace the folder's flows while running.
+    await activate_current(registry, store.client)
+    controller.deploy_task = asyncio.create_task(watch_deployments(registry, store.client),
+                                                 name="dialplan-watch")
     if config.ami.enabled and config.ami.secret:
         controller.ami_task = asyncio.create_task(controller.connect_ami(), name="ami-connect")
     log.info("controller.started", fastagi=f"{config.fastagi.host}:{server.port}",

@@ -53,13 +53,15 @@ def seed_directory(url: str) -> Directory:
 class ControllerUnderTest:
     def __init__(self, *, fastagi_port: int, redis_url: str, directory_url: str,
                  dialplans: Path, sounds_path: str, ami_port: int, ami_secret: str,
+                 sounds_host_dir: Path | None = None,
                  clock_at: datetime = OPEN_HOURS) -> None:
         self.config = parse_config({
             "fastagi": {"port": fastagi_port},
             "ami": {"port": ami_port, "secret": ami_secret},
             "redis": {"url": redis_url},
             "directory": {"url": directory_url},
-            "prompts": {"asterisk_dir": sounds_path},
+            "prompts": {"asterisk_dir": sounds_path,
+                        "host_dir": str(sounds_host_dir) if sounds_host_dir else ""},
             "dialplans": str(dialplans),
             "groups": {
                 "operators": {"members": ["Local/1000@sim-phones"],

@@ -43,21 +43,16 @@ async def test_given_topic_then_call_leaves_ivr_for_the_queue_with_requirements(
 async def test_given_absent_person_then_caller_hears_the_note_and_reaches_the_colleague(
         controller, harness, asterisk, tmp_path):  # noqa: F811
     """The note is synthesised (espeak-ng + sox) into the instance's sounds and played."""
-    from dataclasses import replace
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from directory.api import AbsenceCategory, AbsenceNote, Directory, ForwardKind
-    from ivr.speech import EspeakSpeech
 
     zone = ZoneInfo("Europe/Stockholm")
     Directory.open(f"sqlite:///{tmp_path / 'directory.db'}").set_absence("e4711", AbsenceNote(
         AbsenceCategory.MEETING, datetime(2026, 11, 24, 8, 0, tzinfo=zone),
         datetime(2026, 11, 24, 11, 30, tzinfo=zone), "Ring Björn.", ForwardKind.COLLEAGUE,
         "4712"))
-    speech = EspeakSpeech(asterisk.instance.folder("sounds") / "say",
-                          f"{asterisk.instance.sounds_path}/say")
-    controller.controller.deps = replace(controller.controller.deps, speech=speech)
     call = await to_main_menu(harness)
     await call.send_digits("1")
     await call.wait_listening()
@@ -78,7 +73,6 @@ async def test_given_absent_person_then_caller_hears_the_note_and_reaches_the_co
 
 async def test_given_absent_person_without_forward_then_caller_leaves_a_message_on_disk(
         controller, harness, asterisk, tmp_path):  # noqa: F811
-    from dataclasses import replace
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -89,9 +83,6 @@ async def test_given_absent_person_without_forward_then_caller_leaves_a_message_
         AbsenceCategory.LUNCH, datetime(2026, 11, 24, 8, 0, tzinfo=zone),
         datetime(2026, 11, 24, 13, 0, tzinfo=zone)))
     messages = asterisk.instance.folder("sounds") / "messages"
-    (messages / "absent").mkdir(parents=True)
-    controller.controller.deps = replace(controller.controller.deps,
-                                         messages_dir=f"{asterisk.instance.sounds_path}/messages")
     call = await to_main_menu(harness)
     await call.send_digits("1")
     await call.wait_listening()

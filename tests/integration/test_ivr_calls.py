@@ -27,6 +27,7 @@ async def controller(tmp_path, fastagi_port, redis_server, asterisk):
         fastagi_port=fastagi_port, redis_url=redis_server.url, directory_url=url,
         dialplans=make_test_dialplans(tmp_path / "dialplans"),
         sounds_path=asterisk.instance.sounds_path,
+        sounds_host_dir=asterisk.instance.folder("sounds"),
         ami_port=asterisk.params.ami_port, ami_secret=asterisk.params.ami_secret,
     )
     await c.start()
