@@ -135,7 +135,8 @@ async def _demo(args: argparse.Namespace) -> int:
             "ami": {"port": params.ami_port, "secret": params.ami_secret},
             "redis": {"url": redis.url},
             "directory": {"url": _directory_url()},
-            "prompts": {"asterisk_dir": asterisk.instance.sounds_path},
+            "prompts": {"asterisk_dir": asterisk.instance.sounds_path,
+                        "host_dir": str(asterisk.instance.folder("sounds"))},
             "groups": {"operators": {"members": ["PJSIP/1000", "PJSIP/1001"], "timeout": 30},
                        "contact_center": {"members": ["PJSIP/1001", "PJSIP/1000"], "timeout": 30}},
         }, "demo", env={})
