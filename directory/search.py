@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select, true
 from sqlalchemy.orm import aliased
 
 from directory import ranking, rows, text
@@ -325,12 +325,14 @@ def _token_statement(
         )
         query = query.where(owner.in_(serving))
     for k in range(1, sets):
+        # EXISTS, not IN: each candidate read in order is checked with one primary-key
+        # probe, and the scan stops after a page; IN would first collect every owner of
+        # the other word ("anna": 1,500 people).
         inner = aliased(model)
         query = query.where(
-            owner.in_(
-                select(getattr(inner, owner_name)).where(
-                    inner.token.in_(bindparam(f"t{k}", expanding=True))
-                )
+            exists().where(
+                getattr(inner, owner_name) == owner,
+                inner.token.in_(bindparam(f"t{k}", expanding=True)),
             )
         )
     if distinct:
