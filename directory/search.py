@@ -7,7 +7,9 @@ name, street or postcode, or named inside the query ("hemtjänst bromma").
 
 Invariants: candidates are fetched level by level (exact, prefix, fuzzy), each
 level ordered by name and limited, so a query never reads more than a few
-pages of rows however common the name; unlisted people never reach a public
+pages of rows however common the name; the fuzzy level runs only when nothing
+matched as typed (a typo is forgiven, a correct name is not padded with
+look-alikes); unlisted people never reach a public
 caller, and an operator sees only a protected hit without any detail.
 """
 
@@ -215,6 +217,8 @@ def _by_name(
     previous: dict[str, list[set[str]]] = {"employees": [], "units": []}
     for level in _LEVELS:
         if level is MatchRank.FUZZY:
+            if hits:
+                break  # typos are forgiven only when nothing matches as typed
             near = _fuzzy(s, query_tokens)
             words = {q: {**words[q], **near[q]} for q in query_tokens}
         n = limit + len(hits)
