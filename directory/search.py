@@ -7,7 +7,9 @@ name, street or postcode, or named inside the query ("hemtjänst bromma").
 
 Invariants: candidates are fetched level by level (exact, prefix, fuzzy), each
 level ordered by name and limited, so a query never reads more than a few
-pages of rows however common the name; unlisted people never reach a public
+pages of rows however common the name; the fuzzy level runs only when nothing
+matched as typed (a typo is forgiven, a correct name is not padded with
+look-alikes); unlisted people never reach a public
 caller, and an operator sees only a protected hit without any detail.
 """
 
@@ -18,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select, true
 from sqlalchemy.orm import aliased
 
 from directory import ranking, rows, text
@@ -215,6 +217,8 @@ def _by_name(
     previous: dict[str, list[set[str]]] = {"employees": [], "units": []}
     for level in _LEVELS:
         if level is MatchRank.FUZZY:
+            if hits:
+                break  # typos are forgiven only when nothing matches as typed
             near = _fuzzy(s, query_tokens)
             words = {q: {**words[q], **near[q]} for q in query_tokens}
         n = limit + len(hits)
@@ -325,12 +329,14 @@ def _token_statement(
         )
         query = query.where(owner.in_(serving))
     for k in range(1, sets):
+        # EXISTS, not IN: each candidate read in order is checked with one primary-key
+        # probe, and the scan stops after a page; IN would first collect every owner of
+        # the other word ("anna": 1,500 people).
         inner = aliased(model)
         query = query.where(
-            owner.in_(
-                select(getattr(inner, owner_name)).where(
-                    inner.token.in_(bindparam(f"t{k}", expanding=True))
-                )
+            exists().where(
+                getattr(inner, owner_name) == owner,
+                inner.token.in_(bindparam(f"t{k}", expanding=True)),
             )
         )
     if distinct:

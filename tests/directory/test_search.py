@@ -129,3 +129,9 @@ def test_given_keys_then_dial_by_name_lists_listed_family_names_in_stable_order(
 
 def test_given_nonsense_then_no_hits(city: Directory) -> None:
     assert city.search("zzzzqqq") == [] and city.search("   ") == []
+
+
+def test_given_exact_matches_then_no_look_alikes_are_added(city: Directory) -> None:
+    """Fuzzy hits appear only when nothing matches as typed."""
+    assert all(h.rank is not MatchRank.FUZZY for h in city.search("Lind", audience="operator"))
+    assert {h.rank for h in city.search("Lindqvst")} == {MatchRank.FUZZY}
