@@ -223,7 +223,7 @@ async def test_cli_transfer_puts_the_caller_through_on_the_real_asterisk(
     rc = await asyncio.to_thread(main, [
         "operator", "transfer", caller, "4711", "--device", OPERATOR_DEVICE,
         "--operator", "op1000", "--config", str(config), "--ami-port", str(p.ami_port),
-        "--ami-user", p.ami_user, "--ami-secret", p.ami_secret])
+        "--ami-user", p.ami_user, f"--ami-secret={p.ami_secret}"])  # may start with "-"
     assert rc == 0
     await harness.wait_answered("4711")
     assert (await call.wait_event("VaxelTransfer"))["Target"] == "4711"

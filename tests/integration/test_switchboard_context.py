@@ -1,0 +1,82 @@
+"""The call context follows a real call: city IVR -> operator -> transfer nobody answers.
+
+The controller runs the city flow against real Redis; the caller presses 0 for the
+operator, the operator transfers to 4712 who does not answer, the call comes back, and
+the context read from Redis has the caller's number, the IVR path and the failed attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from switchboard.ami_operator import Operator
+from switchboard.context import Outcome, describe
+from switchboard.context_store import CallContextStore, DirectoryLookup
+from switchboard.operator import Settings
+from switchboard.recorder import ContextRecorder
+from tests.integration.controller import ControllerUnderTest, make_test_dialplans, seed_directory
+from vaxel.ami import AmiClient
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def controller(tmp_path, fastagi_port, redis_server, asterisk):
+    url = f"sqlite:///{tmp_path / 'directory.db'}"
+    seed_directory(url)
+    c = ControllerUnderTest(
+        fastagi_port=fastagi_port, redis_url=redis_server.url, directory_url=url,
+        dialplans=make_test_dialplans(tmp_path / "dialplans"),
+        sounds_path=asterisk.instance.sounds_path,
+        ami_port=asterisk.params.ami_port, ami_secret=asterisk.params.ami_secret)
+    await c.start()
+    yield c
+    await c.stop()
+
+
+async def test_operator_sees_number_ivr_path_and_the_unanswered_transfer(
+        controller, harness, asterisk, redis_server, tmp_path):
+    from directory.api import Directory
+
+    p = asterisk.params
+    ami = AmiClient("127.0.0.1", p.ami_port, p.ami_user, p.ami_secret)
+    await ami.connect()
+    directory = Directory.open(f"sqlite:///{tmp_path / 'directory.db'}")
+    store = CallContextStore.from_url(redis_server.url, DirectoryLookup(directory))
+    recorder = asyncio.create_task(
+        ContextRecorder(ami, store, clock=lambda: datetime.now(UTC)).run())
+    try:
+        await harness.set_phone("1000", "answer")
+        await harness.set_phone("4712", "noanswer")
+        call = await harness.call("4000", caller_id="0701234567")
+        await call.wait_listening()
+        await call.send_digits("#")
+        await call.wait_listening()
+        await call.send_digits("0")
+        await harness.wait_answered("1000")
+        caller = (await call.wait_for(lambda e: e.get("Uniqueid") == f"{call.id}-2"
+                                      and bool(e.get("Channel")), what="caller"))["Channel"]
+        op = Operator(ami, operator_id="op1000", device="Local/1000@sim-phones",
+                      directory=directory, settings=Settings(ring_s=2, return_ring_s=5))
+        await op.transfer(caller, "4712")
+        await call.wait_event("VaxelReturn", timeout=15)
+        await harness.wait_answered("1000")
+        for _ in range(50):
+            ctx = await store.get(f"{call.id}-2")
+            if ctx is not None and len(ctx.attempts) >= 2:
+                break
+            await asyncio.sleep(0.1)
+        assert ctx is not None
+        assert ctx.caller_number == "0701234567"
+        assert "key:0" in ctx.ivr_path
+        assert [(a.target, a.outcome) for a in ctx.attempts] == [
+            ("4712", Outcome.NO_ANSWER), ("Local/1000@sim-phones", Outcome.RETURNED)]
+        assert any("Björn Öberg (4712)" in line for line in describe(ctx))
+    finally:
+        recorder.cancel()
+        await asyncio.gather(recorder, return_exceptions=True)
+        await store.close()
+        await ami.close()
