@@ -1,6 +1,7 @@
 """`RoutingStore`: the routing state in Redis (redis-py asyncio), shared by controllers.
 
-Layout under a prefix (default ``vaxel``): ``agent:<id>`` and ``call:<id>`` hashes,
+Layout under a prefix (default ``vaxel``): ``agent:<id>`` and ``acd-call:<id>`` hashes
+(not ``call:<id>``: the IVR keeps its run state there),
 the ``agents`` set, one sorted set ``queue:<name>`` of waiting call ids per queue, and
 the ``events`` stream (``vaxel:events``). A waiting call's score orders the queue by
 priority then enqueue time (`queue_score`); it is kept in the call hash so that a
@@ -84,8 +85,8 @@ class RoutingStore:
     def _agent_key(self, agent_id: str) -> str:
         return f"{self._p}:agent:{agent_id}"
 
-    def _call_key(self, call_id: str) -> str:
-        return f"{self._p}:call:{call_id}"
+    def call_key(self, call_id: str) -> str:
+        return f"{self._p}:acd-call:{call_id}"
 
     def _queue_key(self, queue: str) -> str:
         return f"{self._p}:queue:{queue}"
@@ -125,7 +126,7 @@ class RoutingStore:
         reset = "1" if target is AgentState.AVAILABLE else "0"
         res = await self._run("AGENT_MOVE", [self._agent_key(agent_id), self.stream],
                               [now, agent_id, event, target.value, reason, reset,
-                               f"{self._p}:call:", f"{self._p}:queue:", *_allowed_from(event)])
+                               f"{self._p}:acd-call:", f"{self._p}:queue:", *_allowed_from(event)])
         if not res[0]:
             if res[1] == "unknown":
                 raise UnknownAgent(agent_id)
@@ -158,7 +159,7 @@ class RoutingStore:
                   "last_agent": call.last_agent or "", "seq": call.seq,
                   "callback": int(call.callback_requested)}
         flat = [x for pair in fields.items() for x in pair]
-        res = await self._run("ENQUEUE", [self._call_key(call.id), self._queue_key(call.queue),
+        res = await self._run("ENQUEUE", [self.call_key(call.id), self._queue_key(call.queue),
                                           self.stream],
                               [call.enqueued_at, call.id, queue_score(call), *flat])
         if not res[0]:
@@ -166,7 +167,7 @@ class RoutingStore:
 
     async def call(self, call_id: str) -> Call:
         async with _translated("read call"):
-            fields = cast(dict[str, str], await self._r.hgetall(self._call_key(call_id)))
+            fields = cast(dict[str, str], await self._r.hgetall(self.call_key(call_id)))
         if not fields:
             raise UnknownCall(call_id)
         return _call_from(fields)
@@ -200,7 +201,7 @@ class RoutingStore:
                 for (c, a), res in zip(pairs, results, strict=True)]
 
     def _claim_keys(self, call_id: str, agent_id: str) -> list[str]:
-        return [self._agent_key(agent_id), self._call_key(call_id), self.stream]
+        return [self._agent_key(agent_id), self.call_key(call_id), self.stream]
 
     def _claim_args(self, call_id: str, agent_id: str, now: float) -> list[Any]:
         return [now, call_id, agent_id, f"{self._p}:queue:"]
@@ -225,7 +226,7 @@ class RoutingStore:
     async def finish(self, call_id: str, now: float, cause: str) -> CallState:
         """Remove a call in any state (ended, abandoned, left); free its agent.
         Returns the state the call was in."""
-        res = await self._run("FINISH", [self._call_key(call_id), self.stream],
+        res = await self._run("FINISH", [self.call_key(call_id), self.stream],
                               [now, call_id, cause, f"{self._p}:agent:", f"{self._p}:queue:"])
         if not res[0]:
             raise UnknownCall(call_id)
