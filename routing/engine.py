@@ -56,7 +56,8 @@ class Engine:
         self._staffed = AgentPool()
         self._logged_in = AgentPool()
         self._places: dict[str, list[tuple[int, float, int]]] = {q: [] for q in self._queues}
-        self._handle = {q.name: HandleTimes(q.handle_window, q.default_handle_s) for q in queues}
+        self._handle = {q.name: HandleTimes(q.handle_window, q.default_handle_s)
+                        for q in self._queues.values()}
         self._timers = Timers()
         self._last_agent: dict[str, tuple[str, float]] = {}
         self._max_sticky_s = max((q.sticky_window_s for q in self._queues.values()), default=0)

@@ -279,10 +279,9 @@ class RoutingService:
         key = self._hold_key(call_id)
         info = cast(dict[str, str], await self._client.hgetall(key))
         setup = self.queues.get(queue)
-        if not info or setup is None:
-            await channel.command("SET VARIABLE", "VAXEL_HOLD", "leave")
-            return
-        if info.get("leave"):
+        if setup is not None and not info:
+            info = await self._adopt(channel, call_id, queue)
+        if setup is None or info.get("leave"):
             await channel.command("SET VARIABLE", "VAXEL_HOLD", "leave")
             return
         await channel.command("SET VARIABLE", "VAXEL_HOLD_S", str(setup.hold_s))
@@ -297,6 +296,17 @@ class RoutingService:
                 await self._book_callback(call_id)
                 await channel.command("STREAM FILE", "queue-thankyou", "")
                 await channel.command("SET VARIABLE", "VAXEL_HOLD", "bye")
+
+    async def _adopt(self, channel: HoldChannel, call_id: str, queue: str) -> dict[str, str]:
+        """A caller in the holding context that Redis does not know (lost, or sent here
+        by a transfer): queue it from its channel variables."""
+        values = []
+        for name in ("CHANNEL", "VAXEL_REQUIREMENTS", "VAXEL_PRIORITY", "CALLERID(num)"):
+            reply = await channel.command("GET FULL VARIABLE", f"${{{name}}}")
+            values.append(getattr(reply, "data", None) or "")
+        priority = int(values[2]) if values[2].isdigit() else 0
+        await self.enqueue(call_id, values[0], queue, values[1], priority, values[3])
+        return {"channel": values[0], "queue": queue}
 
     async def _announce(self, channel: HoldChannel, position: int, wait: str) -> None:
         """English core sounds (app_queue's) until the Swedish queue prompts are built."""

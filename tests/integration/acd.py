@@ -89,3 +89,32 @@ async def queued_call(harness: Harness, caller_id: str = "0701234567") -> Call:
 def ivr_call_id(call: Call) -> str:
     """The routing call id: the Uniqueid of the channel that ran the IVR (the ;2 half)."""
     return f"{call.id}-2"
+
+
+async def direct_call(harness: Harness, *, priority: int = 0, requirements: str = "",
+                      caller_id: str = "0709876543", queue: str = "kontaktcenter") -> Call:
+    """A caller put straight into ``vaxel-route,queue`` with channel variables only (as a
+    transfer would, or a call Redis lost): the hold AGI adopts it into the queue."""
+    from vaxel.testing.calls import _call_ids
+
+    call_id = f"{harness._prefix}-q{next(_call_ids)}"
+    call = Call(harness, "queue", call_id)
+    harness._calls.append(call)
+    reply = await harness.action({
+        "Action": "Originate", "ActionID": f"{call_id}-originate",
+        "Channel": "Local/queue@vaxel-route/n", "Context": "sim-caller", "Exten": "s",
+        "Priority": "1", "CallerID": f'"Test {caller_id}" <{caller_id}>',
+        "ChannelId": call_id, "OtherChannelId": f"{call_id}-2", "Timeout": "120000",
+        "Async": "true",
+        "Variable": [f"__VAXEL_QUEUE={queue}", f"__VAXEL_PRIORITY={priority}",
+                     f"__VAXEL_REQUIREMENTS={requirements}"],
+    })
+    assert reply.get("Response") == "Success", dict(reply)
+    return call
+
+
+async def set_talk(harness: Harness, ext: str, seconds: int) -> None:
+    """The simulated phone hangs up `seconds` after answering (instead of echoing)."""
+    reply = await harness.action({"Action": "DBPut", "Family": "simphone-talk", "Key": ext,
+                                  "Val": str(seconds)})
+    assert reply.get("Response") == "Success", dict(reply)
