@@ -397,6 +397,11 @@ class RoutingService:
             return
         if meaning is control.HangupMeaning.IGNORED:
             return
+        if call.state is CallState.WAITING and (await self.store.call(call.id)).callback_requested:
+            # The callback was booked just before the caller hung up; its stream entry
+            # may still be on its way.
+            await self._feed(engine, m.CallbackRequested(call.id))
+            return
         ended = meaning is control.HangupMeaning.ENDED
         await self.store.finish(call.id, self._clock(), "call_ended" if ended else "call_abandoned")
         await self._client.delete(self._hold_key(call.id))
