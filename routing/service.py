@@ -31,14 +31,14 @@ from routing import control
 from routing import messages as m
 from routing.engine import Engine
 from routing.errors import ClaimConflict, RoutingError
-from routing.model import Call, CallState, QueueConfig
+from routing.model import AgentState, Call, CallState, QueueConfig
 from routing.restore import replay, snapshot
 from routing.store import RoutingStore
 
 log = structlog.get_logger("vaxel.routing")
 
 #: How long a router's lease lasts unless renewed, and how often it is renewed (s).
-LEASE_S = 3.0
+LEASE_S = 5.0
 RENEW_EVERY_S = 1.0
 #: Recently hung-up channels remembered for hand-overs whose stream entry comes later.
 RECENT_HANGUPS = 2048
@@ -221,6 +221,9 @@ class RoutingService:
             await self.store.finish(call_id, now, cause)
         for channel in plan.requeue:
             await self._requeue(channel)
+        for agent in await self.store.agents():
+            if agent.state is AgentState.WRAP_UP:  # its timer died with the old router
+                await self.store.end_wrap_up(agent.id, now)
         log.info("acd.settled", answered=len(plan.answer), released=len(plan.release),
                  finished=len(plan.finish), requeued=len(plan.requeue))
 
