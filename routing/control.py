@@ -102,15 +102,17 @@ def queue_config(name: str, s: Any) -> QueueConfig:
 
 def check_queue_settings(name: str, settings: Any) -> list[str]:
     """Problems of one ``[queues.<name>]`` section, each naming the key (empty: fine)."""
+    problems = []
     try:
         queue_config(name, settings)
     except ConfigError as exc:
-        return [str(exc)]
+        where = f"queues.{name}"
+        problems.append(str(exc) if exc.where.startswith(where) else f"{where}: {exc}")
     if not 0 <= settings.priority <= 9:
-        return [f"queues.{name}.priority: {settings.priority} is outside 0..9"]
+        problems.append(f"queues.{name}.priority: {settings.priority} is outside 0..9")
     if settings.hold_s < 1:
-        return [f"queues.{name}.hold_s: must be at least 1"]
-    return []
+        problems.append(f"queues.{name}.hold_s: must be at least 1")
+    return problems
 
 
 # ------------------------------------------------------------ AMI -> routing events
