@@ -119,7 +119,7 @@ class RoutingService:
         self.engine: Engine | None = None
         self._inbox: asyncio.Queue[Any] = asyncio.Queue()
         self._offers: dict[str, _Offer] = {}
-        self._legs: dict[str, str] = {}  # connected callback: agent leg -> call id
+        self._legs: dict[str, str] = {}  # answered agent leg -> call id
         self._attempts = itertools.count(1)
         self._recent_hangups: deque[str] = deque(maxlen=RECENT_HANGUPS)
         self._tasks: list[asyncio.Task[Any]] = []
@@ -284,6 +284,9 @@ class RoutingService:
         setup = self.queues.get(queue)
         if setup is not None and not info:
             info = await self._adopt(channel, call_id, queue)
+        if info.get("ended"):
+            await channel.command("SET VARIABLE", "VAXEL_HOLD", "bye")
+            return
         if setup is None or info.get("leave"):
             await channel.command("SET VARIABLE", "VAXEL_HOLD", "leave")
             return
@@ -389,9 +392,10 @@ class RoutingService:
     async def _on_hangup(self, engine: Engine, uniqueid: str) -> None:
         call_id = self._legs.pop(uniqueid, None)
         if call_id is not None:
-            await self.store.finish(call_id, self._clock(), "call_ended")
-            await self._client.delete(self._hold_key(call_id))
-            await self._feed(engine, m.CallEnded(call_id))
+            # The agent hung up. (A caller pulled into the bridge out of a running AGI is
+            # a masqueraded channel: its own Hangup may carry another Uniqueid.)
+            if self._engine_call(engine, call_id) is not None:
+                await self._end(engine, call_id, ended=True)
             return
         call = next((c for c in [self._engine_call(engine, uniqueid)] if c is not None), None)
         meaning = control.hangup_meaning(call)
@@ -405,10 +409,16 @@ class RoutingService:
             # may still be on its way.
             await self._feed(engine, m.CallbackRequested(call.id))
             return
-        ended = meaning is control.HangupMeaning.ENDED
-        await self.store.finish(call.id, self._clock(), "call_ended" if ended else "call_abandoned")
-        await self._client.delete(self._hold_key(call.id))
-        await self._feed(engine, m.CallEnded(call.id) if ended else m.CallAbandoned(call.id))
+        await self._end(engine, call.id, ended=meaning is control.HangupMeaning.ENDED)
+
+    async def _end(self, engine: Engine, call_id: str, *, ended: bool) -> None:
+        """The call is over: the store, the holding record (a caller who comes back to the
+        holding context is hung up) and the engine."""
+        await self.store.finish(call_id, self._clock(), "call_ended" if ended else "call_abandoned")
+        for leg in [leg for leg, c in self._legs.items() if c == call_id]:
+            del self._legs[leg]
+        await self._client.hset(self._hold_key(call_id), "ended", 1)
+        await self._feed(engine, m.CallEnded(call_id) if ended else m.CallAbandoned(call_id))
 
     @staticmethod
     def _engine_call(engine: Engine, call_id: str) -> Call | None:
@@ -456,8 +466,7 @@ class RoutingService:
             call = engine.call(outcome.call_id)
             await self.store.answer(call.id, offer.agent_id, now)
             self.assigned.append((call.id, offer.agent_id))
-            if call.callback_requested:
-                self._legs[offer.channel_id] = call.id
+            self._legs[offer.channel_id] = call.id
         else:
             queue = self.queues[engine.call(outcome.call_id).queue].config
             await self.store.release(outcome.call_id, offer.agent_id, now,
