@@ -223,5 +223,6 @@ def plan_takeover(calls: Iterable[Call], channels: Iterable[Channel]) -> Takeove
                 answer.append(call)
             else:
                 release.append((call, legs))
-    requeue = tuple(c for c in live.values() if c.context == HOLD_CONTEXT and c.uniqueid not in known)
+    requeue = tuple(c for c in live.values()
+                    if c.context == HOLD_CONTEXT and c.uniqueid not in known)
     return TakeoverPlan(tuple(answer), tuple(release), tuple(finish), requeue)

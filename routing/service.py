@@ -182,7 +182,8 @@ class RoutingService:
         log.info("acd.takeover_started", controller=self.name)
         started = time.monotonic()
         subscription = self._ami.subscribe(lambda e: e.get("Event") == "Hangup")
-        last = await self._client.xrevrange(self.store.stream, count=1)
+        last = cast(list[tuple[str, Any]],
+                    await self._client.xrevrange(self.store.stream, count=1))
         after = last[0][0] if last else "0-0"
         await self._settle()
         engine = Engine(q.config for q in self.queues.values())
@@ -346,7 +347,9 @@ class RoutingService:
 
     async def _pump_stream(self, after: str) -> None:
         while True:
-            rows = await self._client.xread({self.store.stream: after}, block=1000, count=500)
+            rows = cast(list[tuple[str, list[tuple[str, dict[str, str]]]]] | None,
+                        await self._client.xread({self.store.stream: after}, block=1000,
+                                                 count=500))
             for _stream, entries in rows or ():
                 for entry_id, fields in entries:
                     after = entry_id

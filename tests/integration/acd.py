@@ -13,7 +13,7 @@ from typing import Any
 
 from routing.model import Agent
 from routing.store import RoutingStore
-from tests.integration.controller import OPEN_HOURS, GROUP_RING_S
+from tests.integration.controller import GROUP_RING_S, OPEN_HOURS
 from vaxel.config import parse_config
 from vaxel.service import Controller, start_controller
 from vaxel.testing.calls import Call, Harness

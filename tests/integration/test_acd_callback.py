@@ -8,18 +8,19 @@ import asyncio
 import pytest
 
 from routing.model import CallState
+from tests.integration import test_acd_calls as base
 from tests.integration.acd import direct_call, ivr_call_id, login, queued_call
-from tests.integration.test_acd_calls import QUEUE, wait_state
 
 pytestmark = pytest.mark.integration
 
-# The fixtures (store, config, acd) come from test_acd_calls through this import.
-from tests.integration.test_acd_calls import acd, config, store  # noqa: E402,F401
+# The same controller, store and config fixtures as test_acd_calls, with callbacks on.
+store, config, acd = base.store, base.config, base.acd
+wait_state = base.wait_state
 
 
 @pytest.fixture
 def queue_settings() -> dict[str, object]:
-    return {**QUEUE, "callback_after_s": 2, "callback_dial": "Local/{number}@sim-phones"}
+    return {**base.QUEUE, "callback_after_s": 2, "callback_dial": "Local/{number}@sim-phones"}
 
 
 def answered_order(harness, *phones: str) -> list[str]:

@@ -16,11 +16,11 @@ from routing.store import RoutingStore
 from tests.integration.acd import (
     AcdController,
     acd_config,
+    direct_call,
     ivr_call_id,
     login,
     queued_call,
     set_talk,
-    direct_call,
 )
 from tests.integration.controller import make_test_dialplans, seed_directory
 

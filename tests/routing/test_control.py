@@ -51,7 +51,8 @@ def test_bad_escalation_step_names_its_index(text):
 
 def test_callbacks_are_offered_only_when_the_queue_can_dial_back():
     without = queue_config("k", QueueSettings(callback_after_s=60))
-    with_dial = queue_config("k", QueueSettings(callback_after_s=60, callback_dial="PJSIP/{number}"))
+    with_dial = queue_config("k", QueueSettings(callback_after_s=60,
+                                                callback_dial="PJSIP/{number}"))
     assert without.callback_after_s is None and with_dial.callback_after_s == 60
 
 
@@ -125,6 +126,7 @@ def test_takeover_plan_settles_store_against_live_channels():
             Channel("lost", "L/9;2", "vaxel-hold", False)]
     plan = plan_takeover(calls, live)
     assert [c.id for c in plan.answer] == ["bridged"]
-    assert [(c.id, legs) for c, legs in plan.release] == [("ringing", (offer_channel_id("ringing", 1),))]
+    assert [(c.id, legs) for c, legs in plan.release] == \
+        [("ringing", (offer_channel_id("ringing", 1),))]
     assert plan.finish == (("gone", "call_abandoned"), ("talked", "call_ended"))
     assert [c.uniqueid for c in plan.requeue] == ["lost"]
