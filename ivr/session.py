@@ -47,6 +47,15 @@ class DirectoryPort(Protocol):
                                   limit: int = 6) -> a.NamesFound: ...
 
 
+class RoutingPort(Protocol):
+    """The ACD's hand-over (``routing.service.RoutingService``): the call is in the queue
+    (Redis) before the session leaves the AGI for the holding context."""
+
+    def queue_for_group(self, group: str) -> str | None: ...
+    async def enqueue(self, call_id: str, channel: str, queue: str, requirements: str,
+                      priority: int, caller: str) -> None: ...
+
+
 class FlowSource(Protocol):
     """The active flows and every version a call in progress may still run on."""
 
@@ -77,6 +86,8 @@ class SessionDeps:
     """Synthesises ``Say`` texts; None skips them (logged), the flow goes on."""
     messages_dir: str = ""
     """Where ``voicemail`` records, as Asterisk sees it (default ``<prompts_dir>/../messages``)."""
+    routing: RoutingPort | None = None
+    """The ACD; None leaves ``enqueue`` to the dialplan alone (no queue side configured)."""
 
 
 class SessionAborted(Exception):
@@ -170,6 +181,10 @@ async def _perform(channel: AgiChannelPort, run: FlowRun, action: a.Action,
                  ms=round((time.perf_counter() - started) * 1000, 2))
         return result
     if isinstance(action, a.Dial):
+        queue = _queue_for(deps, action)
+        if queue is not None:
+            await hand_over(channel, run, deps, queue)
+            return None
         await _leave(channel, run, deps, {"VAXEL_ACTION": "dial", "VAXEL_DIAL": action.dial,
                                           "VAXEL_DIAL_TIMEOUT": str(action.timeout_s)})
         log.info("ivr.dial", label=action.label, dial=action.dial, timeout_s=action.timeout_s)
@@ -211,6 +226,12 @@ async def _announcement(channel: AgiChannelPort, run: FlowRun, action: a.CheckAn
 
 async def _enqueue(channel: AgiChannelPort, run: FlowRun, action: a.Enqueue | a.RequestCallback,
                    deps: SessionDeps) -> a.Event | None:
+    if deps.routing is not None:
+        # The ACD takes the call (a callback request waits in the queue too: the holding
+        # context offers the callback again and keeps the caller's place).
+        await hand_over(channel, run, deps, action.queue, action.requirements_text(),
+                        action.priority)
+        return None
     kind = "queue" if isinstance(action, a.Enqueue) else "callback"
     await _leave(channel, run, deps, {"VAXEL_ACTION": kind, "VAXEL_QUEUE": action.queue,
                                       "VAXEL_REQUIREMENTS": action.requirements_text(),
@@ -252,6 +273,29 @@ _MORE: dict[type, Callable[..., Awaitable[a.Event | None]]] = {
     a.Record: _record,
     a.SwitchFlow: _switch_flow,
 }
+
+
+def _queue_for(deps: SessionDeps, action: a.Dial) -> str | None:
+    """A ring group configured as an ACD queue (``[queues.<group>]``) is queued, not dialled."""
+    if deps.routing is None or not action.label.startswith("group "):
+        return None
+    return deps.routing.queue_for_group(action.label.removeprefix("group "))
+
+
+async def hand_over(channel: AgiChannelPort, run: FlowRun, deps: SessionDeps, queue: str,
+                    requirements: str = "", priority: int = 0) -> None:
+    """Put the call in the ACD queue (Redis), then leave the AGI for ``vaxel-route,queue``.
+
+    ``requirements`` is ``kind=value;kind=value``. If the enqueue fails, IVR_DONE stays
+    unset and Asterisk's fallback rings the operators."""
+    assert deps.routing is not None
+    name = (await channel.command("GET VARIABLE", "CHANNEL")).data or ""
+    caller = (await channel.command("GET FULL VARIABLE", "${CALLERID(num)}")).data or ""
+    await deps.routing.enqueue(run.state.call_id, name, queue, requirements, priority, caller)
+    await _leave(channel, run, deps, {"VAXEL_ACTION": "queue", "VAXEL_QUEUE": queue,
+                                      "VAXEL_REQUIREMENTS": requirements,
+                                      "VAXEL_PRIORITY": str(priority)})
+    log.info("ivr.queued", queue=queue, requirements=requirements, priority=priority)
 
 
 async def _gone(channel: AgiChannelPort) -> bool:

@@ -98,6 +98,39 @@ class GroupConfig:
 
 
 @dataclass(frozen=True)
+class QueueSettings:
+    """One ACD queue (``[queues.<name>]``); see routing/README.md for the rule."""
+
+    group: str = ""
+    """The flow's ring group (``contact_center``, ``operators``) this queue replaces: a
+    ``dial_group`` node of that group queues the caller. Empty: the queue's own name."""
+    requirements: str = ""
+    """Skills a call from the group needs, ``kind=value;kind=value`` (``lang=sv``)."""
+    priority: int = 0
+    """Priority (0-9, 9 first) of calls handed over from the group."""
+    ring_timeout_s: int = 15
+    """Seconds an agent's phone rings before the offer counts as missed."""
+    wrap_up_s: int = 10
+    """Seconds of wrap-up after each call before the agent gets the next."""
+    max_misses: int = 3
+    """Missed offers in a row after which the agent is paused ("missed calls")."""
+    max_wait_s: int = 1800
+    """Longest wait before the caller goes to the operators' fallback; 0: no limit."""
+    callback_after_s: int = 300
+    """Offer a callback after this many seconds of waiting; 0: never."""
+    announce_every_s: int = 60
+    """Seconds between announcements of position and estimated wait."""
+    hold_s: int = 20
+    """Seconds of music on hold between two looks of the holding context at the controller."""
+    escalation: tuple[str, ...] = ()
+    """Escalation steps ``"<after_s>:<kind>[=level],..."`` (``"0:topic=3,district"``,
+    ``"30:topic"``, ``"90:"`` = any agent of the queue); the first starts at 0."""
+    callback_dial: str = ""
+    """Dial string for callbacks, ``{number}`` replaced by the caller's number
+    (``PJSIP/{number}@trunk``); empty: callbacks are not offered."""
+
+
+@dataclass(frozen=True)
 class Config:
     fastagi: FastAgiConfig = field(default_factory=FastAgiConfig)
     ami: AmiConfig = field(default_factory=AmiConfig)
@@ -109,6 +142,8 @@ class Config:
     """Folder of flow files; empty means the repository's dialplans/."""
     groups: Mapping[str, GroupConfig] = field(default_factory=dict)
     """Ring groups the flows dial (``operators``, ``contact_center``)."""
+    queues: Mapping[str, QueueSettings] = field(default_factory=dict)
+    """ACD queues (``[queues.kontaktcenter]``); a queue naming a ring group replaces it."""
     log_format: str = "auto"
     """``json``, ``console`` or ``auto`` (console on a terminal, JSON otherwise)."""
 
@@ -189,13 +224,27 @@ def _groups(data: Any, problems: list[str]) -> dict[str, GroupConfig]:
     return groups
 
 
+def _queues(data: Any, problems: list[str]) -> dict[str, QueueSettings]:
+    from routing.control import check_queue_settings
+
+    if not isinstance(data, dict):
+        problems.append("queues: expected a table of queues")
+        return {}
+    queues = {}
+    for name, raw in data.items():
+        settings = _section(QueueSettings, raw, f"queues.{name}", {}, problems)
+        problems.extend(check_queue_settings(name, settings))
+        queues[name] = settings
+    return queues
+
+
 def parse_config(
     data: Mapping[str, Any], source: str, env: Mapping[str, str] | None = None
 ) -> Config:
     """Build a checked ``Config`` from parsed TOML and the environment."""
     env = os.environ if env is None else env
     problems: list[str] = []
-    known = set(_SECTIONS) | set(_TOP) | {"groups"}
+    known = set(_SECTIONS) | set(_TOP) | {"groups", "queues"}
     for key in data:
         if key not in known:
             problems.append(f"{key}: unknown key; known: {', '.join(sorted(known))}")
@@ -207,11 +256,12 @@ def parse_config(
         if raw is not None:
             top[key] = _coerce(raw, "str", key, problems)
     groups = _groups(data.get("groups", {}), problems)
+    queues = _queues(data.get("queues", {}), problems)
     if top.get("log_format", "auto") not in ("auto", "json", "console"):
         problems.append(f"log_format: expected auto, json or console, got {top['log_format']!r}")
     if problems:
         raise ConfigError(source, problems)
-    return Config(**sections, **top, groups=groups)
+    return Config(**sections, **top, groups=groups, queues=queues)
 
 
 def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Config:

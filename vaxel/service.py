@@ -29,6 +29,7 @@ from ivr.interpreter import Group
 from ivr.registry import FlowRegistry
 from ivr.session import SessionDeps, run_session
 from ivr.speech import EspeakSpeech
+from routing.service import RoutingService, queue_setups
 from vaxel.ami import AmiClient, AmiError
 from vaxel.config import Config, ConfigError
 
@@ -80,10 +81,14 @@ class Controller:
     ami: AmiClient | None = None
     ami_task: asyncio.Task[None] | None = None
     deploy_task: asyncio.Task[None] | None = None
+    routing: RoutingService | None = None
 
     async def handle(self, channel) -> None:  # type: ignore[no-untyped-def]
         env = channel.env
         with structlog.contextvars.bound_contextvars(call_id=env.uniqueid):
+            if env.network_script == "hold" and self.routing is not None:
+                await self.routing.hold(channel, env.uniqueid, env.args[0] if env.args else "")
+                return
             run = await run_session(channel, env.network_script, tuple(env.args), env.uniqueid,
                                     self.deps)
             if run is not None:
@@ -91,6 +96,8 @@ class Controller:
 
     async def close(self) -> None:
         await self.server.close()
+        if self.routing is not None:
+            await self.routing.close()
         for task in (self.ami_task, self.deploy_task):
             if task is not None:
                 task.cancel()
@@ -100,15 +107,18 @@ class Controller:
 
     async def connect_ami(self) -> None:
         """Connect to AMI, waiting for Asterisk if it is not up yet; FastAGI serves meanwhile."""
-        cfg = self.config.ami
-        self.ami = AmiClient(cfg.host, cfg.port, cfg.username, cfg.secret,
-                             on_reconnect=self.rebuild_state)
+        if self.ami is None:
+            cfg = self.config.ami
+            self.ami = AmiClient(cfg.host, cfg.port, cfg.username, cfg.secret,
+                                 on_reconnect=self.rebuild_state)
         try:
             await self.ami.connect(retry=True)
         except AmiError as exc:
             log.error("ami.unavailable", error=str(exc), key="ami")
             return
         await self.rebuild_state()
+        if self.routing is not None:
+            await self.routing.start()
 
     async def rebuild_state(self) -> None:
         """After (re)connecting: learn which channels Asterisk has, to reconcile call state."""
@@ -134,16 +144,27 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
         await store.close()
         problem = f"cannot reach Redis at {config.redis.url}: {exc}"
         raise ConfigError("redis.url", [problem]) from exc
+    ami: AmiClient | None = None
+    routing: RoutingService | None = None
+    if config.ami.enabled and config.ami.secret:
+        cfg = config.ami
+        ami = AmiClient(cfg.host, cfg.port, cfg.username, cfg.secret,
+                        on_reconnect=lambda: controller.rebuild_state())
+        if config.queues:
+            routing = RoutingService(config.redis.url, queue_setups(config.queues), ami)
     deps = SessionDeps(registry, groups, store, DirectoryLookup(directory),
-                       config.prompts.asterisk_dir, clock, **_speech_and_messages(config, registry))
+                       config.prompts.asterisk_dir, clock, routing=routing,
+                       **_speech_and_messages(config, registry))
     controller: Controller
     server = FastAgiServer(lambda ch: controller.handle(ch), host=config.fastagi.host,
                            port=config.fastagi.port, allow=config.fastagi.allow)
-    controller = Controller(config, deps, server, store)
+    controller = Controller(config, deps, server, store, ami, routing=routing)
     try:
         await server.start()
     except OSError as exc:
         await store.close()
+        if routing is not None:
+            await routing.close()
         raise ConfigError("fastagi.port", [f"cannot listen on {config.fastagi.host}:"
                                            f"{config.fastagi.port}: {exc.strerror}"]) from exc
     # Deployed dialplans (vaxel dialplan deploy) replace the folder's flows while running.

@@ -1,0 +1,120 @@
+"""Support for the ACD integration tests: controllers with ACD queues, agents, queued calls.
+
+The city flow's "contact center" choice (2) dials the ring group ``contact_center``;
+here that group is configured as an ACD queue, so the caller is handed over, waits in
+``vaxel-hold`` and is bridged with an agent's simulated phone (``Local/<ext>@sim-phones``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from routing.model import Agent
+from routing.store import RoutingStore
+from tests.integration.controller import GROUP_RING_S, OPEN_HOURS
+from vaxel.config import parse_config
+from vaxel.service import Controller, start_controller
+from vaxel.testing.calls import Call, Harness
+
+CITY = "4000"
+
+
+def acd_config(*, fastagi_port: int, redis_url: str, directory_url: str, dialplans: Path,
+               sounds_path: str, ami_port: int, ami_secret: str,
+               queue: dict[str, Any]) -> Any:
+    return parse_config({
+        "fastagi": {"port": fastagi_port},
+        "ami": {"port": ami_port, "secret": ami_secret},
+        "redis": {"url": redis_url},
+        "directory": {"url": directory_url},
+        "prompts": {"asterisk_dir": sounds_path},
+        "dialplans": str(dialplans),
+        "groups": {
+            "operators": {"members": ["Local/1000@sim-phones"], "timeout": GROUP_RING_S},
+            "contact_center": {"members": ["Local/2000@sim-phones"], "timeout": GROUP_RING_S},
+        },
+        "queues": {"kontaktcenter": {"group": "contact_center", **queue}},
+    }, "test", env={})
+
+
+class AcdController:
+    """A controller (FastAGI + AMI + ACD) in the test's event loop; stop and start again."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self.controller: Controller | None = None
+
+    async def start(self) -> AcdController:
+        self.controller = await start_controller(self.config, clock=lambda: OPEN_HOURS)
+        return self
+
+    async def stop(self) -> None:
+        if self.controller is not None:
+            await self.controller.close()
+            self.controller = None
+
+    @property
+    def routing(self) -> Any:
+        assert self.controller is not None and self.controller.routing is not None
+        return self.controller.routing
+
+    async def wait_router(self, timeout: float = 15) -> None:
+        for _ in range(int(timeout * 10)):
+            if self.routing.is_router and self.routing.engine is not None:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError("the controller did not become the router")
+
+
+async def login(store: RoutingStore, agent_id: str, ext: str, skills: dict[str, int],
+                queue: str = "kontaktcenter") -> None:
+    await store.login(Agent(agent_id, f"e-{agent_id}", f"Local/{ext}@sim-phones", skills,
+                            frozenset({queue})), now=0.0)
+
+
+async def queued_call(harness: Harness, caller_id: str = "0701234567") -> Call:
+    """A citizen choosing the contact center (2) from the main menu; returns when queued."""
+    call = await harness.call(CITY, caller_id=caller_id, timeout=120)
+    await call.wait_listening()
+    await call.send_digits("#")
+    await call.wait_listening()
+    await call.send_digits("2")
+    await call.wait_for(lambda e: e.get("Event") == "Newexten"
+                        and e.get("Context") == "vaxel-hold", 15, "the caller to reach the queue")
+    return call
+
+
+def ivr_call_id(call: Call) -> str:
+    """The routing call id: the Uniqueid of the channel that ran the IVR (the ;2 half)."""
+    return f"{call.id}-2"
+
+
+async def direct_call(harness: Harness, *, priority: int = 0, requirements: str = "",
+                      caller_id: str = "0709876543", queue: str = "kontaktcenter") -> Call:
+    """A caller put straight into ``vaxel-route,queue`` with channel variables only (as a
+    transfer would, or a call Redis lost): the hold AGI adopts it into the queue."""
+    from vaxel.testing.calls import _call_ids
+
+    call_id = f"{harness._prefix}-q{next(_call_ids)}"
+    call = Call(harness, "queue", call_id)
+    harness._calls.append(call)
+    reply = await harness.action({
+        "Action": "Originate", "ActionID": f"{call_id}-originate",
+        "Channel": "Local/queue@vaxel-route/n", "Context": "sim-caller", "Exten": "s",
+        "Priority": "1", "CallerID": f'"Test {caller_id}" <{caller_id}>',
+        "ChannelId": call_id, "OtherChannelId": f"{call_id}-2", "Timeout": "120000",
+        "Async": "true",
+        "Variable": [f"__VAXEL_QUEUE={queue}", f"__VAXEL_PRIORITY={priority}",
+                     f"__VAXEL_REQUIREMENTS={requirements}"],
+    })
+    assert reply.get("Response") == "Success", dict(reply)
+    return call
+
+
+async def set_talk(harness: Harness, ext: str, seconds: int) -> None:
+    """The simulated phone hangs up `seconds` after answering (instead of echoing)."""
+    reply = await harness.action({"Action": "DBPut", "Family": "simphone-talk", "Key": ext,
+                                  "Val": str(seconds)})
+    assert reply.get("Response") == "Success", dict(reply)
