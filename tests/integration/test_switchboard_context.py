@@ -17,28 +17,14 @@ from switchboard.context import Outcome, describe
 from switchboard.context_store import CallContextStore, DirectoryLookup
 from switchboard.operator import Settings
 from switchboard.recorder import ContextRecorder
-from tests.integration.controller import ControllerUnderTest, make_test_dialplans, seed_directory
+from tests.integration.test_ivr_calls import controller  # noqa: F401 (the fixture)
 from vaxel.ami import AmiClient
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def controller(tmp_path, fastagi_port, redis_server, asterisk):
-    url = f"sqlite:///{tmp_path / 'directory.db'}"
-    seed_directory(url)
-    c = ControllerUnderTest(
-        fastagi_port=fastagi_port, redis_url=redis_server.url, directory_url=url,
-        dialplans=make_test_dialplans(tmp_path / "dialplans"),
-        sounds_path=asterisk.instance.sounds_path,
-        ami_port=asterisk.params.ami_port, ami_secret=asterisk.params.ami_secret)
-    await c.start()
-    yield c
-    await c.stop()
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("controller")]
 
 
 async def test_operator_sees_number_ivr_path_and_the_unanswered_transfer(
-        controller, harness, asterisk, redis_server, tmp_path):
+        harness, asterisk, redis_server, tmp_path):
     from directory.api import Directory
 
     p = asterisk.params

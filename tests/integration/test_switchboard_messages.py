@@ -3,40 +3,25 @@ SMTP (aiosmtpd on loopback); with the SMTP server down it stays pending, nothing
 
 from __future__ import annotations
 
-import email
-import email.policy
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from switchboard import messages as m
 from switchboard.ami_operator import Operator
 from switchboard.message_store import MessageDesk, MessageStore, SmtpMailer
 from tests.integration.controller import seed_directory
+from tests.switchboard.smtp import smtp_server
 from vaxel.ami import AmiClient
 from vaxel.testing.services import free_port
 
 pytestmark = pytest.mark.integration
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.mails: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.mails.append(email.message_from_bytes(envelope.original_content,
-                                                   policy=email.policy.default))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp():
-    inbox = Inbox()
-    server = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    server.start()
-    yield inbox, server.port
-    server.stop()
+    with smtp_server() as inbox:
+        yield inbox, inbox.port
 
 
 async def test_operator_takes_a_callback_request_during_a_call_and_it_is_mailed(

@@ -3,15 +3,13 @@ SMTP server (aiosmtpd) on a loopback port chosen by the OS."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from switchboard import messages as m
 from switchboard.message_store import MessageDesk, MessageStore, SmtpMailer
+from tests.switchboard.smtp import smtp_server
 from vaxel.testing.services import RedisServer, free_port
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -52,26 +50,10 @@ def test_the_mail_names_the_caller_and_the_local_time_in_swedish_and_english():
     assert "Om bygglovet" in body and "op1000" in body
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.mails: list[email.message.Message] = []
-        self.refuse = False
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        if self.refuse:
-            return "451 try again later"
-        self.mails.append(email.message_from_bytes(envelope.original_content,
-                                                     policy=email.policy.default))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
+    with smtp_server() as inbox:
+        yield inbox, inbox.port
 
 
 @pytest.fixture

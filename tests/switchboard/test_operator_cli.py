@@ -2,43 +2,26 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.integration.controller import seed_directory
+from tests.switchboard.smtp import smtp_server
 from vaxel.cli import main
 from vaxel.testing.services import RedisServer, free_port
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.mails: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.mails.append(email.message_from_bytes(envelope.original_content,
-                                                   policy=email.policy.default))
-        return "250 OK"
 
 
 @pytest.fixture
 def setup(tmp_path):
     url = f"sqlite:///{tmp_path / 'directory.db'}"
     seed_directory(url)
-    inbox = Inbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
-    with RedisServer() as redis:
+    with smtp_server() as inbox, RedisServer() as redis:
         def write_config(smtp_port: int) -> str:
             path = tmp_path / "vaxel.toml"
             path.write_text(f'[redis]\nurl = "{redis.url}"\n[directory]\nurl = "{url}"\n'
                             f'[smtp]\nport = {smtp_port}\nsender = "vaxel@stad.example"\n'
                             f'mail_domain = "stad.example"\n', encoding="utf-8")
             return str(path)
-        yield inbox, smtp.port, write_config
-    smtp.stop()
+        yield inbox, inbox.port, write_config
 
 
 def test_search_prints_the_extension_and_name(setup, capsys):

@@ -1,0 +1,30 @@
+"""The switchboard's cores decide and never do: they import nothing from the I/O world."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import switchboard
+
+CORES = ("context.py", "operator.py", "messages.py")
+IO_MODULES = {"asyncio", "socket", "redis", "sqlalchemy", "smtplib", "time", "os", "panoramisk",
+              "subprocess", "structlog", "vaxel"}
+
+
+def imported_roots(path: Path) -> set[str]:
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+@pytest.mark.parametrize("name", CORES)
+def test_core_module_imports_no_io(name):
+    path = Path(switchboard.__file__).parent / name
+    assert imported_roots(path) & IO_MODULES == set()
