@@ -13,7 +13,7 @@ import asyncio
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +30,9 @@ from ivr.registry import FlowRegistry
 from ivr.session import SessionDeps, run_session
 from ivr.speech import EspeakSpeech
 from routing.service import RoutingService, queue_setups
+from switchboard.context_store import CallContextStore
+from switchboard.context_store import DirectoryLookup as ContextLookup
+from switchboard.recorder import ContextRecorder
 from vaxel.ami import AmiClient, AmiError
 from vaxel.config import Config, ConfigError
 
@@ -82,6 +85,8 @@ class Controller:
     ami_task: asyncio.Task[None] | None = None
     deploy_task: asyncio.Task[None] | None = None
     routing: RoutingService | None = None
+    recorder_task: asyncio.Task[None] | None = None
+    contexts: CallContextStore | None = None
 
     async def handle(self, channel) -> None:  # type: ignore[no-untyped-def]
         env = channel.env
@@ -98,7 +103,7 @@ class Controller:
         await self.server.close()
         if self.routing is not None:
             await self.routing.close()
-        for task in (self.ami_task, self.deploy_task):
+        for task in (self.ami_task, self.deploy_task, self.recorder_task):
             if task is not None:
                 task.cancel()
         if self.ami is not None:
@@ -117,6 +122,10 @@ class Controller:
             log.error("ami.unavailable", error=str(exc), key="ami")
             return
         await self.rebuild_state()
+        if self.contexts is not None:
+            # Transfers' results and returns (switchboard contexts) follow the call.
+            recorder = ContextRecorder(self.ami, self.contexts, clock=lambda: datetime.now(UTC))
+            self.recorder_task = asyncio.create_task(recorder.run(), name="context-recorder")
         if self.routing is not None:
             await self.routing.start()
 
@@ -158,7 +167,8 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
     controller: Controller
     server = FastAgiServer(lambda ch: controller.handle(ch), host=config.fastagi.host,
                            port=config.fastagi.port, allow=config.fastagi.allow)
-    controller = Controller(config, deps, server, store, ami, routing=routing)
+    contexts = CallContextStore(store.client, ContextLookup(directory))
+    controller = Controller(config, deps, server, store, ami, routing=routing, contexts=contexts)
     try:
         await server.start()
     except OSError as exc:
