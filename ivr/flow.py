@@ -414,11 +414,14 @@ def load_flow(path: Path) -> Flow:
 
 
 def load_flows(folder: Path) -> dict[str, Flow]:
-    """Load every ``*.yaml`` flow in ``folder``; report the problems of all files at once."""
+    """Load every ``*.yaml`` flow in ``folder``; report the problems of all files at once.
+
+    Files named ``prompts-*.yaml`` hold only prompt texts (for `vaxel prompts build`) and
+    are not flows."""
     flows: dict[str, Flow] = {}
     problems: list[FlowProblem] = []
     by_entry: dict[str, str] = {}
-    for path in sorted(folder.glob("*.yaml")):
+    for path in sorted(p for p in folder.glob("*.yaml") if not p.name.startswith("prompts-")):
         try:
             flow = load_flow(path)
         except FlowFileError as exc:

@@ -115,6 +115,31 @@ def check_queue_settings(name: str, settings: Any) -> list[str]:
     return problems
 
 
+# ------------------------------------------------------------ announcements
+
+#: Places and minutes with a prompt of their own (dialplans/prompts-queue.yaml).
+MAX_PLACE_PROMPT = 9
+MAX_WAIT_PROMPT_MIN = 10
+
+
+def announcement(position: int, estimated_wait_s: float | None) -> list[str]:
+    """The prompt keys that tell a caller their place and estimated wait (None: unknown,
+    nothing said about the wait)."""
+    if position <= 0:
+        keys = []
+    elif position == 1:
+        keys = ["queue_next"]
+    elif position <= MAX_PLACE_PROMPT:
+        keys = [f"queue_place_{position}"]
+    else:
+        keys = ["queue_place_many"]
+    if estimated_wait_s is not None:
+        minutes = max(1, round(estimated_wait_s / 60))
+        keys.append(f"queue_wait_{minutes}" if minutes <= MAX_WAIT_PROMPT_MIN
+                    else "queue_wait_long")
+    return keys
+
+
 # ------------------------------------------------------------ AMI -> routing events
 
 

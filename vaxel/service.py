@@ -127,7 +127,8 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
         ami = AmiClient(cfg.host, cfg.port, cfg.username, cfg.secret,
                         on_reconnect=lambda: controller.rebuild_state())
         if config.queues:
-            routing = RoutingService(config.redis.url, queue_setups(config.queues), ami)
+            routing = RoutingService(config.redis.url, queue_setups(config.queues), ami,
+                                     prompts_dir=config.prompts.asterisk_dir)
     deps = SessionDeps(registry, groups, store, DirectoryLookup(directory),
                        config.prompts.asterisk_dir, clock, routing)
     controller: Controller

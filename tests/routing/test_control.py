@@ -10,6 +10,7 @@ from routing.control import (
     Channel,
     HangupMeaning,
     agent_sync,
+    announcement,
     hangup_meaning,
     is_leg_of,
     offer_channel_id,
@@ -130,3 +131,20 @@ def test_takeover_plan_settles_store_against_live_channels():
         [("ringing", (offer_channel_id("ringing", 1),))]
     assert plan.finish == (("gone", "call_abandoned"), ("talked", "call_ended"))
     assert [c.uniqueid for c in plan.requeue] == ["lost"]
+
+
+def test_announcement_says_place_then_rounded_wait_and_nothing_unknown():
+    assert announcement(1, None) == ["queue_next"]
+    assert announcement(4, 130) == ["queue_place_4", "queue_wait_2"]
+    assert announcement(12, 20) == ["queue_place_many", "queue_wait_1"]
+    assert announcement(3, 3600) == ["queue_place_3", "queue_wait_long"]
+
+
+def test_every_announced_prompt_has_a_text_in_both_languages():
+    from ivr.prompts import collect_prompt_texts
+    from vaxel.paths import repo_root
+
+    texts = collect_prompt_texts(repo_root() / "dialplans")
+    keys = {k for p in range(1, 15) for w in (None, 30, 200, 599, 5000)
+            for k in announcement(p, w)} | {"queue_callback_offer", "queue_callback_booked"}
+    assert {k: set(texts[k]) for k in keys} == {k: {"sv", "en"} for k in keys}
