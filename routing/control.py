@@ -140,6 +140,35 @@ def announcement(position: int, estimated_wait_s: float | None) -> list[str]:
     return keys
 
 
+# ------------------------------------------------------------ agent feature codes
+
+
+def device_number(device: str) -> str:
+    """``PJSIP/1001`` -> ``1001``; ``Local/2001@sim-phones`` -> ``2001``."""
+    return device.partition("/")[2].partition("@")[0]
+
+
+def agent_for_phone(agents: Iterable[Any], number: str) -> Any | None:
+    """The agent whose device is the phone `number` (feature codes *41..*43)."""
+    return next((a for a in agents if number and device_number(a.device) == number), None)
+
+
+def feature_code_effect(action: str, state: Any) -> str | None:
+    """What *41 (login), *42 (logout), *43 (pause toggle) do to an agent in `state`:
+    ``login``, ``logout``, ``pause``, ``unpause``, or None (nothing to do)."""
+    from routing.model import AgentState as S
+
+    if action == "login":
+        return "login" if state is S.LOGGED_OUT else None
+    if action == "logout":
+        return None if state is S.LOGGED_OUT else "logout"
+    if action == "pause":
+        if state is S.PAUSED:
+            return "unpause"
+        return "pause" if state in (S.AVAILABLE, S.WRAP_UP) else None
+    return None
+
+
 # ------------------------------------------------------------ AMI -> routing events
 
 

@@ -328,6 +328,32 @@ class RoutingService:
         language = getattr(reply, "data", None) or "sv"
         return f"{self._prompts_dir.rstrip('/')}/{language}/{key}"
 
+    # ------------------------------------------------------------ agent feature codes
+
+    async def agent_code(self, channel: HoldChannel, action: str, number: str) -> str | None:
+        """*41/*42/*43 from an agent's phone; returns what was done (None: nothing). The
+        store emits the change on the stream, from which the router learns it."""
+        from dataclasses import replace
+
+        agent = control.agent_for_phone(await self.store.agents(), number)
+        if agent is None:
+            log.warning("acd.feature_code_unknown_phone", number=number, action=action)
+            return None
+        effect = control.feature_code_effect(action, agent.state)
+        now = self._clock()
+        if effect == "login":
+            await self.store.login(replace(agent, state=AgentState.LOGGED_OUT), now)
+        elif effect == "logout":
+            await self.store.logout(agent.id, now)
+        elif effect == "pause":
+            await self.store.pause(agent.id, "paus", now)
+        elif effect == "unpause":
+            await self.store.unpause(agent.id, now)
+        if effect is not None:
+            await channel.command("STREAM FILE", await self._prompt(channel, f"agent_{effect}"), "")
+        log.info("acd.feature_code", agent_id=agent.id, action=action, effect=effect)
+        return effect
+
     async def _book_callback(self, call_id: str) -> None:
         """The caller keeps their place; the router learns it from the stream."""
         async with self._client.pipeline(transaction=True) as pipe:

@@ -67,6 +67,10 @@ class Controller:
             if env.network_script == "hold" and self.routing is not None:
                 await self.routing.hold(channel, env.uniqueid, env.args[0] if env.args else "")
                 return
+            if env.network_script == "agent" and self.routing is not None:
+                await self.routing.agent_code(channel, env.args[0] if env.args else "",
+                                              env.callerid)
+                return
             run = await run_session(channel, env.network_script, tuple(env.args), env.uniqueid,
                                     self.deps)
             if run is not None:
