@@ -221,7 +221,8 @@ def _queues(data: Any, problems: list[str]) -> dict[str, QueueSettings]:
     return queues
 
 
-def parse_config(data: Mapping[str, Any], source: str, env: Mapping[str, str] | None = None) -> Config:
+def parse_config(data: Mapping[str, Any], source: str,
+                 env: Mapping[str, str] | None = None) -> Config:
     """Build a checked ``Config`` from parsed TOML and the environment."""
     env = os.environ if env is None else env
     problems: list[str] = []

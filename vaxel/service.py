@@ -123,7 +123,8 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
         await store.client.ping()
     except Exception as exc:
         await store.close()
-        raise ConfigError("redis.url", [f"cannot reach Redis at {config.redis.url}: {exc}"]) from exc
+        raise ConfigError("redis.url",
+                          [f"cannot reach Redis at {config.redis.url}: {exc}"]) from exc
     ami: AmiClient | None = None
     routing: RoutingService | None = None
     if config.ami.enabled and config.ami.secret:

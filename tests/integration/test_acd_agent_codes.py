@@ -10,7 +10,7 @@ import pytest
 from routing.model import AgentState, CallState
 from routing.store import RoutingStore
 from tests.integration import test_acd_calls as base
-from tests.integration.acd import ivr_call_id, login, queued_call
+from tests.integration.acd import ivr_call_id, login, queued_call, until
 from vaxel.testing.calls import Harness
 
 pytestmark = pytest.mark.integration
@@ -24,11 +24,10 @@ async def dial_code(harness: Harness, code: str, phone: str) -> None:
 
 
 async def wait_agent(store: RoutingStore, agent_id: str, state: AgentState) -> None:
-    for _ in range(100):
-        if (await store.agent(agent_id)).state is state:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{agent_id} is {(await store.agent(agent_id)).state}, not {state}")
+    async def read() -> AgentState:
+        return (await store.agent(agent_id)).state
+
+    await until(read, state, f"agent {agent_id}")
 
 
 async def test_given_feature_codes_then_agent_logs_in_pauses_and_out_from_the_phone(
