@@ -462,6 +462,8 @@ def load_flow(path: Path) -> Flow:
 ANNOUNCEMENTS_FILE = "announcements.yaml"
 TARGETS_FILE = "targets.yaml"
 NOT_FLOWS = frozenset({ANNOUNCEMENTS_FILE, TARGETS_FILE})
+#: Files named ``prompts-*.yaml`` hold only prompt texts (for `vaxel prompts build`).
+PROMPTS_ONLY_PREFIX = "prompts-"
 
 
 def read_folder(folder: Path) -> dict[str, str]:
@@ -481,7 +483,7 @@ def parse_flow_set(files: Mapping[str, str], where: str) -> dict[str, Flow]:
     problems: list[FlowProblem] = []
     by_entry: dict[str, str] = {}
     for name, text in sorted(files.items()):
-        if name in NOT_FLOWS:
+        if name in NOT_FLOWS or name.startswith(PROMPTS_ONLY_PREFIX):
             continue
         source = f"{where.rstrip('/')}/{name}" if where else name
         try:

@@ -294,7 +294,8 @@ async def hand_over(channel: AgiChannelPort, run: FlowRun, deps: SessionDeps, qu
     await deps.routing.enqueue(run.state.call_id, name, queue, requirements, priority, caller)
     await _leave(channel, run, deps, {"VAXEL_ACTION": "queue", "VAXEL_QUEUE": queue,
                                       "VAXEL_REQUIREMENTS": requirements,
-                                      "VAXEL_PRIORITY": str(priority)})
+                                      "VAXEL_PRIORITY": str(priority),
+                                      "VAXEL_LANG": run.state.language})
     log.info("ivr.queued", queue=queue, requirements=requirements, priority=priority)
 
 

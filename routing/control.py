@@ -115,6 +115,60 @@ def check_queue_settings(name: str, settings: Any) -> list[str]:
     return problems
 
 
+# ------------------------------------------------------------ announcements
+
+#: Places and minutes with a prompt of their own (dialplans/prompts-queue.yaml).
+MAX_PLACE_PROMPT = 9
+MAX_WAIT_PROMPT_MIN = 10
+
+
+def announcement(position: int, estimated_wait_s: float | None) -> list[str]:
+    """The prompt keys that tell a caller their place and estimated wait (None: unknown,
+    nothing said about the wait)."""
+    if position <= 0:
+        keys = []
+    elif position == 1:
+        keys = ["queue_next"]
+    elif position <= MAX_PLACE_PROMPT:
+        keys = [f"queue_place_{position}"]
+    else:
+        keys = ["queue_place_many"]
+    if estimated_wait_s is not None:
+        minutes = max(1, round(estimated_wait_s / 60))
+        keys.append(f"queue_wait_{minutes}" if minutes <= MAX_WAIT_PROMPT_MIN
+                    else "queue_wait_long")
+    return keys
+
+
+# ------------------------------------------------------------ agent feature codes
+
+
+def device_number(device: str) -> str:
+    """``PJSIP/1001`` -> ``1001``; ``Local/2001@sim-phones`` -> ``2001``."""
+    return device.partition("/")[2].partition("@")[0]
+
+
+def agent_for_phone(agents: Iterable[Any], number: str) -> Any | None:
+    """The agent whose device is the phone `number` (feature codes *41..*43)."""
+    return next((a for a in agents if number and device_number(a.device) == number), None)
+
+
+def feature_code_effect(action: str, state: Any) -> str | None:
+    """What *41 (login), *42 (logout), *43 (pause toggle) do to an agent in `state`:
+    ``login``, ``logout``, ``pause``, ``unpause``, or None (nothing to do)."""
+    from routing.model import AgentState as S
+
+    if action == "login":
+        return "login" if state is S.LOGGED_OUT else None
+    if action == "logout":
+        return None if state is S.LOGGED_OUT else "logout"
+    if action == "pause":
+        if state is S.PAUSED:
+            return "unpause"
+        return "pause" if state in (S.AVAILABLE, S.WRAP_UP) else None
+    return None
+
+
 # ------------------------------------------------------------ AMI -> routing events
 
 

@@ -106,13 +106,14 @@ class RoutingService:
 
     def __init__(self, redis_url: str, queues: Mapping[str, QueueSetup], ami: AmiPort,
                  prefix: str = "vaxel", clock: Callable[[], float] = time.time,
-                 name: str | None = None) -> None:
+                 name: str | None = None, prompts_dir: str = "") -> None:
         self._client = aioredis.Redis.from_url(redis_url, decode_responses=True)
         self.store = RoutingStore(self._client, prefix)
         self._p = prefix
         self.queues = dict(queues)
         self._ami = ami
         self._clock = clock
+        self._prompts_dir = prompts_dir
         self.name = name or uuid.uuid4().hex[:12]
         self._lease_key = f"{prefix}:acd:router"
         self._renew = self._client.register_script(_RENEW)
@@ -298,10 +299,12 @@ class RoutingService:
             await self._announce(channel, int(info.get("position") or 0), info.get("wait", ""))
         if info.get("callback_offer") and setup.callback_dial:
             await self._client.hdel(key, "callback_offer")
-            reply = await channel.command("GET DATA", "queue-quantity2", "4000", "1")
+            offer = await self._prompt(channel, "queue_callback_offer")
+            reply = await channel.command("GET DATA", offer, "4000", "1")
             if (getattr(reply, "digits", "") or "") == "1":
                 await self._book_callback(call_id)
-                await channel.command("STREAM FILE", "queue-thankyou", "")
+                booked = await self._prompt(channel, "queue_callback_booked")
+                await channel.command("STREAM FILE", booked, "")
                 await channel.command("SET VARIABLE", "VAXEL_HOLD", "bye")
 
     async def _adopt(self, channel: HoldChannel, call_id: str, queue: str) -> dict[str, str]:
@@ -316,17 +319,40 @@ class RoutingService:
         return {"channel": values[0], "queue": queue}
 
     async def _announce(self, channel: HoldChannel, position: int, wait: str) -> None:
-        """English core sounds (app_queue's) until the Swedish queue prompts are built."""
-        if position == 1:
-            await channel.command("STREAM FILE", "queue-youarenext", "")
-        elif position > 1:
-            await channel.command("STREAM FILE", "queue-thereare", "")
-            await channel.command("SAY NUMBER", str(position), "")
-            await channel.command("STREAM FILE", "queue-callswaiting", "")
-        if wait:
-            await channel.command("STREAM FILE", "queue-holdtime", "")
-            await channel.command("SAY NUMBER", str(max(1, round(float(wait) / 60))), "")
-            await channel.command("STREAM FILE", "queue-minutes", "")
+        for key in control.announcement(position, float(wait) if wait else None):
+            await channel.command("STREAM FILE", await self._prompt(channel, key), "")
+
+    async def _prompt(self, channel: HoldChannel, key: str) -> str:
+        """The prompt file in the caller's language (VAXEL_LANG from the IVR, default sv)."""
+        reply = await channel.command("GET VARIABLE", "VAXEL_LANG")
+        language = getattr(reply, "data", None) or "sv"
+        return f"{self._prompts_dir.rstrip('/')}/{language}/{key}"
+
+    # ------------------------------------------------------------ agent feature codes
+
+    async def agent_code(self, channel: HoldChannel, action: str, number: str) -> str | None:
+        """*41/*42/*43 from an agent's phone; returns what was done (None: nothing). The
+        store emits the change on the stream, from which the router learns it."""
+        from dataclasses import replace
+
+        agent = control.agent_for_phone(await self.store.agents(), number)
+        if agent is None:
+            log.warning("acd.feature_code_unknown_phone", number=number, action=action)
+            return None
+        effect = control.feature_code_effect(action, agent.state)
+        now = self._clock()
+        if effect == "login":
+            await self.store.login(replace(agent, state=AgentState.LOGGED_OUT), now)
+        elif effect == "logout":
+            await self.store.logout(agent.id, now)
+        elif effect == "pause":
+            await self.store.pause(agent.id, "paus", now)
+        elif effect == "unpause":
+            await self.store.unpause(agent.id, now)
+        if effect is not None:
+            await channel.command("STREAM FILE", await self._prompt(channel, f"agent_{effect}"), "")
+        log.info("acd.feature_code", agent_id=agent.id, action=action, effect=effect)
+        return effect
 
     async def _book_callback(self, call_id: str) -> None:
         """The caller keeps their place; the router learns it from the stream."""

@@ -94,6 +94,10 @@ class Controller:
             if env.network_script == "hold" and self.routing is not None:
                 await self.routing.hold(channel, env.uniqueid, env.args[0] if env.args else "")
                 return
+            if env.network_script == "agent" and self.routing is not None:
+                await self.routing.agent_code(channel, env.args[0] if env.args else "",
+                                              env.callerid)
+                return
             run = await run_session(channel, env.network_script, tuple(env.args), env.uniqueid,
                                     self.deps)
             if run is not None:
@@ -160,7 +164,8 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
         ami = AmiClient(cfg.host, cfg.port, cfg.username, cfg.secret,
                         on_reconnect=lambda: controller.rebuild_state())
         if config.queues:
-            routing = RoutingService(config.redis.url, queue_setups(config.queues), ami)
+            routing = RoutingService(config.redis.url, queue_setups(config.queues), ami,
+                                     prompts_dir=config.prompts.asterisk_dir)
     deps = SessionDeps(registry, groups, store, DirectoryLookup(directory),
                        config.prompts.asterisk_dir, clock, routing=routing,
                        **_speech_and_messages(config, registry))

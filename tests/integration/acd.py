@@ -118,3 +118,14 @@ async def set_talk(harness: Harness, ext: str, seconds: int) -> None:
     reply = await harness.action({"Action": "DBPut", "Family": "simphone-talk", "Key": ext,
                                   "Val": str(seconds)})
     assert reply.get("Response") == "Success", dict(reply)
+
+
+async def until(read: Any, expected: Any, what: str, timeout: float = 15) -> None:
+    """Poll ``await read()`` every 0.1 s until it is `expected`; fail naming `what`."""
+    seen = None
+    for _ in range(int(timeout * 10)):
+        seen = await read()
+        if seen is expected:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{what} is {seen}, expected {expected}")

@@ -35,6 +35,10 @@ async def test_given_callback_booked_then_place_kept_and_agent_rings_before_citi
     await citizen.wait_listening(timeout=15)      # "press 1 to be called back"
     await citizen.send_digits("1")
     await citizen.wait_hangup(timeout=15)
+    played = citizen.prompts_played()
+    assert any(p.endswith("/sv/queue_callback_offer") for p in played), played
+    assert any(p.endswith("/sv/queue_callback_booked") for p in played), played
+    assert any(p.endswith("/sv/queue_next") for p in played), played
     later = await direct_call(harness, requirements="topic=bygglov")
     await wait_state(store, ivr_call_id(later), CallState.WAITING)
     await asyncio.sleep(1)

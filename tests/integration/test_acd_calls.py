@@ -21,6 +21,7 @@ from tests.integration.acd import (
     login,
     queued_call,
     set_talk,
+    until,
 )
 from tests.integration.controller import make_test_dialplans, seed_directory
 
@@ -66,16 +67,13 @@ async def wait_state(store: RoutingStore, call_id: str, state: CallState | None,
                      timeout: float = 15) -> None:
     from routing.errors import UnknownCall
 
-    seen = None
-    for _ in range(int(timeout * 10)):
+    async def read() -> CallState | None:
         try:
-            seen = (await store.call(call_id)).state
+            return (await store.call(call_id)).state
         except UnknownCall:
-            seen = None
-        if seen is state:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"call {call_id} is {seen}, expected {state}")
+            return None
+
+    await until(read, state, f"call {call_id}", timeout)
 
 
 async def test_given_bygglov_call_then_agent_with_that_skill_answers_not_the_other(

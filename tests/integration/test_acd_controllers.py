@@ -31,7 +31,8 @@ pytestmark = pytest.mark.integration
 #: Calls assigned through two controllers. The brief asks for 200; here the harness, both
 #: controllers and every hold AGI share one Python process and event loop, which saturates
 #: one core well before Asterisk does: at 200 the loop falls tens of seconds behind
-#: (OriginateResponses handled ~50 s late). 60 runs in about 20 s on the 2-core machine.
+#: (OriginateResponses handled ~50 s late), and 120 fails the same way. 60 runs in about
+#: 16 s on the 2-core machine.
 CALLS = 60
 AGENTS = 10
 QUEUE = {"requirements": "", "ring_timeout_s": 4, "wrap_up_s": 0, "max_misses": 3,

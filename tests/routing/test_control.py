@@ -9,7 +9,10 @@ from routing import messages as m
 from routing.control import (
     Channel,
     HangupMeaning,
+    agent_for_phone,
     agent_sync,
+    announcement,
+    feature_code_effect,
     hangup_meaning,
     is_leg_of,
     offer_channel_id,
@@ -130,3 +133,38 @@ def test_takeover_plan_settles_store_against_live_channels():
         [("ringing", (offer_channel_id("ringing", 1),))]
     assert plan.finish == (("gone", "call_abandoned"), ("talked", "call_ended"))
     assert [c.uniqueid for c in plan.requeue] == ["lost"]
+
+
+def test_announcement_says_place_then_rounded_wait_and_nothing_unknown():
+    assert announcement(1, None) == ["queue_next"]
+    assert announcement(4, 130) == ["queue_place_4", "queue_wait_2"]
+    assert announcement(12, 20) == ["queue_place_many", "queue_wait_1"]
+    assert announcement(3, 3600) == ["queue_place_3", "queue_wait_long"]
+
+
+def test_every_announced_prompt_has_a_text_in_both_languages():
+    from ivr.prompts import collect_prompt_texts
+    from vaxel.paths import repo_root
+
+    texts = collect_prompt_texts(repo_root() / "dialplans")
+    keys = {k for p in range(1, 15) for w in (None, 30, 200, 599, 5000)
+            for k in announcement(p, w)} | {"queue_callback_offer", "queue_callback_booked"}
+    assert {k: set(texts[k]) for k in keys} == {k: {"sv", "en"} for k in keys}
+
+
+def test_feature_codes_find_the_agent_by_the_phone_number_of_its_device():
+    agents = [Agent("a", "e", "PJSIP/1001", {}, frozenset()),
+              Agent("b", "e", "Local/2001@sim-phones", {}, frozenset())]
+    assert agent_for_phone(agents, "2001").id == "b"
+    assert agent_for_phone(agents, "1001").id == "a"
+    assert agent_for_phone(agents, "") is None and agent_for_phone(agents, "9") is None
+
+
+@pytest.mark.parametrize(("action", "state", "effect"), [
+    ("login", AgentState.LOGGED_OUT, "login"), ("login", AgentState.AVAILABLE, None),
+    ("logout", AgentState.ON_CALL, "logout"), ("logout", AgentState.LOGGED_OUT, None),
+    ("pause", AgentState.AVAILABLE, "pause"), ("pause", AgentState.PAUSED, "unpause"),
+    ("pause", AgentState.ON_CALL, None), ("dance", AgentState.AVAILABLE, None),
+])
+def test_feature_code_effect_by_agent_state(action, state, effect):
+    assert feature_code_effect(action, state) == effect
