@@ -45,13 +45,15 @@ def _now() -> datetime:
 
 
 def build_groups(config: Config, registry: FlowRegistry) -> dict[str, Group]:
-    """Ring groups from the config; every group a flow dials must be configured."""
+    """Ring groups from the config; every group a flow names must be configured (a group
+    named by a variable, such as a unit's ``${unit_group}``, is looked up per call)."""
     groups = {n: Group(n, "&".join(g.members), g.timeout) for n, g in config.groups.items()}
     missing = sorted(
         f"{flow.source}: node {name!r} dials group {node.group!r}"
         for flow in registry.flows.values()
         for name, node in flow.nodes.items()
         if isinstance(node, DialGroupNode) and node.group not in groups
+        and "${" not in node.group
     )
     if missing:
         raise ConfigError("groups", [f"{m}, which is not in the configuration" for m in missing])
