@@ -14,10 +14,9 @@ import dataclasses
 import pytest
 
 from routing.model import CallState
-from routing.store import RoutingStore
 from tests.integration.acd import AcdController, acd_config, ivr_call_id, login
 from tests.integration.controller import make_test_dialplans
-from tests.integration.test_acd_calls import wait_state
+from tests.integration.test_acd_calls import store, wait_state  # noqa: F401 (fixture)
 from tests.integration.test_direct_calls import UNIT_GROUP_RING_S, seed
 from vaxel.config import GroupConfig
 
@@ -25,13 +24,6 @@ pytestmark = pytest.mark.integration
 
 QUEUE = {"ring_timeout_s": 6, "wrap_up_s": 1, "hold_s": 2, "callback_after_s": 0,
          "escalation": ["0:topic,district", "60:topic"]}
-
-
-@pytest.fixture
-async def store(redis_server):
-    s = RoutingStore.from_url(redis_server.url)
-    yield s
-    await s.close()
 
 
 @pytest.fixture
@@ -52,7 +44,7 @@ async def acd(tmp_path, fastagi_port, redis_server, asterisk):
 
 
 async def test_given_direct_call_unanswered_then_agent_knowing_the_units_district_answers(
-        acd, harness, store):
+        acd, harness, store):  # noqa: F811
     await harness.set_phone("4711", "noanswer")
     await harness.set_phone("3000", "noanswer")
     await login(store, "anna", "2001", {"topic:bygglov": 5, "district:norrmalm": 5})

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from directory.api import AbsenceCategory, AbsenceNote, Device, Directory, ForwardKind
-from tests.integration.controller import ControllerUnderTest, make_test_dialplans
+from tests.integration.controller import ControllerUnderTest
 from vaxel.config import GroupConfig
 
 pytestmark = pytest.mark.integration
@@ -43,13 +43,7 @@ def seed(url: str) -> Directory:
 async def controller(tmp_path, fastagi_port, redis_server, asterisk):
     url = f"sqlite:///{tmp_path / 'directory.db'}"
     seed(url)
-    c = ControllerUnderTest(
-        fastagi_port=fastagi_port, redis_url=redis_server.url, directory_url=url,
-        dialplans=make_test_dialplans(tmp_path / "dialplans"),
-        sounds_path=asterisk.instance.sounds_path,
-        sounds_host_dir=asterisk.instance.folder("sounds"),
-        ami_port=asterisk.params.ami_port, ami_secret=asterisk.params.ami_secret,
-    )
+    c = ControllerUnderTest.on(tmp_path, fastagi_port, redis_server, asterisk, url)
     unit_group = GroupConfig(("Local/3000@sim-phones",), UNIT_GROUP_RING_S)
     c.config = dataclasses.replace(c.config, groups={**c.config.groups,
                                                      "grp-bygglov": unit_group})
