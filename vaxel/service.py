@@ -93,8 +93,14 @@ class Controller:
     async def handle(self, channel) -> None:  # type: ignore[no-untyped-def]
         env = channel.env
         with structlog.contextvars.bound_contextvars(call_id=env.uniqueid):
-            if env.network_script == "hold" and self.routing is not None:
-                await self.routing.hold(channel, env.uniqueid, env.args[0] if env.args else "")
+            if env.network_script == "hold":
+                if self.routing is not None:
+                    await self.routing.hold(channel, env.uniqueid,
+                                            env.args[0] if env.args else "")
+                else:
+                    # No queue side configured: no agent will ever take the call from the
+                    # holding context, so it goes to the operators now, not after 3 stints.
+                    await channel.command("SET VARIABLE", "VAXEL_HOLD", "leave")
                 return
             run = await run_session(channel, env.network_script, tuple(env.args), env.uniqueid,
                                     self.deps)
