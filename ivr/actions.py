@@ -43,6 +43,12 @@ class Callee:
     name: str
     dial: str
     unit_id: str | None = None
+    unit_topic: str | None = None
+    """The unit's first topic (``bygglov``): what the contact center needs if nobody answers."""
+    unit_district: str | None = None
+    """The unit's first district id: a requirement for the contact center, like the topic."""
+    unit_group: str | None = None
+    """The unit's answering group (``Unit.phone_group``), rung before the contact center."""
 
 
 @dataclass(frozen=True)

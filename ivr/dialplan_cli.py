@@ -53,6 +53,7 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument("--digits", default="", help="keys per prompt, comma-separated; # = none")
     p.add_argument("--at", help="local time, e.g. 2026-12-24T10:00 (default: now)")
     p.add_argument("--caller", default="", help="the caller's number")
+    p.add_argument("--dialled", default="", help="the number dialled (the direct-call flow)")
     p.add_argument("--lang", choices=("sv", "en"))
     p.add_argument("--dial-status", default="", help="outcomes of dials in order, e.g. NOANSWER")
     p.add_argument("--directory", help="directory URL (default: the demo directory)")
@@ -152,7 +153,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     statuses = [s.strip() for s in args.dial_status.split(",") if s.strip()]
     result = simulate(flow_set, args.flow, keys, _at(args.at), caller=args.caller,
                       language=args.lang, dial_statuses=statuses,
-                      directory=_directory(args.directory))
+                      directory=_directory(args.directory), dialled=args.dialled)
     print(result)
     return 0
 

@@ -33,16 +33,27 @@ class DirectoryLookup:
     def __init__(self, directory: Any) -> None:
         self.directory = directory
 
+    def _callee(self, employee: Any) -> a.Callee:
+        """Someone to ring: every SIP device at once (else the first device), and what the
+        contact center needs to know about their unit if nobody answers."""
+        sip = [d.dial for d in employee.devices if d.kind == "sip"]
+        dial = "&".join(sip) or str(employee.devices[0].dial)
+        unit = self.directory.unit(employee.unit_id) if employee.unit_id else None
+        return a.Callee(
+            employee.id, f"{employee.given_name} {employee.family_name}", dial, employee.unit_id,
+            unit_topic=unit.topics[0] if unit is not None and unit.topics else None,
+            unit_district=unit.district_ids[0] if unit is not None and unit.district_ids
+            else None,
+            unit_group=unit.phone_group if unit is not None else None,
+        )
+
     def _lookup(self, extension: str, now: datetime) -> a.LookupCompleted:
         employee = self.directory.employee_by_extension(extension)
         if employee is None or not employee.listed or not employee.devices:
             return a.LookupCompleted(None)
-        sip = [d.dial for d in employee.devices if d.kind == "sip"]
-        dial = "&".join(sip) or employee.devices[0].dial
-        callee = a.Callee(employee.id, f"{employee.given_name} {employee.family_name}", dial,
-                          employee.unit_id)
         note = self.directory.current_absence(employee.id, now)
-        return a.LookupCompleted(callee, _absence(note) if note is not None else None)
+        return a.LookupCompleted(self._callee(employee),
+                                 _absence(note) if note is not None else None)
 
     async def lookup_extension(self, extension: str, now: datetime) -> a.LookupCompleted:
         return await asyncio.to_thread(self._lookup, extension, now)
@@ -59,9 +70,7 @@ class DirectoryLookup:
         people.sort(key=lambda e: (e.family_name, e.given_name, e.id))
         callees, absences = [], []
         for e in people[:limit]:
-            sip = [d.dial for d in e.devices if d.kind == "sip"]
-            dial = "&".join(sip) or str(e.devices[0].dial)
-            callees.append(a.Callee(e.id, f"{e.given_name} {e.family_name}", dial, e.unit_id))
+            callees.append(self._callee(e))
             note = self.directory.current_absence(e.id, now)
             absences.append(_absence(note) if note is not None else None)
         return a.NamesFound(tuple(callees), tuple(absences))

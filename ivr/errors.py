@@ -38,7 +38,8 @@ class FlowFileError(IvrError):
 
 
 class FlowRuntimeError(IvrError):
-    """The interpreter got an event it cannot take in the state it is in (a bug, not a caller's mistake)."""
+    """The interpreter got an event it cannot take in the state it is in (a bug, not a
+    caller's mistake)."""
 
     def __init__(self, node: str, kind: str, event: object) -> None:
         super().__init__(f"node {node!r} ({kind}) cannot handle {event!r}")

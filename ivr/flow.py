@@ -325,6 +325,9 @@ def _check_node(c: _Checker, kind: str, node: Any, p: Path_) -> None:
             c.problem(p, "a transfer goes to a 'unit' or a 'number', not both")
         if node.number is not None and not node.number.lstrip("+").isdigit():
             c.problem((*p, "number"), "an external number is digits, optionally after '+'")
+    if isinstance(node, DialGroupNode) and "${" in (node.group or "") \
+            and node.on_no_answer is None:
+        c.problem(p, "a group named by a variable may not exist for a call; give 'on_no_answer'")
     if isinstance(node, CallbackOfferNode) and node.accept_key not in DTMF_KEYS:
         c.problem((*p, "accept_key"), "must be one phone key (0-9, *, #)")
 

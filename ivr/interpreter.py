@@ -90,8 +90,12 @@ class FlowRun:
         self.state = state
 
     @classmethod
-    def new(cls, flow: f.Flow, groups: Mapping[str, Group], call_id: str) -> FlowRun:
-        return cls(flow, groups, CallState(call_id, flow.name, flow.version, flow.start))
+    def new(cls, flow: f.Flow, groups: Mapping[str, Group], call_id: str,
+            variables: Mapping[str, str] | None = None) -> FlowRun:
+        """A run at the flow's start; ``variables`` are known before it starts (the number
+        dialled, for the direct-call flow)."""
+        return cls(flow, groups, CallState(call_id, flow.name, flow.version, flow.start,
+                                           variables=dict(variables or {})))
 
     @classmethod
     def restore(cls, flow: f.Flow, groups: Mapping[str, Group], state: CallState) -> FlowRun:
@@ -201,7 +205,15 @@ class FlowRun:
             label = f"extension {self.state.variables.get('extension', '')}".strip()
             return [a.Dial(callee.dial, node.timeout_s, label)]
         assert isinstance(node, f.DialGroupNode)
-        group = self.groups[node.group]
+        name = steps.interpolate(node.group, self.state.variables, self.state.language)
+        if not name or name not in self.groups:
+            # Only a group named by a variable can be missing (the controller checks the
+            # fixed ones at start-up): the callee's unit has no answering group here.
+            self._trace(f"group:none:{name or '-'}")
+            if node.on_no_answer is None:
+                raise FlowRuntimeError(self.state.node, "dial_group", f"no group {name!r}")
+            return self._enter(node.on_no_answer, now)
+        group = self.groups[name]
         self._set(waiting="dial")
         self._trace(f"group:{group.name}")
         return [a.Dial(group.dial, group.timeout_s, f"group {group.name}")]
@@ -308,8 +320,8 @@ def _lookup_done(run: FlowRun, node: f.LookupExtensionNode, ev: a.LookupComplete
         counter = node.counts_against or run.state.node
         return run._fail(counter, node.not_found_prompt, now, retry=node.not_found)
     extension = run.state.variables.get(node.variable, "")
-    run._set(callee=ev.callee, variables={**run.state.variables, "extension": extension})
-    steps.remember_absence(run, ev.absence)
+    run._set(variables={**run.state.variables, "extension": extension})
+    steps.remember_callee(run, ev.callee, ev.absence)
     run._trace(f"extension:{extension}")
     if ev.absence is not None and node.absent is not None:
         run._trace(f"absent:{ev.absence.category}")

@@ -39,7 +39,8 @@ Severity = Literal["error", "warning"]
 WINDOW_DAYS = 366
 _VAR = re.compile(r"\$\{([a-z_][a-z0-9_]*)\}")
 #: Variables every call has.
-BUILTIN_VARIABLES = frozenset({"language", "caller", "extension", "unit"})
+BUILTIN_VARIABLES = frozenset({"language", "caller", "extension", "unit", "dialled",
+                               "unit_id", "unit_topic", "unit_district", "unit_group"})
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def _targets(flow: Flow, name: str, node: n.Node, ctx: LintContext) -> Iterable[
     if t is None:
         return
     checks: list[tuple[str, str | None, frozenset[str]]] = []
-    if isinstance(node, n.DialGroupNode):
+    if isinstance(node, n.DialGroupNode) and not _VAR.search(node.group):
         checks.append(("group", node.group, t.groups))
     if isinstance(node, n.EnqueueNode | n.CallbackOfferNode):
         checks.append(("queue", node.queue, t.queues))

@@ -16,6 +16,11 @@ from ivr.announcements import Announcement, text_now
 from ivr.flow import Flow, parse_flow
 from ivr.flowset import FlowSet, load_set
 
+#: The flow that takes a number no flow claims when the directory knows it (an employee's
+#: extension dialled directly); it finds the number in the variable ``DIRECT_VARIABLE``.
+DIRECT_FLOW = "direct"
+DIRECT_VARIABLE = "dialled"
+
 
 class FlowRegistry:
     def __init__(self, flows: Mapping[str, Flow],
@@ -53,6 +58,10 @@ class FlowRegistry:
 
     def for_entry(self, number: str) -> Flow | None:
         return self._by_entry.get(number)
+
+    def direct_flow(self) -> Flow | None:
+        """The active direct-call flow (``DIRECT_FLOW``), if the dialplans have one."""
+        return self.flows.get(DIRECT_FLOW)
 
     def by_version(self, version: str) -> Flow | None:
         return self._by_version.get(version)

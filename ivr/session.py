@@ -24,6 +24,7 @@ from ivr import actions as a
 from ivr.agi import AgiReply
 from ivr.flow import Flow
 from ivr.interpreter import CallState, FlowRun, Group
+from ivr.registry import DIRECT_VARIABLE
 
 log = structlog.get_logger("vaxel.ivr")
 
@@ -60,6 +61,7 @@ class FlowSource(Protocol):
     """The active flows and every version a call in progress may still run on."""
 
     def for_entry(self, number: str) -> Flow | None: ...
+    def direct_flow(self) -> Flow | None: ...
     def by_version(self, version: str) -> Flow | None: ...
     def by_name(self, name: str) -> Flow | None: ...
     def add_version(self, source_text: str, source: str) -> Flow: ...
@@ -101,11 +103,15 @@ async def run_session(channel: AgiChannelPort, script: str, args: tuple[str, ...
     if script == "inbound":
         entry = args[0] if args else ""
         flow = deps.flows.for_entry(entry)
+        variables: dict[str, str] = {}
+        if flow is None:
+            flow = await _direct_flow(entry, deps, now)
+            variables = {DIRECT_VARIABLE: entry}
         if flow is None:
             log.warning("ivr.no_flow_for_entry", entry=entry)
             return None  # IVR_DONE stays unset: Asterisk's fallback rings the operators
         await deps.store.save_flow(flow)
-        run = FlowRun.new(flow, deps.groups, call_id)
+        run = FlowRun.new(flow, deps.groups, call_id, variables)
         log.info("ivr.call_started", flow=flow.name, version=flow.version[:8], entry=entry)
         pending = run.start(now)
     elif script == "resume":
@@ -118,6 +124,16 @@ async def run_session(channel: AgiChannelPort, script: str, args: tuple[str, ...
         return None
     await _drive(channel, run, pending, deps)
     return run
+
+
+async def _direct_flow(entry: str, deps: SessionDeps, now: datetime) -> Flow | None:
+    """The direct-call flow when the number no flow claims is someone in the directory
+    (an employee's extension, from outside or from a colleague's phone); else None."""
+    flow = deps.flows.direct_flow()
+    if flow is None or not entry.isdigit():
+        return None
+    found = await deps.directory.lookup_extension(entry, now)
+    return flow if found.callee is not None else None
 
 
 async def _restore(call_id: str, deps: SessionDeps) -> FlowRun:

@@ -164,13 +164,18 @@ class _Sim:
 def simulate(flow_set: FlowSet, flow: str, keys: Sequence[str], now: datetime, *,
              caller: str = "", language: str | None = None,
              dial_statuses: Sequence[str] = (), directory: SyncDirectory | None = None,
-             groups: Mapping[str, Group] | None = None) -> Simulation:
-    """Run one simulated call through ``flow`` (name or entry number) at ``now``."""
+             groups: Mapping[str, Group] | None = None, dialled: str = "") -> Simulation:
+    """Run one simulated call through ``flow`` (name or entry number) at ``now``;
+    ``dialled`` is the number the caller dialled (``${dialled}``, the direct-call flow)."""
+    from ivr.registry import DIRECT_VARIABLE
+
     found = find_flow(flow_set, flow)
     if found is None:
         raise KeyError(flow)
     run = FlowRun.new(found, groups if groups is not None else AnyGroup(), "simulated")
     variables = {"caller": caller} if caller else {}
+    if dialled:
+        variables[DIRECT_VARIABLE] = dialled
     run.state = CallState(run.state.call_id, found.name, found.version, found.start,
                           language=language or run.state.language, variables=variables)
     return _Sim(flow_set, run, keys, dial_statuses, directory, now).drive()

@@ -30,12 +30,24 @@ UNIT_QUEUE = "unit"
 _VAR = re.compile(r"\$\{([a-z_][a-z0-9_]*)\}")
 #: Variables that hold the absence note of the person looked up.
 ABSENCE_KEYS = ("category", "until", "message", "forward_kind", "forward_target")
+#: Variables that hold the unit of the person looked up (``Callee`` attribute -> variable):
+#: a flow derives the contact center's requirements and the answering group from them.
+CALLEE_UNIT_VARIABLES = {"unit_id": "unit_id", "unit_topic": "unit_topic",
+                         "unit_district": "unit_district", "unit_group": "unit_group"}
 
 
 def interpolate(text: str, variables: Mapping[str, str], language: str) -> str:
     """Replace ``${language}`` and ``${name}`` of collected variables; unknown names become ''."""
     values = {**variables, "language": language}
     return _VAR.sub(lambda m: values.get(m.group(1), ""), text)
+
+
+def remember_callee(run: FlowRun, callee: a.Callee, absence: a.Absence | None) -> None:
+    """The person looked up becomes the callee; their unit and absence note become variables
+    (empty when they have none, so an earlier callee's unit never leaks into this call)."""
+    unit = {var: getattr(callee, attr) or "" for attr, var in CALLEE_UNIT_VARIABLES.items()}
+    run._set(callee=callee, variables={**run.state.variables, **unit})
+    remember_absence(run, absence)
 
 
 def remember_absence(run: FlowRun, absence: a.Absence | None) -> None:
@@ -149,8 +161,8 @@ def _choose(run: FlowRun, node: n.DialByNameNode, key: str, now: datetime) -> Ac
 def _pick(run: FlowRun, node: n.DialByNameNode, index: int, now: datetime) -> Actions:
     callee = run.state.candidates[index]
     absence = run.state.candidate_absences[index]
-    run._set(callee=callee, candidates=(), candidate_absences=())
-    remember_absence(run, absence)
+    run._set(candidates=(), candidate_absences=())
+    remember_callee(run, callee, absence)
     run._trace(f"person:{callee.employee_id}")
     if absence is not None and node.absent is not None:
         run._trace(f"absent:{absence.category}")
@@ -184,8 +196,11 @@ def enter_absence_note(run: FlowRun, node: n.AbsenceNoteNode, now: datetime, hop
 # ---- queue, call back, message ------------------------------------------------------------
 
 def _requirements(run: FlowRun, reqs: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple((k, interpolate(val, run.state.variables, run.state.language))
-                 for k, val in reqs.items())
+    """The node's requirements filled in; a pair whose value came out empty (the callee's
+    unit has no district) is left out: it could match no agent and asks for nothing."""
+    filled = ((k, interpolate(val, run.state.variables, run.state.language))
+              for k, val in reqs.items())
+    return tuple((k, v) for k, v in filled if v)
 
 
 def enter_enqueue(run: FlowRun, node: n.EnqueueNode, now: datetime, hops: int) -> Actions:

@@ -45,13 +45,15 @@ def _now() -> datetime:
 
 
 def build_groups(config: Config, registry: FlowRegistry) -> dict[str, Group]:
-    """Ring groups from the config; every group a flow dials must be configured."""
+    """Ring groups from the config; every group a flow names must be configured (a group
+    named by a variable, such as a unit's ``${unit_group}``, is looked up per call)."""
     groups = {n: Group(n, "&".join(g.members), g.timeout) for n, g in config.groups.items()}
     missing = sorted(
         f"{flow.source}: node {name!r} dials group {node.group!r}"
         for flow in registry.flows.values()
         for name, node in flow.nodes.items()
         if isinstance(node, DialGroupNode) and node.group not in groups
+        and "${" not in node.group
     )
     if missing:
         raise ConfigError("groups", [f"{m}, which is not in the configuration" for m in missing])
@@ -91,8 +93,14 @@ class Controller:
     async def handle(self, channel) -> None:  # type: ignore[no-untyped-def]
         env = channel.env
         with structlog.contextvars.bound_contextvars(call_id=env.uniqueid):
-            if env.network_script == "hold" and self.routing is not None:
-                await self.routing.hold(channel, env.uniqueid, env.args[0] if env.args else "")
+            if env.network_script == "hold":
+                if self.routing is not None:
+                    await self.routing.hold(channel, env.uniqueid,
+                                            env.args[0] if env.args else "")
+                else:
+                    # No queue side configured: no agent will ever take the call from the
+                    # holding context, so it goes to the operators now, not after 3 stints.
+                    await channel.command("SET VARIABLE", "VAXEL_HOLD", "leave")
                 return
             if env.network_script == "agent" and self.routing is not None:
                 await self.routing.agent_code(channel, env.args[0] if env.args else "",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from directory.api import Device, Directory
@@ -71,6 +72,18 @@ class ControllerUnderTest:
         }, "test", env={})
         self.clock_at = clock_at
         self.controller: Controller | None = None
+
+    @classmethod
+    def on(cls, tmp_path: Path, fastagi_port: int, redis_server: Any, asterisk: Any,
+           directory_url: str) -> ControllerUnderTest:
+        """A controller for the test's Asterisk and Redis, with the shipped flows' test copies."""
+        return cls(
+            fastagi_port=fastagi_port, redis_url=redis_server.url, directory_url=directory_url,
+            dialplans=make_test_dialplans(tmp_path / "dialplans"),
+            sounds_path=asterisk.instance.sounds_path,
+            sounds_host_dir=asterisk.instance.folder("sounds"),
+            ami_port=asterisk.params.ami_port, ami_secret=asterisk.params.ami_secret,
+        )
 
     async def start(self) -> ControllerUnderTest:
         self.controller = await start_controller(self.config, clock=lambda: self.clock_at)

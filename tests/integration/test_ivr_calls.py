@@ -12,7 +12,7 @@ import asyncio
 
 import pytest
 
-from tests.integration.controller import ControllerUnderTest, make_test_dialplans, seed_directory
+from tests.integration.controller import ControllerUnderTest, seed_directory
 from vaxel.testing.calls import Harness
 
 pytestmark = pytest.mark.integration
@@ -23,13 +23,7 @@ CITY = "4000"
 async def controller(tmp_path, fastagi_port, redis_server, asterisk):
     url = f"sqlite:///{tmp_path / 'directory.db'}"
     seed_directory(url)
-    c = ControllerUnderTest(
-        fastagi_port=fastagi_port, redis_url=redis_server.url, directory_url=url,
-        dialplans=make_test_dialplans(tmp_path / "dialplans"),
-        sounds_path=asterisk.instance.sounds_path,
-        sounds_host_dir=asterisk.instance.folder("sounds"),
-        ami_port=asterisk.params.ami_port, ami_secret=asterisk.params.ami_secret,
-    )
+    c = ControllerUnderTest.on(tmp_path, fastagi_port, redis_server, asterisk, url)
     await c.start()
     yield c
     await c.stop()

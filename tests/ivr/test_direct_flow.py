@@ -1,0 +1,195 @@
+"""The shipped direct-call flow (dialplans/direct.yaml), simulated, and how the session picks it.
+
+A dialled number no flow claims that is someone's extension runs the direct flow: ring the
+person, or say the absence note and follow it; unanswered, the unit's answering group if the
+configuration has it, then the contact center with the unit's topic and district and a boost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ivr import actions as a
+from ivr.callstore import MemoryCallStore
+from ivr.fakes import DictDirectory, ScriptedChannel
+from ivr.flowset import load_set
+from ivr.interpreter import Group
+from ivr.registry import FlowRegistry
+from ivr.session import SessionDeps, run_session
+from ivr.simulate import simulate
+from vaxel.paths import repo_root
+
+STHLM = ZoneInfo("Europe/Stockholm")
+TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=STHLM)
+ANNA = a.Callee("e4711", "Anna Ekström", "PJSIP/4711", "u-bygglov", unit_topic="bygglov",
+                unit_district="sodermalm", unit_group="grp-bygglov")
+BJORN = a.Callee("e4712", "Björn Öberg", "PJSIP/4712", "u-skola", unit_topic="skola")
+LEAVE = a.Absence("leave", "2027-03-01T00:00+01:00", "Föräldraledig.", "colleague", "4712")
+LUNCH = a.Absence("lunch", "2026-11-24T13:00+01:00", "", "none", None)
+TO_CC = "to_contact_center"
+GROUPS = {"operators": Group("operators", "Local/1000@sim-phones", 30),
+          "contact_center": Group("contact_center", "Local/2000@sim-phones", 30),
+          "grp-bygglov": Group("grp-bygglov", "Local/3000@sim-phones&Local/3001@sim-phones", 15)}
+
+
+@pytest.fixture(scope="module")
+def flows():
+    return load_set(repo_root() / "dialplans")
+
+
+def direct(flows, dialled, statuses=(), absences=None, groups=None, language=None):
+    directory = DictDirectory({"4711": ANNA, "4712": BJORN}, absences or {})
+    return simulate(flows, "direct", [], TUESDAY_10, directory=directory, dialled=dialled,
+                    dial_statuses=statuses, groups=groups or GROUPS, language=language)
+
+
+def test_given_present_person_then_their_phones_ring_and_nothing_else(flows):
+    result = direct(flows, "4711")
+    assert result.destination == "extension 4711 (PJSIP/4711)"
+    assert result.state.path[-1] == "dial:PJSIP/4711" and result.heard == []
+
+
+@pytest.mark.parametrize("status", ["NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"])
+def test_given_person_unanswered_then_unit_group_rings_next(flows, status):
+    result = direct(flows, "4711", [status])
+    assert result.destination == "group grp-bygglov (Local/3000@sim-phones&Local/3001@sim-phones)"
+    assert f"dialstatus:{status}" in result.state.path
+
+
+def test_given_unit_group_unanswered_then_contact_center_with_unit_requirements_and_boost(
+        flows):
+    result = direct(flows, "4711", ["BUSY", "NOANSWER"])
+    assert result.destination == ("queue kontaktcenter [topic=bygglov;district=sodermalm;"
+                                  "lang=sv] priority 5")
+    assert result.heard[-1] == "Du kopplas till stadens kontaktcenter."
+
+
+def test_given_unit_group_not_configured_then_straight_to_contact_center(flows):
+    result = direct(flows, "4711", ["NOANSWER"], groups={k: v for k, v in GROUPS.items()
+                                                         if k != "grp-bygglov"})
+    assert "group:none:grp-bygglov" in result.state.path
+    assert result.destination.startswith("queue kontaktcenter [topic=bygglov;district=sodermalm")
+
+
+def test_given_unit_without_group_or_district_then_those_are_left_out(flows):
+    result = direct(flows, "4712", ["NOANSWER"], language="en")
+    assert "group:none:-" in result.state.path
+    assert result.destination == "queue kontaktcenter [topic=skola;lang=en] priority 5"
+
+
+def test_given_absent_person_forwarding_to_colleague_then_note_said_and_colleague_rung(flows):
+    result = direct(flows, "4711", absences={"4711": LEAVE})
+    assert any("Anna Ekström" in h and "Föräldraledig" in h for h in result.heard)
+    assert "forward:colleague" in result.state.path
+    assert result.destination == "extension 4712 (PJSIP/4712)"
+
+
+def test_given_colleague_of_absent_person_unanswered_then_contact_center(flows):
+    result = direct(flows, "4711", ["NOANSWER"], absences={"4711": LEAVE})
+    assert result.destination == "queue kontaktcenter [topic=skola;lang=sv] priority 5"
+
+
+def test_given_absent_person_without_forward_then_caller_leaves_a_message(flows):
+    result = direct(flows, "4711", absences={"4711": LUNCH})
+    assert result.state.path[-4:] == ("forward:none", "message", "message:recorded",
+                                      "message_saved")
+    assert result.destination == "hang up"
+
+
+def test_given_number_gone_from_directory_then_operators(flows):
+    result = direct(flows, "4799")
+    assert result.destination == "group operators (Local/1000@sim-phones)"
+
+
+# ---- the session picks the direct flow --------------------------------------------------
+
+@pytest.fixture
+def deps():
+    registry = FlowRegistry.from_folder(repo_root() / "dialplans")
+    return SessionDeps(registry, GROUPS, MemoryCallStore(),
+                       DictDirectory({"4711": ANNA}), "/snd", lambda: TUESDAY_10)
+
+
+def answer_everything(line: str) -> str:
+    return "200 result=0"
+
+
+async def test_given_extension_dialled_directly_then_direct_flow_rings_that_person(deps):
+    channel = ScriptedChannel(answer_everything)
+    run = await run_session(channel, "inbound", ("4711",), "1800.1", deps)
+    assert run is not None and run.state.flow == "direct"
+    assert run.state.variables["dialled"] == "4711"
+    assert channel.sent[-3:] == ["SET VARIABLE VAXEL_DIAL PJSIP/4711",
+                                 "SET VARIABLE VAXEL_DIAL_TIMEOUT 20",
+                                 "SET VARIABLE IVR_DONE 1"]
+
+
+async def test_given_direct_call_unanswered_twice_when_resumed_then_queue_variables(deps):
+    await run_session(ScriptedChannel(answer_everything), "inbound", ("4711",), "1800.2", deps)
+    await run_session(ScriptedChannel(answer_everything), "resume", ("dial", "BUSY"),
+                      "1800.2", deps)
+    last = ScriptedChannel(answer_everything)
+    await run_session(last, "resume", ("dial", "NOANSWER"), "1800.2", deps)
+    assert last.sent[-5:] == ["SET VARIABLE VAXEL_ACTION queue",
+                              "SET VARIABLE VAXEL_QUEUE kontaktcenter",
+                              "SET VARIABLE VAXEL_REQUIREMENTS "
+                              "topic=bygglov;district=sodermalm;lang=sv",
+                              "SET VARIABLE VAXEL_PRIORITY 5",
+                              "SET VARIABLE IVR_DONE 1"]
+
+
+@pytest.mark.parametrize("number", ["9999", "0850899999", "s"])
+async def test_given_number_nobody_has_then_no_flow_and_fallback(deps, number):
+    channel = ScriptedChannel(answer_everything)
+    assert await run_session(channel, "inbound", (number,), "1800.3", deps) is None
+    assert channel.sent == []
+
+
+async def test_given_entry_number_of_a_flow_then_that_flow_even_if_someone_has_it(deps):
+    deps.directory.callees["4000"] = ANNA
+    run = await run_session(ScriptedChannel(answer_everything), "inbound", ("4000",), "1800.4",
+                            deps)
+    assert run is not None and run.state.flow == "city-main"
+
+
+def test_given_no_direct_flow_in_the_set_then_registry_has_none(flows):
+    registry = FlowRegistry({k: v for k, v in flows.flows.items() if k != "direct"})
+    assert registry.direct_flow() is None
+    assert FlowRegistry(flows.flows).direct_flow() is flows.flows["direct"]
+
+
+# ---- the checks and the directory port ---------------------------------------------------
+
+def test_given_group_named_by_variable_without_on_no_answer_then_load_error_names_the_node():
+    from ivr.errors import FlowFileError
+    from ivr.flow import parse_flow
+
+    text = ("flow: x\nstart: g\nprompts: {}\nnodes:\n"
+            "  g:\n    kind: dial_group\n    group: ${unit_group}\n")
+    with pytest.raises(FlowFileError, match=r"x.yaml:5:3: nodes.g: a group named by a variable"):
+        parse_flow(text, "x.yaml")
+
+
+def test_given_directory_unit_then_callee_carries_its_topic_district_and_group(tmp_path):
+    from directory.api import Device, Directory
+    from ivr.directory_port import DirectoryLookup
+
+    d = Directory.open(f"sqlite:///{tmp_path / 'd.db'}")
+    d.add_district("sodermalm", "Södermalm")
+    d.add_unit("u-bygglov", "Bygglovsenheten", topics=("bygglov", "rivningslov"),
+               district_ids=("sodermalm",), phone_group="grp-bygglov")
+    d.add_unit("u-bare", "Enheten")
+    d.add_employee("e1", "Anna", "Ekström", unit_id="u-bygglov", extension="4711",
+                   devices=(Device("sip", "PJSIP/4711"),))
+    d.add_employee("e2", "Bo", "Ek", unit_id="u-bare", extension="4712",
+                   devices=(Device("sip", "PJSIP/4712"),))
+    port = DirectoryLookup(d)
+    anna = port.lookup_extension_sync("4711", TUESDAY_10).callee
+    assert anna == a.Callee("e1", "Anna Ekström", "PJSIP/4711", "u-bygglov", "bygglov",
+                            "sodermalm", "grp-bygglov")
+    bo = port.lookup_by_name_keys_sync("35", TUESDAY_10).candidates
+    assert [(c.employee_id, c.unit_topic, c.unit_district, c.unit_group) for c in bo] == [
+        ("e2", None, None, None), ("e1", "bygglov", "sodermalm", "grp-bygglov")]
