@@ -296,26 +296,39 @@ def _token_ids(
 ) -> list[str]:
     """Owners (employee or unit ids) having a token from every set, the first ``n`` in
     sort-key order. The smallest set drives the index scan."""
-    order = sorted(range(len(sets)), key=lambda i: len(sets[i]))
+    driving, *others = (sorted(t) for t in sorted(sets, key=len))
     statement = _token_statement(
-        model, len(sets), listed_only, district_id is not None, any(len(t) > 1 for t in sets)
+        model,
+        tuple(len(t) for t in others),
+        listed_only,
+        district_id is not None,
+        len(driving) > 1,
     )
-    params: dict[str, object] = {f"t{k}": sorted(sets[i]) for k, i in enumerate(order)}
-    params.update(n=n, district=district_id)
+    params: dict[str, object] = {"t0": driving, "n": n, "district": district_id}
+    for k, tokens in enumerate(others, start=1):
+        if model is EmployeeTokenRow:
+            params.update({f"t{k}_{j}": text.token_pattern(t) for j, t in enumerate(tokens)})
+        else:
+            params[f"t{k}"] = tokens
     return [row[0] for row in s.execute(statement, params)]
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=256)
 def _token_statement(
     model: type[EmployeeTokenRow] | type[UnitTokenRow],
-    sets: int,
+    others: tuple[int, ...],
     listed_only: bool,
     in_district: bool,
     distinct: bool,
 ) -> Select[Any]:
-    """The statement for one shape of token query, built once (parameters: t0.., n, district).
+    """The statement for one shape of token query, built once (parameters: t0, the other
+    sets' tokens, n, district). ``others`` holds the sizes of the sets after the first.
 
-    ``t0`` is the driving set (the smallest); the others are ``IN`` sub-selects.
+    ``t0`` is the driving set (the smallest), read in sort-key order from a covering index.
+    A person's other words are checked in the same index row (``name_tokens LIKE '% t %'``
+    per token ``t`` of set ``k``, parameters ``tk_j``): no probe per candidate, so a name
+    of two common words (1,500 people called Anna) costs one index range scan. A unit's
+    other words are checked with EXISTS (primary-key probes; units are few).
     """
     owner_name = "employee_id" if model is EmployeeTokenRow else "unit_id"
     outer = aliased(model)
@@ -328,10 +341,14 @@ def _token_statement(
             UnitDistrictRow.district_id == bindparam("district")
         )
         query = query.where(owner.in_(serving))
-    for k in range(1, sets):
+    for k, size in enumerate(others, start=1):
+        if model is EmployeeTokenRow:
+            names = outer.name_tokens  # type: ignore[union-attr]
+            query = query.where(or_(*(names.like(bindparam(f"t{k}_{j}")) for j in range(size))))
+            continue
         # EXISTS, not IN: each candidate read in order is checked with one primary-key
         # probe, and the scan stops after a page; IN would first collect every owner of
-        # the other word ("anna": 1,500 people).
+        # the other word.
         inner = aliased(model)
         query = query.where(
             exists().where(
@@ -340,7 +357,7 @@ def _token_statement(
             )
         )
     if distinct:
-        query = query.distinct()  # one owner may match through several of its tokens
+        query = query.distinct()  # one owner may match through several of its driving tokens
     return query.order_by(outer.sort_key).limit(bindparam("n"))
 
 
