@@ -80,8 +80,10 @@ def test_given_people_at_revision_0001_when_upgraded_then_name_search_finds_them
             {"yes": True},
         )
         connection.execute(
-            text("INSERT INTO vocabulary (token, employees, units, districts) VALUES"
-                 " ('anna', :yes, :no, :no), ('ek', :yes, :no, :no)"),
+            text(
+                "INSERT INTO vocabulary (token, employees, units, districts) VALUES"
+                " ('anna', :yes, :no, :no), ('ek', :yes, :no, :no)"
+            ),
             {"yes": True, "no": False},
         )
     engine.dispose()

@@ -30,9 +30,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("name_tokens", sa.String(length=500), nullable=True))
     _fill_name_tokens()
     with op.batch_alter_table("employee_tokens", schema=None) as batch_op:
-        batch_op.alter_column(
-            "name_tokens", existing_type=sa.String(length=500), nullable=False
-        )
+        batch_op.alter_column("name_tokens", existing_type=sa.String(length=500), nullable=False)
         for name in _OLD_INDEXES:
             batch_op.drop_index(name)
         for name, columns in _OLD_INDEXES.items():
@@ -49,7 +47,7 @@ def downgrade() -> None:
 
 
 def _fill_name_tokens() -> None:
-    """" anna ek " for every token row of Anna Ek, from her token rows."""
+    """Set name_tokens (" anna ek ") of every token row of Anna Ek from her token rows."""
     bind = op.get_bind()
     names: dict[str, list[str]] = {}
     for employee_id, token in bind.execute(
