@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select, true
 from sqlalchemy.orm import aliased
@@ -213,27 +213,24 @@ def _by_name(
     if any(f.districts for q in query_tokens for t, f in words[q].items() if t == q):
         unit_tokens, named = ranking.split_district(query_tokens, _district_names(s))
         district_id = district_id or named
-    hits: dict[tuple[str, str], SearchHit] = {}
+    hits: dict[tuple[str, str], SearchHit] = {}  # units
+    people: dict[str, _Person] = {}
     previous: dict[str, list[set[str]]] = {"employees": [], "units": []}
     for level in _LEVELS:
         if level is MatchRank.FUZZY:
-            if hits:
+            if hits or people:
                 break  # typos are forgiven only when nothing matches as typed
             near = _fuzzy(s, query_tokens)
             words = {q: {**words[q], **near[q]} for q in query_tokens}
-        n = limit + len(hits)
+        n = limit + len(hits) + len(people)
         sets = ranking.level_tokens(query_tokens, words, level, "employees")
         if sets and sets != previous["employees"]:
-            ids = _token_ids(s, EmployeeTokenRow, sets, n, listed_only=listed_only)
-            new = [i for i in ids if ("e", i) not in hits]
-            for e in rows.load_employees(s, new).values():
-                _add(
-                    hits,
-                    ("e", e.id),
-                    query_tokens,
-                    ranking.employee_name_tokens(e),
-                    SearchHit(level, employee=e),
-                )
+            for i, key, listed, names in _token_rows(
+                s, EmployeeTokenRow, sets, n, listed_only=listed_only
+            ):
+                rank = None if i in people else ranking.name_rank(query_tokens, names.split())
+                if rank is not None:
+                    people[i] = _Person(rank, key, listed)
         previous["employees"] = sets
         unit_sets = ranking.level_tokens(unit_tokens, words, level, "units")
         for u in _unit_level(
@@ -241,9 +238,28 @@ def _by_name(
         ):
             _add(hits, ("u", u.id), unit_tokens, ranking.unit_tokens(u), SearchHit(level, unit=u))
         previous["units"] = unit_sets
-        if len(hits) >= limit:
+        if len(hits) + len(people) >= limit:
             break
-    return list(hits.values())
+    return _load_people(s, people, limit) + list(hits.values())
+
+
+class _Person(NamedTuple):
+    """A person found, ranked from the name tokens in the index row, not yet loaded."""
+
+    rank: MatchRank
+    sort_key: str
+    listed: bool
+
+
+def _load_people(s: Reader, people: dict[str, _Person], limit: int) -> list[SearchHit]:
+    """Only the people that can be on the page: the first ``limit`` listed ones in result
+    order, and the best unlisted one (``ranking.protect`` shows one protected hit at its
+    rank). Loading a person costs more than finding them."""
+    order = sorted((p.rank, p.sort_key, i) for i, p in people.items() if p.listed)[:limit]
+    hidden = min(((p.rank, p.sort_key, i) for i, p in people.items() if not p.listed), default=None)
+    wanted = order + ([hidden] if hidden is not None else [])
+    found = rows.load_employees(s, [i for _, _, i in wanted])
+    return [SearchHit(rank, employee=found[i]) for rank, _, i in wanted if i in found]
 
 
 def _add(
@@ -269,7 +285,7 @@ def _unit_level(
     hits: dict[tuple[str, str], SearchHit],
 ) -> list[Unit]:
     if tokens and sets and sets != previous:
-        ids = _token_ids(s, UnitTokenRow, sets, n, district_id=district_id)
+        ids = [row[0] for row in _token_rows(s, UnitTokenRow, sets, n, district_id=district_id)]
     elif not tokens and district_id is not None and level is MatchRank.EXACT_NAME:
         ids = list(
             s.scalars(
@@ -285,7 +301,7 @@ def _unit_level(
     return _load_units(s, [i for i in ids if ("u", i) not in hits])
 
 
-def _token_ids(
+def _token_rows(
     s: Reader,
     model: type[EmployeeTokenRow] | type[UnitTokenRow],
     sets: list[set[str]],
@@ -293,9 +309,10 @@ def _token_ids(
     *,
     listed_only: bool = False,
     district_id: str | None = None,
-) -> list[str]:
-    """Owners (employee or unit ids) having a token from every set, the first ``n`` in
-    sort-key order. The smallest set drives the index scan."""
+) -> list[Any]:
+    """Owners having a token from every set, the first ``n`` in sort-key order: rows of
+    (unit id, sort key), or (employee id, sort key, listed, name tokens). The smallest
+    set drives the index scan."""
     driving, *others = (sorted(t) for t in sorted(sets, key=len))
     statement = _token_statement(
         model,
@@ -310,7 +327,7 @@ def _token_ids(
             params.update({f"t{k}_{j}": text.token_pattern(t) for j, t in enumerate(tokens)})
         else:
             params[f"t{k}"] = tokens
-    return [row[0] for row in s.execute(statement, params)]
+    return list(s.execute(statement, params))
 
 
 @functools.lru_cache(maxsize=256)
@@ -333,7 +350,10 @@ def _token_statement(
     owner_name = "employee_id" if model is EmployeeTokenRow else "unit_id"
     outer = aliased(model)
     owner = getattr(outer, owner_name)
-    query = select(owner, outer.sort_key).where(outer.token.in_(bindparam("t0", expanding=True)))
+    columns = [owner, outer.sort_key]
+    if model is EmployeeTokenRow:
+        columns += [outer.listed, outer.name_tokens]  # type: ignore[union-attr]
+    query = select(*columns).where(outer.token.in_(bindparam("t0", expanding=True)))
     if listed_only:
         query = query.where(outer.listed == true())  # type: ignore[union-attr]
     if in_district:
