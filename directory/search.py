@@ -314,17 +314,22 @@ def _token_rows(
     (unit id, sort key), or (employee id, sort key, listed, name tokens). The smallest
     set drives the index scan."""
     driving, *others = (sorted(t) for t in sorted(sets, key=len))
+    # A person's other sets are checked with one LIKE per token, padded to a power of two
+    # (repeating the last token) so that few statement shapes exist and all stay compiled.
+    sizes = tuple(1 << (len(t) - 1).bit_length() for t in others)
     statement = _token_statement(
         model,
-        tuple(len(t) for t in others),
+        sizes if model is EmployeeTokenRow else tuple(1 for _ in others),
         listed_only,
         district_id is not None,
         len(driving) > 1,
     )
     params: dict[str, object] = {"t0": driving, "n": n, "district": district_id}
-    for k, tokens in enumerate(others, start=1):
+    for k, (tokens, size) in enumerate(zip(others, sizes, strict=True), start=1):
         if model is EmployeeTokenRow:
-            params.update({f"t{k}_{j}": text.token_pattern(t) for j, t in enumerate(tokens)})
+            patterns = [text.token_pattern(t) for t in tokens]
+            patterns += patterns[-1:] * (size - len(patterns))
+            params.update({f"t{k}_{j}": p for j, p in enumerate(patterns)})
         else:
             params[f"t{k}"] = tokens
     return list(s.execute(statement, params))
@@ -339,7 +344,8 @@ def _token_statement(
     distinct: bool,
 ) -> Select[Any]:
     """The statement for one shape of token query, built once (parameters: t0, the other
-    sets' tokens, n, district). ``others`` holds the sizes of the sets after the first.
+    sets' tokens, n, district). ``others`` holds the (padded) sizes of the sets after the
+    first, for people; for units only their number counts.
 
     ``t0`` is the driving set (the smallest), read in sort-key order from a covering index.
     A person's other words are checked in the same index row (``name_tokens LIKE '% t %'``
