@@ -20,7 +20,17 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import aliased
 
 from directory import ranking, rows, text
@@ -138,16 +148,36 @@ def _district_names(s: Reader) -> dict[tuple[str, ...], str]:
     }
 
 
+#: Token rows of people counted per known token, up to this many: enough to tell a rare
+#: word from a common one, so that the rarer word drives the scan ("Mikael Wang": wang).
+_COUNT_CAP = 128
+
+_PEOPLE_COUNT = (
+    select(func.count())
+    .select_from(
+        select(EmployeeTokenRow.employee_id)
+        .where(EmployeeTokenRow.token == VocabularyRow.token)
+        .limit(_COUNT_CAP)
+        .correlate(VocabularyRow)
+        .subquery()
+    )
+    .scalar_subquery()
+)
+
 _VOCABULARY_COLUMNS = (
     VocabularyRow.token,
     VocabularyRow.employees,
     VocabularyRow.units,
     VocabularyRow.districts,
+    _PEOPLE_COUNT,
 )
 
 
-def _vocabulary(s: Reader, query_tokens: Sequence[str]) -> dict[str, dict[str, Flags]]:
-    """Per query token, the known tokens equal to it or (when long enough) starting with it.
+def _vocabulary(
+    s: Reader, query_tokens: Sequence[str], counts: dict[str, int]
+) -> dict[str, dict[str, Flags]]:
+    """Per query token, the known tokens equal to it or (when long enough) starting with it;
+    ``counts`` gets each known token's people (up to ``_COUNT_CAP``).
 
     One statement for all words: a search's round trips are what PostgreSQL charges for."""
     shapes = tuple(len(q) >= ranking.MIN_PREFIX for q in query_tokens)
@@ -155,7 +185,8 @@ def _vocabulary(s: Reader, query_tokens: Sequence[str]) -> dict[str, dict[str, F
     for i, q in enumerate(query_tokens):
         params[f"q{i}"], params[f"e{i}"] = q, q + _PREFIX_END
     found: dict[str, dict[str, Flags]] = {q: {} for q in query_tokens}
-    for token, e, u, d in s.execute(_vocabulary_statement(shapes), params):
+    for token, e, u, d, people in s.execute(_vocabulary_statement(shapes), params):
+        counts[token] = people
         for q in query_tokens:
             if token == q or (len(q) >= ranking.MIN_PREFIX and token.startswith(q)):
                 found[q][token] = Flags(e, u, d)
@@ -181,14 +212,18 @@ _FUZZY = (
 )
 
 
-def _fuzzy(s: Reader, query_tokens: Sequence[str]) -> dict[str, dict[str, Flags]]:
-    """Per query token, known tokens within its typo allowance (symmetric-delete lookup)."""
+def _fuzzy(
+    s: Reader, query_tokens: Sequence[str], counts: dict[str, int]
+) -> dict[str, dict[str, Flags]]:
+    """Per query token, known tokens within its typo allowance (symmetric-delete lookup);
+    ``counts`` gets each known token's people (up to ``_COUNT_CAP``)."""
     limits = {q: text.max_edits(q) for q in query_tokens}
     variants = sorted({v for q, k in limits.items() if k for v in text.deletion_variants(q, k)})
     found: dict[str, dict[str, Flags]] = {q: {} for q in query_tokens}
     if not variants:
         return found
-    for token, e, u, d in s.execute(_FUZZY, {"variants": variants}):  # repeats: same key
+    for token, e, u, d, people in s.execute(_FUZZY, {"variants": variants}):  # repeats
+        counts[token] = people
         for q, k in limits.items():
             if k and text.edit_distance(q, token, k) <= k:
                 found[q][token] = Flags(e, u, d)
@@ -208,7 +243,8 @@ def _by_name(
     token sets are empty or unchanged costs no query. Each level's candidates come in
     name order, limited, so the best of every level are fetched; ranks are decided purely.
     """
-    words = _vocabulary(s, query_tokens)
+    counts: dict[str, int] = {}
+    words = _vocabulary(s, query_tokens, counts)
     unit_tokens = query_tokens
     if any(f.districts for q in query_tokens for t, f in words[q].items() if t == q):
         unit_tokens, named = ranking.split_district(query_tokens, _district_names(s))
@@ -220,13 +256,13 @@ def _by_name(
         if level is MatchRank.FUZZY:
             if hits or people:
                 break  # typos are forgiven only when nothing matches as typed
-            near = _fuzzy(s, query_tokens)
+            near = _fuzzy(s, query_tokens, counts)
             words = {q: {**words[q], **near[q]} for q in query_tokens}
         n = limit + len(hits) + len(people)
         sets = ranking.level_tokens(query_tokens, words, level, "employees")
         if sets and sets != previous["employees"]:
             for i, key, listed, names in _token_rows(
-                s, EmployeeTokenRow, sets, n, listed_only=listed_only
+                s, EmployeeTokenRow, sets, n, listed_only=listed_only, counts=counts
             ):
                 rank = None if i in people else ranking.name_rank(query_tokens, names.split())
                 if rank is not None:
@@ -309,11 +345,18 @@ def _token_rows(
     *,
     listed_only: bool = False,
     district_id: str | None = None,
+    counts: dict[str, int] | None = None,
 ) -> list[Any]:
     """Owners having a token from every set, the first ``n`` in sort-key order: rows of
     (unit id, sort key), or (employee id, sort key, listed, name tokens). The smallest
-    set drives the index scan."""
-    driving, *others = (sorted(t) for t in sorted(sets, key=len))
+    set drives the index scan: the one with the fewest people when ``counts`` are known,
+    else the fewest tokens."""
+
+    def weight(tokens: set[str]) -> tuple[int, int]:
+        people = sum(counts.get(t, _COUNT_CAP) for t in tokens) if counts is not None else 0
+        return people, len(tokens)
+
+    driving, *others = (sorted(t) for t in sorted(sets, key=weight))
     # A person's other sets are checked with one LIKE per token, padded to a power of two
     # (repeating the last token) so that few statement shapes exist and all stay compiled.
     sizes = tuple(1 << (len(t) - 1).bit_length() for t in others)
