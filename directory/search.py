@@ -261,8 +261,18 @@ def _by_name(
         n = limit + len(hits) + len(people)
         sets = ranking.level_tokens(query_tokens, words, level, "employees")
         if sets and sets != previous["employees"]:
+            prefixes = [
+                q if level is MatchRank.PREFIX and len(q) >= ranking.MIN_PREFIX else None
+                for q in query_tokens
+            ]
             for i, key, listed, names in _token_rows(
-                s, EmployeeTokenRow, sets, n, listed_only=listed_only, counts=counts
+                s,
+                EmployeeTokenRow,
+                sets,
+                n,
+                listed_only=listed_only,
+                counts=counts,
+                prefixes=prefixes,
             ):
                 rank = None if i in people else ranking.name_rank(query_tokens, names.split())
                 if rank is not None:
@@ -346,20 +356,30 @@ def _token_rows(
     listed_only: bool = False,
     district_id: str | None = None,
     counts: dict[str, int] | None = None,
+    prefixes: Sequence[str | None] | None = None,
 ) -> list[Any]:
     """Owners having a token from every set, the first ``n`` in sort-key order: rows of
     (unit id, sort key), or (employee id, sort key, listed, name tokens). The smallest
     set drives the index scan: the one with the fewest people when ``counts`` are known,
-    else the fewest tokens."""
+    else the fewest tokens.
+
+    ``prefixes[i]``, when set, is a word whose set ``i`` holds every person token starting
+    with it (the vocabulary knows every token written): checked as one prefix pattern."""
 
     def weight(tokens: set[str]) -> tuple[int, int]:
         people = sum(counts.get(t, _COUNT_CAP) for t in tokens) if counts is not None else 0
         return people, len(tokens)
 
-    driving, *others = (sorted(t) for t in sorted(sets, key=weight))
-    # A person's other sets are checked with one LIKE per token, padded to a power of two
-    # (repeating the last token) so that few statement shapes exist and all stay compiled.
-    sizes = tuple(1 << (len(t) - 1).bit_length() for t in others)
+    words = prefixes if prefixes is not None else [None] * len(sets)
+    (driving, _), *others = sorted(zip(sets, words, strict=True), key=lambda x: weight(x[0]))
+    # A person's other sets are checked in the row with LIKE: one pattern for a prefix
+    # word, else one per token, padded to a power of two (repeating the last token), so
+    # that few statement shapes exist and all stay compiled.
+    patterns = [
+        [text.prefix_pattern(word)] if word else [text.token_pattern(t) for t in sorted(tokens)]
+        for tokens, word in others
+    ]
+    sizes = tuple(1 << (len(p) - 1).bit_length() for p in patterns)
     statement = _token_statement(
         model,
         sizes if model is EmployeeTokenRow else tuple(1 for _ in others),
@@ -367,14 +387,15 @@ def _token_rows(
         district_id is not None,
         len(driving) > 1,
     )
-    params: dict[str, object] = {"t0": driving, "n": n, "district": district_id}
-    for k, (tokens, size) in enumerate(zip(others, sizes, strict=True), start=1):
+    params: dict[str, object] = {"t0": sorted(driving), "n": n, "district": district_id}
+    for k, ((tokens, _), found, size) in enumerate(
+        zip(others, patterns, sizes, strict=True), start=1
+    ):
         if model is EmployeeTokenRow:
-            patterns = [text.token_pattern(t) for t in tokens]
-            patterns += patterns[-1:] * (size - len(patterns))
-            params.update({f"t{k}_{j}": p for j, p in enumerate(patterns)})
+            found += found[-1:] * (size - len(found))
+            params.update({f"t{k}_{j}": p for j, p in enumerate(found)})
         else:
-            params[f"t{k}"] = tokens
+            params[f"t{k}"] = sorted(tokens)
     return list(s.execute(statement, params))
 
 

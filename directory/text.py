@@ -77,6 +77,11 @@ def token_pattern(token: str) -> str:
     return f"% {token} %"
 
 
+def prefix_pattern(token: str) -> str:
+    """A LIKE pattern true for a ``delimited_tokens`` string with a token starting ``token``."""
+    return f"% {token}%"
+
+
 def keypad_digits(name: str) -> str:
     """The keys a caller presses to spell ``name``: "Ekström" -> "3578766"."""
     return "".join(_KEYPAD[ch] for ch in fold(name) if ch in _KEYPAD)
