@@ -58,9 +58,11 @@ def device_columns(employee_id: str, devices: tuple[Device, ...]) -> list[dict[s
 
 def token_columns(e: Employee) -> list[dict[str, object]]:
     key = employee_sort_key(e)
+    tokens = employee_name_tokens(e)
+    names = text.delimited_tokens(tokens)
     return [
-        {"token": t, "employee_id": e.id, "listed": e.listed, "sort_key": key}
-        for t in employee_name_tokens(e)
+        {"token": t, "employee_id": e.id, "listed": e.listed, "sort_key": key, "name_tokens": names}
+        for t in tokens
     ]
 
 

@@ -145,18 +145,28 @@ class DeviceRow(Base):
 
 
 class EmployeeTokenRow(Base):
-    """One search token of an active employee, with ``listed`` and the sort key copied in, so
-    that a search reads one covering index in result order and stops after a page."""
+    """One search token of an active employee, with ``listed``, the sort key and all the
+    employee's tokens (``name_tokens``: " anna ek ", space-delimited) copied in, so that a
+    search reads one covering index in result order, checks the other words of the query
+    in the row itself, and stops after a page."""
 
     __tablename__ = "employee_tokens"
     token: Mapped[str] = mapped_column(Token, primary_key=True)
     employee_id: Mapped[str] = mapped_column(ForeignKey("employees.id"), primary_key=True)
     listed: Mapped[bool] = mapped_column(Boolean)
     sort_key: Mapped[str] = mapped_column(SortKey)
+    name_tokens: Mapped[str] = mapped_column(String(500))
     __table_args__ = (
         Index("ix_employee_tokens_employee", "employee_id"),
-        Index("ix_employee_tokens_public", "listed", "token", "sort_key", "employee_id"),
-        Index("ix_employee_tokens_all", "token", "sort_key", "employee_id"),
+        Index(
+            "ix_employee_tokens_public",
+            "listed",
+            "token",
+            "sort_key",
+            "employee_id",
+            "name_tokens",
+        ),
+        Index("ix_employee_tokens_all", "token", "sort_key", "employee_id", "name_tokens"),
     )
 
 

@@ -18,9 +18,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import aliased
 
 from directory import ranking, rows, text
@@ -138,16 +148,36 @@ def _district_names(s: Reader) -> dict[tuple[str, ...], str]:
     }
 
 
+#: Token rows of people counted per known token, up to this many: enough to tell a rare
+#: word from a common one, so that the rarer word drives the scan ("Mikael Wang": wang).
+_COUNT_CAP = 128
+
+_PEOPLE_COUNT = (
+    select(func.count())
+    .select_from(
+        select(EmployeeTokenRow.employee_id)
+        .where(EmployeeTokenRow.token == VocabularyRow.token)
+        .limit(_COUNT_CAP)
+        .correlate(VocabularyRow)
+        .subquery()
+    )
+    .scalar_subquery()
+)
+
 _VOCABULARY_COLUMNS = (
     VocabularyRow.token,
     VocabularyRow.employees,
     VocabularyRow.units,
     VocabularyRow.districts,
+    _PEOPLE_COUNT,
 )
 
 
-def _vocabulary(s: Reader, query_tokens: Sequence[str]) -> dict[str, dict[str, Flags]]:
-    """Per query token, the known tokens equal to it or (when long enough) starting with it.
+def _vocabulary(
+    s: Reader, query_tokens: Sequence[str], counts: dict[str, int]
+) -> dict[str, dict[str, Flags]]:
+    """Per query token, the known tokens equal to it or (when long enough) starting with it;
+    ``counts`` gets each known token's people (up to ``_COUNT_CAP``).
 
     One statement for all words: a search's round trips are what PostgreSQL charges for."""
     shapes = tuple(len(q) >= ranking.MIN_PREFIX for q in query_tokens)
@@ -155,7 +185,8 @@ def _vocabulary(s: Reader, query_tokens: Sequence[str]) -> dict[str, dict[str, F
     for i, q in enumerate(query_tokens):
         params[f"q{i}"], params[f"e{i}"] = q, q + _PREFIX_END
     found: dict[str, dict[str, Flags]] = {q: {} for q in query_tokens}
-    for token, e, u, d in s.execute(_vocabulary_statement(shapes), params):
+    for token, e, u, d, people in s.execute(_vocabulary_statement(shapes), params):
+        counts[token] = people
         for q in query_tokens:
             if token == q or (len(q) >= ranking.MIN_PREFIX and token.startswith(q)):
                 found[q][token] = Flags(e, u, d)
@@ -181,14 +212,18 @@ _FUZZY = (
 )
 
 
-def _fuzzy(s: Reader, query_tokens: Sequence[str]) -> dict[str, dict[str, Flags]]:
-    """Per query token, known tokens within its typo allowance (symmetric-delete lookup)."""
+def _fuzzy(
+    s: Reader, query_tokens: Sequence[str], counts: dict[str, int]
+) -> dict[str, dict[str, Flags]]:
+    """Per query token, known tokens within its typo allowance (symmetric-delete lookup);
+    ``counts`` gets each known token's people (up to ``_COUNT_CAP``)."""
     limits = {q: text.max_edits(q) for q in query_tokens}
     variants = sorted({v for q, k in limits.items() if k for v in text.deletion_variants(q, k)})
     found: dict[str, dict[str, Flags]] = {q: {} for q in query_tokens}
     if not variants:
         return found
-    for token, e, u, d in s.execute(_FUZZY, {"variants": variants}):  # repeats: same key
+    for token, e, u, d, people in s.execute(_FUZZY, {"variants": variants}):  # repeats
+        counts[token] = people
         for q, k in limits.items():
             if k and text.edit_distance(q, token, k) <= k:
                 found[q][token] = Flags(e, u, d)
@@ -208,32 +243,40 @@ def _by_name(
     token sets are empty or unchanged costs no query. Each level's candidates come in
     name order, limited, so the best of every level are fetched; ranks are decided purely.
     """
-    words = _vocabulary(s, query_tokens)
+    counts: dict[str, int] = {}
+    words = _vocabulary(s, query_tokens, counts)
     unit_tokens = query_tokens
     if any(f.districts for q in query_tokens for t, f in words[q].items() if t == q):
         unit_tokens, named = ranking.split_district(query_tokens, _district_names(s))
         district_id = district_id or named
-    hits: dict[tuple[str, str], SearchHit] = {}
+    hits: dict[tuple[str, str], SearchHit] = {}  # units
+    people: dict[str, _Person] = {}
     previous: dict[str, list[set[str]]] = {"employees": [], "units": []}
     for level in _LEVELS:
         if level is MatchRank.FUZZY:
-            if hits:
+            if hits or people:
                 break  # typos are forgiven only when nothing matches as typed
-            near = _fuzzy(s, query_tokens)
+            near = _fuzzy(s, query_tokens, counts)
             words = {q: {**words[q], **near[q]} for q in query_tokens}
-        n = limit + len(hits)
+        n = limit + len(hits) + len(people)
         sets = ranking.level_tokens(query_tokens, words, level, "employees")
         if sets and sets != previous["employees"]:
-            ids = _token_ids(s, EmployeeTokenRow, sets, n, listed_only=listed_only)
-            new = [i for i in ids if ("e", i) not in hits]
-            for e in rows.load_employees(s, new).values():
-                _add(
-                    hits,
-                    ("e", e.id),
-                    query_tokens,
-                    ranking.employee_name_tokens(e),
-                    SearchHit(level, employee=e),
-                )
+            prefixes = [
+                q if level is MatchRank.PREFIX and len(q) >= ranking.MIN_PREFIX else None
+                for q in query_tokens
+            ]
+            for i, key, listed, names in _token_rows(
+                s,
+                EmployeeTokenRow,
+                sets,
+                n,
+                listed_only=listed_only,
+                counts=counts,
+                prefixes=prefixes,
+            ):
+                rank = None if i in people else ranking.name_rank(query_tokens, names.split())
+                if rank is not None:
+                    people[i] = _Person(rank, key, listed)
         previous["employees"] = sets
         unit_sets = ranking.level_tokens(unit_tokens, words, level, "units")
         for u in _unit_level(
@@ -241,9 +284,28 @@ def _by_name(
         ):
             _add(hits, ("u", u.id), unit_tokens, ranking.unit_tokens(u), SearchHit(level, unit=u))
         previous["units"] = unit_sets
-        if len(hits) >= limit:
+        if len(hits) + len(people) >= limit:
             break
-    return list(hits.values())
+    return _load_people(s, people, limit) + list(hits.values())
+
+
+class _Person(NamedTuple):
+    """A person found, ranked from the name tokens in the index row, not yet loaded."""
+
+    rank: MatchRank
+    sort_key: str
+    listed: bool
+
+
+def _load_people(s: Reader, people: dict[str, _Person], limit: int) -> list[SearchHit]:
+    """Only the people that can be on the page: the first ``limit`` listed ones in result
+    order, and the best unlisted one (``ranking.protect`` shows one protected hit at its
+    rank). Loading a person costs more than finding them."""
+    order = sorted((p.rank, p.sort_key, i) for i, p in people.items() if p.listed)[:limit]
+    hidden = min(((p.rank, p.sort_key, i) for i, p in people.items() if not p.listed), default=None)
+    wanted = order + ([hidden] if hidden is not None else [])
+    found = rows.load_employees(s, [i for _, _, i in wanted])
+    return [SearchHit(rank, employee=found[i]) for rank, _, i in wanted if i in found]
 
 
 def _add(
@@ -269,7 +331,7 @@ def _unit_level(
     hits: dict[tuple[str, str], SearchHit],
 ) -> list[Unit]:
     if tokens and sets and sets != previous:
-        ids = _token_ids(s, UnitTokenRow, sets, n, district_id=district_id)
+        ids = [row[0] for row in _token_rows(s, UnitTokenRow, sets, n, district_id=district_id)]
     elif not tokens and district_id is not None and level is MatchRank.EXACT_NAME:
         ids = list(
             s.scalars(
@@ -285,7 +347,7 @@ def _unit_level(
     return _load_units(s, [i for i in ids if ("u", i) not in hits])
 
 
-def _token_ids(
+def _token_rows(
     s: Reader,
     model: type[EmployeeTokenRow] | type[UnitTokenRow],
     sets: list[set[str]],
@@ -293,34 +355,75 @@ def _token_ids(
     *,
     listed_only: bool = False,
     district_id: str | None = None,
-) -> list[str]:
-    """Owners (employee or unit ids) having a token from every set, the first ``n`` in
-    sort-key order. The smallest set drives the index scan."""
-    order = sorted(range(len(sets)), key=lambda i: len(sets[i]))
+    counts: dict[str, int] | None = None,
+    prefixes: Sequence[str | None] | None = None,
+) -> list[Any]:
+    """Owners having a token from every set, the first ``n`` in sort-key order: rows of
+    (unit id, sort key), or (employee id, sort key, listed, name tokens). The smallest
+    set drives the index scan: the one with the fewest people when ``counts`` are known,
+    else the fewest tokens.
+
+    ``prefixes[i]``, when set, is a word whose set ``i`` holds every person token starting
+    with it (the vocabulary knows every token written): checked as one prefix pattern."""
+
+    def weight(tokens: set[str]) -> tuple[int, int]:
+        people = sum(counts.get(t, _COUNT_CAP) for t in tokens) if counts is not None else 0
+        return people, len(tokens)
+
+    words = prefixes if prefixes is not None else [None] * len(sets)
+    (driving, _), *others = sorted(zip(sets, words, strict=True), key=lambda x: weight(x[0]))
+    # A person's other sets are checked in the row with LIKE: one pattern for a prefix
+    # word, else one per token, padded to a power of two (repeating the last token), so
+    # that few statement shapes exist and all stay compiled.
+    patterns = [
+        [text.prefix_pattern(word)] if word else [text.token_pattern(t) for t in sorted(tokens)]
+        for tokens, word in others
+    ]
+    sizes = tuple(1 << (len(p) - 1).bit_length() for p in patterns)
     statement = _token_statement(
-        model, len(sets), listed_only, district_id is not None, any(len(t) > 1 for t in sets)
+        model,
+        sizes if model is EmployeeTokenRow else tuple(1 for _ in others),
+        listed_only,
+        district_id is not None,
+        len(driving) > 1,
     )
-    params: dict[str, object] = {f"t{k}": sorted(sets[i]) for k, i in enumerate(order)}
-    params.update(n=n, district=district_id)
-    return [row[0] for row in s.execute(statement, params)]
+    params: dict[str, object] = {"t0": sorted(driving), "n": n, "district": district_id}
+    for k, ((tokens, _), found, size) in enumerate(
+        zip(others, patterns, sizes, strict=True), start=1
+    ):
+        if model is EmployeeTokenRow:
+            found += found[-1:] * (size - len(found))
+            params.update({f"t{k}_{j}": p for j, p in enumerate(found)})
+        else:
+            params[f"t{k}"] = sorted(tokens)
+    return list(s.execute(statement, params))
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=256)
 def _token_statement(
     model: type[EmployeeTokenRow] | type[UnitTokenRow],
-    sets: int,
+    others: tuple[int, ...],
     listed_only: bool,
     in_district: bool,
     distinct: bool,
 ) -> Select[Any]:
-    """The statement for one shape of token query, built once (parameters: t0.., n, district).
+    """The statement for one shape of token query, built once (parameters: t0, the other
+    sets' tokens, n, district). ``others`` holds the (padded) sizes of the sets after the
+    first, for people; for units only their number counts.
 
-    ``t0`` is the driving set (the smallest); the others are ``IN`` sub-selects.
+    ``t0`` is the driving set (the smallest), read in sort-key order from a covering index.
+    A person's other words are checked in the same index row (``name_tokens LIKE '% t %'``
+    per token ``t`` of set ``k``, parameters ``tk_j``): no probe per candidate, so a name
+    of two common words (1,500 people called Anna) costs one index range scan. A unit's
+    other words are checked with EXISTS (primary-key probes; units are few).
     """
     owner_name = "employee_id" if model is EmployeeTokenRow else "unit_id"
     outer = aliased(model)
     owner = getattr(outer, owner_name)
-    query = select(owner, outer.sort_key).where(outer.token.in_(bindparam("t0", expanding=True)))
+    columns = [owner, outer.sort_key]
+    if model is EmployeeTokenRow:
+        columns += [outer.listed, outer.name_tokens]  # type: ignore[union-attr]
+    query = select(*columns).where(outer.token.in_(bindparam("t0", expanding=True)))
     if listed_only:
         query = query.where(outer.listed == true())  # type: ignore[union-attr]
     if in_district:
@@ -328,10 +431,14 @@ def _token_statement(
             UnitDistrictRow.district_id == bindparam("district")
         )
         query = query.where(owner.in_(serving))
-    for k in range(1, sets):
+    for k, size in enumerate(others, start=1):
+        if model is EmployeeTokenRow:
+            names = outer.name_tokens  # type: ignore[union-attr]
+            query = query.where(or_(*(names.like(bindparam(f"t{k}_{j}")) for j in range(size))))
+            continue
         # EXISTS, not IN: each candidate read in order is checked with one primary-key
         # probe, and the scan stops after a page; IN would first collect every owner of
-        # the other word ("anna": 1,500 people).
+        # the other word.
         inner = aliased(model)
         query = query.where(
             exists().where(
@@ -340,7 +447,7 @@ def _token_statement(
             )
         )
     if distinct:
-        query = query.distinct()  # one owner may match through several of its tokens
+        query = query.distinct()  # one owner may match through several of its driving tokens
     return query.order_by(outer.sort_key).limit(bindparam("n"))
 
 

@@ -63,6 +63,25 @@ def tokens(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def delimited_tokens(name_tokens: Iterable[str]) -> str:
+    """Tokens joined with a space before, between and after: ("anna", "ek") -> " anna ek ".
+
+    A row holding this string contains token ``t`` exactly when it contains ``" t "``
+    (see ``token_pattern``): a check of the other words of a query inside one index row.
+    """
+    return f" {' '.join(name_tokens)} "
+
+
+def token_pattern(token: str) -> str:
+    """A LIKE pattern true for a ``delimited_tokens`` string containing ``token`` (a-z, 0-9)."""
+    return f"% {token} %"
+
+
+def prefix_pattern(token: str) -> str:
+    """A LIKE pattern true for a ``delimited_tokens`` string with a token starting ``token``."""
+    return f"% {token}%"
+
+
 def keypad_digits(name: str) -> str:
     """The keys a caller presses to spell ``name``: "Ekström" -> "3578766"."""
     return "".join(_KEYPAD[ch] for ch in fold(name) if ch in _KEYPAD)

@@ -53,3 +53,44 @@ def test_given_tables_without_migration_version_when_opened_then_clear_error(
     engine.dispose()
     with pytest.raises(StoreUnavailable, match="no migration version"):
         Directory.open(directory_url)
+
+
+def test_given_people_at_revision_0001_when_upgraded_then_name_search_finds_them(
+    directory_url: str,
+) -> None:
+    """0002 fills the new name_tokens column of existing token rows."""
+    from sqlalchemy import text
+
+    engine = make_engine(directory_url)
+    schema.upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO employees (id, given_name, family_name, title, languages, listed,"
+                " active, sort_key, family_keys) VALUES"
+                " ('E1', 'Anna', 'Ek', '', 'sv', :yes, :yes, 'ek\x1fanna\x1fE1', '35')"
+            ),
+            {"yes": True},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO employee_tokens (token, employee_id, listed, sort_key) VALUES"
+                " ('anna', 'E1', :yes, 'ek\x1fanna\x1fE1'), ('ek', 'E1', :yes, 'ek\x1fanna\x1fE1')"
+            ),
+            {"yes": True},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO vocabulary (token, employees, units, districts) VALUES"
+                " ('anna', :yes, :no, :no), ('ek', :yes, :no, :no)"
+            ),
+            {"yes": True, "no": False},
+        )
+    engine.dispose()
+    d = Directory.open(directory_url)
+    try:
+        assert [(h.rank.name, h.employee and h.employee.id) for h in d.search("ek anna")] == [
+            ("EXACT_NAME", "E1")
+        ]
+    finally:
+        d.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -135,3 +136,26 @@ def test_given_exact_matches_then_no_look_alikes_are_added(city: Directory) -> N
     """Fuzzy hits appear only when nothing matches as typed."""
     assert all(h.rank is not MatchRank.FUZZY for h in city.search("Lind", audience="operator"))
     assert {h.rank for h in city.search("Lindqvst")} == {MatchRank.FUZZY}
+
+
+def test_given_two_words_then_second_word_must_be_a_whole_name_word_for_exact(
+    city: Directory,
+) -> None:
+    """The other words are checked inside the token row: "ek" is not the word "ekstrom"."""
+    assert _names(city.search("Eva Ekström")) == [("EXACT_NAME", "Eva Ekström")]
+    assert _names(city.search("eva ek")) == [("PREFIX", "Eva Ekström")]
+    assert _names(city.search("ekstrom per")) == [
+        ("PREFIX", "Per Ekströmer"),
+        ("PREFIX", "Ekström Persson"),
+    ]
+
+
+def test_given_renamed_person_then_found_by_new_name_words_only(directory: Directory) -> None:
+    anna = directory.add_employee("E1", "Anna", "Ek", extension="4711")
+    directory.add_employee("E2", "Anna", "Berg", extension="4712")
+    directory.update_employee(replace(anna, family_name="Holm"))
+    assert _names(directory.search("anna holm")) == [("EXACT_NAME", "Anna Holm")]
+    assert _names(directory.search("anna ek")) == []
+    assert _names(directory.search("holm anna", audience="operator")) == [
+        ("EXACT_NAME", "Anna Holm")
+    ]
