@@ -142,7 +142,8 @@ async def wait_for(check, timeout: float, what: str) -> None:  # type: ignore[no
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def check_no_double_assignment(entries: list[tuple[str, dict[str, str]]]) -> collections.Counter:
+def check_no_double_assignment(
+        entries: list[tuple[str, dict[str, str]]]) -> collections.Counter[str]:
     """Replay the event stream: an agent is offered a call only while holding none, and
     return how often each call was answered."""
     holding: dict[str, str] = {}
