@@ -8,6 +8,8 @@ here that group is configured as an ACD queue, so the caller is handed over, wai
 from __future__ import annotations
 
 import asyncio
+import collections
+import time
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +131,39 @@ async def until(read: Any, expected: Any, what: str, timeout: float = 15) -> Non
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"{what} is {seen}, expected {expected}")
+
+
+async def wait_for(check, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def check_no_double_assignment(
+        entries: list[tuple[str, dict[str, str]]]) -> collections.Counter[str]:
+    """Replay the event stream: an agent is offered a call only while holding none, and
+    return how often each call was answered."""
+    holding: dict[str, str] = {}
+    answered: collections.Counter[str] = collections.Counter()
+    for _id, e in entries:
+        kind, agent = e.get("kind"), e.get("agent_id", "")
+        if kind == "call_offered":
+            assert agent not in holding, f"{agent} offered {e['call_id']} holding {holding[agent]}"
+            holding[agent] = e["call_id"]
+        elif kind == "agent_state" and e.get("state") != "on_call" and agent:
+            holding.pop(agent, None)
+        elif kind == "call_answered":
+            answered[e["call_id"]] += 1
+    return answered
+
+
+async def all_events(store: RoutingStore) -> list[tuple[str, dict[str, str]]]:
+    out: list[tuple[str, dict[str, str]]] = []
+    after = "0-0"
+    while batch := await store.events(after, count=10_000):
+        out += batch
+        after = batch[-1][0]
+    return out

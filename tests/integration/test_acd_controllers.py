@@ -7,8 +7,6 @@ so the standby has to wait for the lease to expire, as after a crash.
 
 from __future__ import annotations
 
-import asyncio
-import collections
 import time
 
 import pytest
@@ -18,10 +16,13 @@ from routing.store import RoutingStore
 from tests.integration.acd import (
     AcdController,
     acd_config,
+    all_events,
+    check_no_double_assignment,
     direct_call,
     ivr_call_id,
     login,
     set_talk,
+    wait_for,
 )
 from tests.integration.controller import make_test_dialplans, seed_directory
 from vaxel.testing.services import free_port
@@ -81,41 +82,6 @@ async def kill(controller: AcdController) -> None:
 
     controller.routing._release_lease = keep_lease
     await controller.stop()
-
-
-async def wait_for(check, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def check_no_double_assignment(entries: list[tuple[str, dict[str, str]]]) -> collections.Counter:
-    """Replay the event stream: an agent is offered a call only while holding none, and
-    return how often each call was answered."""
-    holding: dict[str, str] = {}
-    answered: collections.Counter[str] = collections.Counter()
-    for _id, e in entries:
-        kind, agent = e.get("kind"), e.get("agent_id", "")
-        if kind == "call_offered":
-            assert agent not in holding, f"{agent} offered {e['call_id']} holding {holding[agent]}"
-            holding[agent] = e["call_id"]
-        elif kind == "agent_state" and e.get("state") != "on_call" and agent:
-            holding.pop(agent, None)
-        elif kind == "call_answered":
-            answered[e["call_id"]] += 1
-    return answered
-
-
-async def all_events(store: RoutingStore) -> list[tuple[str, dict[str, str]]]:
-    out: list[tuple[str, dict[str, str]]] = []
-    after = "0-0"
-    while batch := await store.events(after, count=10_000):
-        out += batch
-        after = batch[-1][0]
-    return out
 
 
 async def test_given_two_controllers_then_many_calls_assigned_once_each_across_a_router_crash(
