@@ -44,7 +44,8 @@ def test_given_good_flow_then_nodes_and_version():
 def test_given_reference_to_missing_node_then_error_names_line_and_column():
     text = GOOD.replace('{"1": bye}', '{"1": byee}')
     assert problems_of(text) == [
-        "dialplans/tiny.yaml:9:20: nodes.menu.choices.1: refers to node 'byee', which does not exist"
+        "dialplans/tiny.yaml:9:20: nodes.menu.choices.1: "
+        "refers to node 'byee', which does not exist"
     ]
 
 
@@ -87,9 +88,8 @@ def test_shipped_dialplans_load():
 
 
 def test_given_two_files_claiming_one_entry_number_then_error(tmp_path):
-    (tmp_path / "a.yaml").write_text(GOOD.replace("start: menu", "entry_numbers: ['100']\nstart: menu"))
-    (tmp_path / "b.yaml").write_text(
-        GOOD.replace("flow: tiny", "flow: other").replace("start: menu", "entry_numbers: ['100']\nstart: menu")
-    )
+    with_entry = GOOD.replace("start: menu", "entry_numbers: ['100']\nstart: menu")
+    (tmp_path / "a.yaml").write_text(with_entry)
+    (tmp_path / "b.yaml").write_text(with_entry.replace("flow: tiny", "flow: other"))
     with pytest.raises(FlowFileError, match="entry number 100 already leads to 'tiny'"):
         load_flows(tmp_path)
