@@ -184,9 +184,8 @@ class CheckAnnouncement:
 
 
 @dataclass(frozen=True)
-class Enqueue:
-    """Leave the IVR into a queue with requirements (``k=v`` pairs) and a priority; the queue
-    side takes the call from here."""
+class _QueueHandOver:
+    """What a call carries into a queue: requirements (``k=v`` pairs) and a priority."""
 
     queue: str
     requirements: tuple[tuple[str, str], ...]
@@ -198,15 +197,13 @@ class Enqueue:
 
 
 @dataclass(frozen=True)
-class RequestCallback:
+class Enqueue(_QueueHandOver):
+    """Leave the IVR into a queue; the queue side takes the call from here."""
+
+
+@dataclass(frozen=True)
+class RequestCallback(_QueueHandOver):
     """Leave the IVR after booking a call back to the caller's number in a queue."""
-
-    queue: str
-    requirements: tuple[tuple[str, str], ...]
-    priority: int
-
-    def requirements_text(self) -> str:
-        return ";".join(f"{k}={v}" for k, v in self.requirements)
 
 
 @dataclass(frozen=True)
