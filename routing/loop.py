@@ -74,7 +74,8 @@ class RoutingLoop:
             deadline = self.engine.next_deadline()
             timeout = None if deadline is None else max(0.0, deadline - self._clock())
             try:
-                event, in_store = await asyncio.wait_for(self._inbox.get(), timeout)
+                async with asyncio.timeout(timeout):  # not wait_for: see RoutingService
+                    event, in_store = await self._inbox.get()
             except TimeoutError:
                 event, in_store = m.TimerFired(), True
             try:

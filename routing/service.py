@@ -40,6 +40,8 @@ log = structlog.get_logger("vaxel.routing")
 #: How long a router's lease lasts unless renewed, and how often it is renewed (s).
 LEASE_S = 5.0
 RENEW_EVERY_S = 1.0
+#: How long a demotion waits for the router's tasks to finish after cancelling them (s).
+DEMOTE_TIMEOUT_S = 5.0
 #: Recently hung-up channels remembered for hand-overs whose stream entry comes later.
 RECENT_HANGUPS = 2048
 #: Seconds a call's holding-context record outlives its last change.
@@ -200,9 +202,15 @@ class RoutingService:
                  ms=round((time.monotonic() - started) * 1000, 1))
 
     async def _demote(self) -> None:
-        for task in self._router:
+        tasks = list(self._router)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._router, return_exceptions=True)
+        if tasks:
+            # Bounded: a task that ignores its cancellation must not keep this controller
+            # (and its lease) alive forever; it is logged and left behind.
+            _done, stuck = await asyncio.wait(tasks, timeout=DEMOTE_TIMEOUT_S)
+            for task in stuck:
+                log.error("acd.demote_stuck", task=task.get_name())
         self._router = []
         self.engine = None
 
@@ -389,7 +397,11 @@ class RoutingService:
             deadline = engine.next_deadline()
             timeout = None if deadline is None else max(0.0, deadline - self._clock())
             try:
-                item = await asyncio.wait_for(self._inbox.get(), timeout)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                # cancellation that arrives as the item does, and the router would outlive
+                # its demotion (a standby then never gets the lease).
+                async with asyncio.timeout(timeout):
+                    item = await self._inbox.get()
             except TimeoutError:
                 item = ("event", m.TimerFired())
             started = loop.time()

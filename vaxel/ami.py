@@ -121,7 +121,8 @@ class Subscription:
         return await self.queue.get()
 
     async def get(self, timeout: float | None = None) -> AmiMessage:
-        return await asyncio.wait_for(self.queue.get(), timeout)
+        async with asyncio.timeout(timeout):  # wait_for may swallow a cancellation (3.11)
+            return await self.queue.get()
 
     def close(self) -> None:
         self._client._subscriptions.discard(self)
@@ -390,7 +391,8 @@ class AmiClient:
         """Wait until the connection drops or a Ping goes unanswered; say which."""
         while True:
             try:
-                await asyncio.wait_for(self._lost.wait(), self.ping_interval)
+                async with asyncio.timeout(self.ping_interval):
+                    await self._lost.wait()
                 return "disconnected"
             except TimeoutError:
                 pass
