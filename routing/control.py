@@ -97,6 +97,7 @@ def queue_config(name: str, s: Any) -> QueueConfig:
         max_misses=s.max_misses, max_wait_s=float(s.max_wait_s) or None,
         callback_after_s=(float(s.callback_after_s) or None) if s.callback_dial else None,
         announce_every_s=float(s.announce_every_s),
+        service_level_s=float(s.service_level_s), service_level_pct=float(s.service_level_pct),
         escalation=parse_escalation(s.escalation, f"{where}.escalation"))
 
 

@@ -60,6 +60,7 @@ return {1}
 """
 
 #: KEYS: call, queue, stream. ARGV: maxlen, now, call id, score, then field/value pairs.
+#: The stream entry carries queue, priority and requirements (statistics need them later).
 ENQUEUE = _EMIT + """
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return {0, 'exists', redis.call('HGET', KEYS[1], 'state')}
@@ -68,7 +69,9 @@ for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('HSET', KEYS[1], 'state', 'waiting', 'agent_id', '', 'score', ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
 emit(KEYS[3], ARGV[1], 'kind', 'call_enqueued', 'at', ARGV[2], 'call_id', ARGV[3],
-  'state', 'waiting')
+  'state', 'waiting', 'queue', redis.call('HGET', KEYS[1], 'queue'),
+  'priority', redis.call('HGET', KEYS[1], 'priority'),
+  'requirements', redis.call('HGET', KEYS[1], 'requirements'))
 return {1}
 """
 

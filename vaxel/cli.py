@@ -23,6 +23,7 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("directory", "directory.cli", "import, sync, search and edit the directory"),
     ("agent", "routing.cli", "agent login, logout, pause and status"),
     ("operator", "routing.operator_cli", "switchboard operator actions"),
+    ("stats", "routing.stats_cli", "service level, waits and handle times per queue and district"),
     ("dialplan", "ivr.dialplan_cli", "check, simulate, draw and deploy IVR flows"),
 )
 

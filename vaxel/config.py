@@ -128,6 +128,11 @@ class QueueSettings:
     callback_dial: str = ""
     """Dial string for callbacks, ``{number}`` replaced by the caller's number
     (``PJSIP/{number}@trunk``); empty: callbacks are not offered."""
+    service_level_s: int = 60
+    """Service-level target: calls answered within this many seconds count as in target
+    (`vaxel stats`)."""
+    service_level_pct: int = 80
+    """The share (percent) of calls that should be answered within ``service_level_s``."""
 
 
 @dataclass(frozen=True)

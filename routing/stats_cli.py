@@ -1,0 +1,115 @@
+"""`vaxel stats`: service level, waits and handle times per queue, district and topic.
+
+Reads the routing event stream (`routing/stats.py` says what each figure means) from
+Redis; the queues' service-level targets come from the controller's configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from routing.cli import DEFAULT_REDIS_URL, REDIS_ENV
+from routing.errors import RoutingError
+from routing.stats import DEFAULT_TARGET_S, Report, render, summarise
+from routing.store import DEFAULT_PREFIX, RoutingStore
+from switchboard.context import CITY_ZONE
+
+#: Stream entries read per round trip.
+BATCH = 5000
+
+
+def register(subparsers: Any, name: str, help_text: str) -> None:
+    parser = subparsers.add_parser(name, help=help_text, description=__doc__.split("\n")[0])
+    parser.add_argument("--redis", default=None,
+                        help=f"Redis URL (default ${REDIS_ENV} or {DEFAULT_REDIS_URL})")
+    parser.add_argument("--prefix", default=DEFAULT_PREFIX, help="routing key prefix")
+    parser.add_argument("--config", type=Path, help="TOML configuration (service-level targets)")
+    parser.add_argument("--since", default="today",
+                        help="first day or time, ISO (2026-11-26 or 2026-11-26T08:00), "
+                             "'today' (default) or 'all'")
+    parser.add_argument("--until", default="", help="end (exclusive), ISO; default: now")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(func=run)
+
+
+def parse_when(text: str, option: str, today: date) -> float | None:
+    """``today``, ``all``, an ISO date or date-time (city time zone) -> epoch seconds."""
+    from vaxel.cli import UserError
+
+    if text in ("", "all"):
+        return None
+    if text == "today":
+        return datetime.combine(today, time(0), CITY_ZONE).timestamp()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(0), CITY_ZONE).timestamp()
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{option}: not a date or time: {text!r} (use 2026-11-26 or "
+                        f"2026-11-26T08:00)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=CITY_ZONE)
+    return moment.timestamp()
+
+
+def run(args: argparse.Namespace) -> int:
+    from vaxel.cli import UserError
+
+    today = datetime.now(CITY_ZONE).date()
+    since = parse_when(args.since, "--since", today)
+    until = parse_when(args.until, "--until", today)
+    if since is not None and until is not None and until <= since:
+        raise UserError(f"--until {args.until} is not after --since {args.since}")
+    targets = _targets(args.config)
+    url = args.redis or os.environ.get(REDIS_ENV) or DEFAULT_REDIS_URL
+    try:
+        report = asyncio.run(collect(url, args.prefix, targets, since, until))
+    except RoutingError as exc:
+        raise UserError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render(report), end="")
+    return 0
+
+
+def _targets(path: Path | None) -> dict[str, float]:
+    from vaxel.cli import UserError
+    from vaxel.config import ConfigError, load_config
+
+    if path is None:
+        return {}
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from exc
+    return {name: float(q.service_level_s) for name, q in config.queues.items()}
+
+
+async def collect(url: str, prefix: str, targets: dict[str, float], since: float | None,
+                  until: float | None) -> Report:
+    """Read the whole stream (in batches) and summarise it."""
+    store = RoutingStore.from_url(url, prefix)
+    try:
+        entries: list[dict[str, str]] = []
+        after = "0-0"
+        if since is not None:
+            # Stream ids are milliseconds: start a margin before `since` (enqueue times are
+            # the controller's clock, ids Redis's), the summary filters exactly.
+            after = f"{int((since - 60) * 1000)}-0" if since > 60 else "0-0"
+        while True:
+            rows = await store.events(after, count=BATCH)
+            if not rows:
+                break
+            entries.extend(fields for _id, fields in rows)
+            after = rows[-1][0]
+    finally:
+        await store.close()
+    return summarise(entries, {**{q: DEFAULT_TARGET_S for q in targets}, **targets},
+                     since=since, until=until)
