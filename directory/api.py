@@ -10,6 +10,7 @@ from directory.changes import SyncPlan, plan_sync
 from directory.entities import (
     AbsenceCategory,
     AbsenceNote,
+    AnswerStrategy,
     Device,
     District,
     Employee,
@@ -36,6 +37,7 @@ from directory.store import Directory
 __all__ = [
     "AbsenceCategory",
     "AbsenceNote",
+    "AnswerStrategy",
     "Conflict",
     "Device",
     "Directory",

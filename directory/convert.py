@@ -15,6 +15,7 @@ from directory import text
 from directory.entities import (
     AbsenceCategory,
     AbsenceNote,
+    AnswerStrategy,
     Device,
     Employee,
     ForwardKind,
@@ -39,6 +40,7 @@ def employee_columns(e: Employee) -> dict[str, object]:
         "active": True,
         "sort_key": employee_sort_key(e),
         "family_keys": text.keypad_digits(e.family_name),
+        "direct_number": e.direct_number,
     }
 
 
@@ -83,6 +85,7 @@ def employee_from_row(row: EmployeeRow | Any, devices: Sequence[Device]) -> Empl
         devices=tuple(devices),
         languages=tuple(x for x in row.languages.split(",") if x),
         listed=row.listed,
+        direct_number=row.direct_number,
     )
 
 
@@ -103,6 +106,9 @@ def unit_columns(u: Unit) -> dict[str, object]:
         "phone_group": u.phone_group,
         "visiting_address": u.visiting_address,
         "cost_centre": u.cost_centre,
+        "number": u.number,
+        "answer_strategy": u.answer_strategy.value,
+        "member_ring_s": u.member_ring_s,
     }
 
 
@@ -121,6 +127,9 @@ def unit_from_row(row: UnitRow | Any, district_ids: list[str]) -> Unit:
         phone_group=row.phone_group,
         visiting_address=row.visiting_address,
         cost_centre=row.cost_centre,
+        number=row.number,
+        answer_strategy=AnswerStrategy(row.answer_strategy),
+        member_ring_s=row.member_ring_s,
     )
 
 

@@ -13,6 +13,8 @@ family_name     efternamn, family_name, last_name     yes       family name(s)
 title           titel, befattning, title              no        job title
 unit_id         enhet, enhets_id, unit_id, unit       no        id of an existing unit
 extension       anknytning, ankn, extension           no        2 to 8 digits, unique
+direct_number   direktnummer, direktnr,               no        phone number (08-508 12 345,
+                direct_number                                   +46...), stored normalised, unique
 sip             sip, sip_konto, sip_device            no        PJSIP/4711 or endpoint name
 mobile          mobil, mobilnummer, mobile            no        phone number (national or +46)
 languages       språk, languages                      no        codes split by , ; or space (sv)
@@ -50,6 +52,7 @@ HEADER_ALIASES: Mapping[str, tuple[str, ...]] = {
     "title": ("titel", "befattning", "title"),
     "unit_id": ("enhet", "enhets_id", "enhetsid", "unit_id", "unit"),
     "extension": ("anknytning", "ankn", "extension"),
+    "direct_number": ("direktnummer", "direktnr", "direct_number"),
     "sip": ("sip", "sip_konto", "sip_device"),
     "mobile": ("mobil", "mobilnummer", "mobile"),
     "languages": ("sprak", "languages"),
@@ -118,6 +121,7 @@ def row_to_employee(values: Mapping[str, str]) -> Employee:
         devices=parse_devices(values.get("sip", ""), values.get("mobile", "")),
         languages=languages or ("sv",),
         listed=parse_listed(values.get("listed", "")),
+        direct_number=values.get("direct_number", "").strip() or None,
     )
 
 
@@ -197,6 +201,7 @@ EXPORT_HEADERS = (
     "Titel",
     "Enhet",
     "Anknytning",
+    "Direktnummer",
     "SIP",
     "Mobil",
     "Språk",
@@ -220,6 +225,7 @@ def format_employees(employees: Iterable[Employee]) -> Iterator[str]:
                 e.title,
                 e.unit_id or "",
                 e.extension or "",
+                f"+{e.direct_number}" if e.direct_number else "",
                 sip,
                 mobile,
                 ",".join(e.languages),

@@ -10,7 +10,7 @@ calendar dates, not relative to the clock, so lookups stay reproducible.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 from typing import Literal
 
@@ -21,6 +21,7 @@ from directory.csv_rows import MOBILE_DIAL
 from directory.entities import (
     AbsenceCategory,
     AbsenceNote,
+    AnswerStrategy,
     Device,
     Employee,
     ForwardKind,
@@ -52,6 +53,12 @@ FIXED_PEOPLE: tuple[tuple[str, str, str, str, str, bool], ...] = (
 ABSENT_EXTENSION = "4713"
 ABSENT_FROM = datetime(2025, 1, 1, 7, 0, tzinfo=UTC)
 ABSENT_UNTIL = datetime(2030, 6, 30, 14, 0, tzinfo=UTC)
+#: Direct numbers: the fixed people's and every fourth generated person's is
+#: 08-508 <extension>; the city-wide units' are 08-508 000 <10 + position>.
+DIRECT_NUMBER = "08-508 {extension}"
+UNIT_NUMBER = "08-508 000 {n:02d}"
+#: Answering-group strategies of some city-wide units (the others ring all members).
+UNIT_STRATEGIES = {"bygglov": AnswerStrategy.IN_ORDER, "parkering": AnswerStrategy.LONGEST_IDLE}
 #: Extension of the unlisted person (protected identity).
 UNLISTED_EXTENSION = "4714"
 
@@ -116,7 +123,10 @@ def _seed_organisation(
         d.add_org_node(_slug(admin), OrgKind.ADMINISTRATION, admin, "stockholm", actor="demo")
     all_districts = tuple(x[0] for x in districts)
     for unit_id, name, admin, topics in data.CITY_SERVICES:
-        units.append(_unit(unit_id, name, _slug(admin), topics, all_districts, len(units)))
+        unit = _unit(unit_id, name, _slug(admin), topics, all_districts, len(units))
+        strategy = UNIT_STRATEGIES.get(unit_id, AnswerStrategy.RING_ALL)
+        number = UNIT_NUMBER.format(n=10 + len(units))
+        units.append(replace(unit, number=number, answer_strategy=strategy))
     for district_id, name, _, _ in districts:
         admin_id = f"sdf-{district_id}"
         d.add_org_node(
@@ -200,6 +210,7 @@ def _fixed_people() -> list[Employee]:
             devices=(Device("sip", f"PJSIP/{ext}"),),
             languages=("sv", "en"),
             listed=listed,
+            direct_number=DIRECT_NUMBER.format(extension=ext),
         )
         for ext, given, family, title, unit_id, listed in FIXED_PEOPLE
     ]
@@ -228,6 +239,7 @@ def _generated_people(
                 devices=tuple(devices),
                 languages=languages,
                 listed=rng.random() > 0.01,
+                direct_number=DIRECT_NUMBER.format(extension=ext) if i % 4 == 0 else None,
             )
         )
     return people

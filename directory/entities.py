@@ -16,6 +16,7 @@ from datetime import datetime, time
 from typing import Literal
 
 from directory.errors import InvalidEntity
+from directory.text import number_key
 
 DeviceKind = Literal["sip", "mobile"]
 
@@ -23,6 +24,11 @@ DeviceKind = Literal["sip", "mobile"]
 MAX_ABSENCE_MESSAGE = 200
 
 _EXTENSION = re.compile(r"[0-9]{2,8}")
+#: A direct or unit number as stored: international digits without "+" (``46850812345``).
+_NUMBER = re.compile(r"[1-9][0-9]{6,14}")
+
+#: Seconds each member of an answering group rings under ``in_order`` and ``longest_idle``.
+DEFAULT_MEMBER_RING_S = 15
 
 
 class AbsenceCategory(enum.Enum):
@@ -48,6 +54,17 @@ class ForwardKind(enum.Enum):
 FORWARD_NEEDS_TARGET = frozenset({ForwardKind.COLLEAGUE, ForwardKind.UNIT})
 
 
+class AnswerStrategy(enum.Enum):
+    """How a unit's answering group ("svarsgrupp") rings its members."""
+
+    RING_ALL = "ring_all"
+    """Every member at once, for the group's timeout."""
+    IN_ORDER = "in_order"
+    """One member after another, in the group's order, each for the unit's member ring time."""
+    LONGEST_IDLE = "longest_idle"
+    """One after another, the member whose last call ended longest ago first."""
+
+
 class OrgKind(enum.Enum):
     """Levels of the organisation tree above units."""
 
@@ -59,6 +76,23 @@ class OrgKind(enum.Enum):
 def _require(ok: bool, entity: str, field_name: str, reason: str) -> None:
     if not ok:
         raise InvalidEntity(entity, field_name, reason)
+
+
+def normalise_number(value: str | None, entity: str, field_name: str) -> str | None:
+    """A phone number as stored (``08-508 12 345`` -> ``46850812345``); None stays None.
+
+    Accepts national (``08-...``), ``+46``/``0046`` and already-stored digit forms;
+    anything else raises ``InvalidEntity`` naming the field."""
+    if value is None or not value.strip():
+        return None
+    digits = number_key(value)
+    _require(
+        digits is not None and _NUMBER.fullmatch(digits) is not None,
+        entity,
+        field_name,
+        f"not a phone number: {value!r}",
+    )
+    return digits
 
 
 def _require_aware(value: datetime | None, entity: str, field_name: str) -> None:
@@ -134,9 +168,13 @@ class Employee:
     devices: tuple[Device, ...] = ()
     languages: tuple[str, ...] = ("sv",)
     listed: bool = True
+    direct_number: str | None = None
+    """The employee's own number from outside, normalised (``46850812345``); unique."""
 
     def __post_init__(self) -> None:
         _require(bool(self.id.strip()), "Employee", "id", "must not be empty")
+        number = normalise_number(self.direct_number, "Employee", "direct_number")
+        object.__setattr__(self, "direct_number", number)
         _require(bool(self.given_name.strip()), "Employee", "given_name", "must not be empty")
         _require(bool(self.family_name.strip()), "Employee", "family_name", "must not be empty")
         if self.extension is not None:
@@ -179,10 +217,29 @@ class Unit:
     phone_group: str | None = None
     visiting_address: str = ""
     cost_centre: str | None = None
+    number: str | None = None
+    """The unit's own number from outside, normalised like ``Employee.direct_number``."""
+    answer_strategy: AnswerStrategy = AnswerStrategy.RING_ALL
+    """How the unit's answering group (``phone_group``) rings its members."""
+    member_ring_s: int = DEFAULT_MEMBER_RING_S
+    """Seconds each member rings under ``in_order`` and ``longest_idle``."""
 
     def __post_init__(self) -> None:
         _require(bool(self.id.strip()), "Unit", "id", "must not be empty")
         _require(bool(self.name.strip()), "Unit", "name", "must not be empty")
+        object.__setattr__(self, "number", normalise_number(self.number, "Unit", "number"))
+        _require(
+            isinstance(self.answer_strategy, AnswerStrategy),
+            "Unit",
+            "answer_strategy",
+            f"not a strategy: {self.answer_strategy!r}",
+        )
+        _require(
+            1 <= self.member_ring_s <= 300,
+            "Unit",
+            "member_ring_s",
+            f"must be 1 to 300 seconds, got {self.member_ring_s}",
+        )
 
     def is_open(self, local_now: datetime) -> bool:
         """Open at ``local_now``, a Stockholm local time (the caller converts; no clock here)."""

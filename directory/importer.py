@@ -29,6 +29,8 @@ def plan_import(d: Directory, batch: Sequence[Record], source: str, *, full: boo
     errors = records.duplicate_errors(batch)
     errors += records.unit_errors(batch, d.unit_ids())
     errors += records.extension_errors(batch, holders, staying)
+    numbers = {e.direct_number: e.id for e in current.values() if e.direct_number}
+    errors += records.direct_number_errors(batch, numbers, staying)
     if errors:
         raise records.rejected(source, sorted(errors))
     return plan

@@ -34,6 +34,9 @@ def register(sub: Any, command: Command) -> None:
     p.add_argument("--extension-attribute", default=LdapMapping.extension)
     p.add_argument("--unit-attribute", default=LdapMapping.unit_id)
     p.add_argument("--listed-attribute", default=None, help="FALSE/nej there: unlisted")
+    p.add_argument(
+        "--direct-number-attribute", default=None, help="holds the direct number from outside"
+    )
     p.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
     p.add_argument("--actor", default="ldap-sync")
 
@@ -47,6 +50,7 @@ def cmd_sync(args: argparse.Namespace, d: Directory) -> int:
         extension=args.extension_attribute,
         unit_id=args.unit_attribute,
         listed=args.listed_attribute,
+        direct_number=args.direct_number_attribute,
     )
     settings = LdapSettings(
         url=args.ldap_url,

@@ -45,6 +45,9 @@ class LdapMapping:
     """Attribute whose value FALSE/nej marks an unlisted person; None: everyone is listed."""
     sip_dial: str = "PJSIP/{extension}"
     """Dial string of the desk phone, made from the extension."""
+    direct_number: str | None = None
+    """Attribute holding the direct number from outside (AD: ``telephoneNumber`` when the
+    extension is in ``ipPhone``); None: people have no direct number from LDAP."""
 
     def attributes(self) -> list[str]:
         names = [
@@ -57,7 +60,8 @@ class LdapMapping:
             self.mobile,
             self.languages,
         ]
-        return names + ([self.listed] if self.listed else [])
+        optional = [a for a in (self.listed, self.direct_number) if a]
+        return names + optional
 
 
 def _first(attrs: Mapping[str, Sequence[str]], name: str) -> str:
@@ -92,6 +96,9 @@ def entry_to_employee(attrs: Mapping[str, Sequence[str]], mapping: LdapMapping) 
         devices=tuple(devices),
         languages=("sv",) if language in ("", "sv") else ("sv", language),
         listed=listed,
+        direct_number=_first(attrs, mapping.direct_number) or None
+        if mapping.direct_number
+        else None,
     )
 
 

@@ -92,6 +92,10 @@ class UnitRow(Base):
     phone_group: Mapped[str | None] = mapped_column(String(100))
     visiting_address: Mapped[str] = mapped_column(String(300), default="")
     cost_centre: Mapped[str | None] = mapped_column(String(32))
+    number: Mapped[str | None] = mapped_column(String(20))  # international digits, unique
+    answer_strategy: Mapped[str] = mapped_column(String(20), default="ring_all")
+    member_ring_s: Mapped[int] = mapped_column(Integer, default=15)
+    __table_args__ = (Index("ix_units_number", "number", unique=True),)
 
 
 class UnitDistrictRow(Base):
@@ -128,9 +132,11 @@ class EmployeeRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort_key: Mapped[str] = mapped_column(SortKey)
     family_keys: Mapped[str] = mapped_column(Token)
+    direct_number: Mapped[str | None] = mapped_column(String(20))  # international digits
     __table_args__ = (
         Index("ix_employees_order", "sort_key"),
         Index("ix_employees_keys", "family_keys", "sort_key"),
+        Index("ix_employees_direct_number", "direct_number", unique=True),
     )
 
 

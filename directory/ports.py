@@ -13,10 +13,15 @@ from datetime import datetime
 from typing import Protocol
 
 from directory.entities import AbsenceNote, Employee, Unit
+from directory.text import number_key
 
 
 class DirectoryLookup(Protocol):
     def employee_by_extension(self, extension: str) -> Employee | None: ...
+
+    def employee_by_direct_number(self, number: str) -> Employee | None: ...
+
+    def unit_by_number(self, number: str) -> Unit | None: ...
 
     def current_absence(self, employee_id: str, now: datetime) -> AbsenceNote | None: ...
 
@@ -40,6 +45,16 @@ class FakeDirectory:
 
     def employee_by_extension(self, extension: str) -> Employee | None:
         return next((e for e in self.employees.values() if e.extension == extension), None)
+
+    def employee_by_direct_number(self, number: str) -> Employee | None:
+        digits = number_key(number)
+        return next((e for e in self.employees.values()
+                     if digits is not None and e.direct_number == digits), None)
+
+    def unit_by_number(self, number: str) -> Unit | None:
+        digits = number_key(number)
+        return next((u for u in self.units.values()
+                     if digits is not None and u.number == digits), None)
 
     def current_absence(self, employee_id: str, now: datetime) -> AbsenceNote | None:
         notes = [n for n in self.absences.get(employee_id, []) if n.in_force(now)]

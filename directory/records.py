@@ -24,20 +24,19 @@ class Record:
 
 
 def duplicate_errors(rows: Sequence[Record]) -> list[tuple[int, str]]:
-    """Rows that repeat an employee id or an extension of an earlier row."""
+    """Rows that repeat an employee id, an extension or a direct number of an earlier row."""
     errors = []
-    seen_ids: dict[str, int] = {}
-    seen_extensions: dict[str, int] = {}
+    seen: dict[str, dict[str, int]] = {"employee_id": {}, "extension": {}, "direct_number": {}}
     for row in rows:
         e = row.employee
-        if e.id in seen_ids:
-            errors.append((row.line, f"employee_id {e.id!r} already on line {seen_ids[e.id]}"))
-        seen_ids.setdefault(e.id, row.line)
-        if e.extension is not None:
-            if e.extension in seen_extensions:
-                first = seen_extensions[e.extension]
-                errors.append((row.line, f"extension {e.extension} already on line {first}"))
-            seen_extensions.setdefault(e.extension, row.line)
+        values = {"employee_id": e.id, "extension": e.extension, "direct_number": e.direct_number}
+        for name, value in values.items():
+            if value is None:
+                continue
+            if value in seen[name]:
+                shown = repr(value) if name == "employee_id" else value
+                errors.append((row.line, f"{name} {shown} already on line {seen[name][value]}"))
+            seen[name].setdefault(value, row.line)
     return errors
 
 
@@ -60,6 +59,21 @@ def extension_errors(
         holder = holders.get(row.employee.extension or "")
         if holder is not None and holder != row.employee.id and holder in staying:
             errors.append((row.line, f"extension {row.employee.extension} belongs to {holder}"))
+    return errors
+
+
+def direct_number_errors(
+    rows: Sequence[Record], holders: Mapping[str, str], staying: set[str]
+) -> list[tuple[int, str]]:
+    """Rows taking a direct number that a person who stays (and is not in the file) holds;
+    ``holders`` maps direct number -> employee id."""
+    errors = []
+    for row in rows:
+        holder = holders.get(row.employee.direct_number or "")
+        if holder is not None and holder != row.employee.id and holder in staying:
+            errors.append(
+                (row.line, f"direct_number {row.employee.direct_number} belongs to {holder}")
+            )
     return errors
 
 

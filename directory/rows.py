@@ -143,8 +143,13 @@ def write_employees(s: Session, employees: Sequence[Employee], *, replace: bool)
         for part in chunks(ids):
             s.execute(delete(DeviceRow).where(DeviceRow.employee_id.in_(part)))
             s.execute(delete(EmployeeTokenRow).where(EmployeeTokenRow.employee_id.in_(part)))
-            # Free extensions first so that two employees may swap them in one import.
-            s.execute(update(EmployeeRow).where(EmployeeRow.id.in_(part)).values(extension=None))
+            # Free extensions and direct numbers first so that two employees may swap them
+            # in one import.
+            s.execute(
+                update(EmployeeRow)
+                .where(EmployeeRow.id.in_(part))
+                .values(extension=None, direct_number=None)
+            )
         # ORM bulk UPDATE by primary key: one executemany, not one statement per person.
         for part in chunks([convert.employee_columns(e) for e in employees]):
             s.execute(update(EmployeeRow), part)
@@ -159,11 +164,14 @@ def write_employees(s: Session, employees: Sequence[Employee], *, replace: bool)
 
 
 def deactivate(s: Session, ids: Sequence[str]) -> None:
-    """Leavers keep their row and history but lose their extension and search tokens."""
+    """Leavers keep their row and history but lose their extension, direct number and search
+    tokens."""
     for part in chunks(ids):
         s.execute(delete(EmployeeTokenRow).where(EmployeeTokenRow.employee_id.in_(part)))
         s.execute(
-            update(EmployeeRow).where(EmployeeRow.id.in_(part)).values(active=False, extension=None)
+            update(EmployeeRow)
+            .where(EmployeeRow.id.in_(part))
+            .values(active=False, extension=None, direct_number=None)
         )
 
 

@@ -129,6 +129,12 @@ _BY_PHONE = {
     .limit(bindparam("n"))
     for listed in (False, True)
 }
+_BY_DIRECT_NUMBER = {
+    listed: select(EmployeeRow.id).where(
+        EmployeeRow.direct_number == bindparam("phone"), _visible(listed)
+    )
+    for listed in (False, True)
+}
 
 
 def _by_extension(s: Reader, extension: str, listed_only: bool) -> list[Employee]:
@@ -137,8 +143,12 @@ def _by_extension(s: Reader, extension: str, listed_only: bool) -> list[Employee
 
 
 def _by_phone(s: Reader, phone: str, listed_only: bool, limit: int) -> list[Employee]:
-    ids = list(s.scalars(_BY_PHONE[listed_only], {"phone": phone, "n": limit}))
-    return list(rows.load_employees(s, ids).values())
+    """The owner of the direct number first, then the owners of devices with the number."""
+    direct = list(s.scalars(_BY_DIRECT_NUMBER[listed_only], {"phone": phone}))
+    devices = s.scalars(_BY_PHONE[listed_only], {"phone": phone, "n": limit})
+    ids = list(dict.fromkeys([*direct, *devices]))[:limit]
+    found = rows.load_employees(s, ids)
+    return [found[i] for i in ids if i in found]
 
 
 def _district_names(s: Reader) -> dict[tuple[str, ...], str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, true
 
-from directory import convert, rows
+from directory import convert, rows, text
 from directory import search as search_db
 from directory.changes import SyncPlan, diff
 from directory.entities import AbsenceNote, Employee, HistoryEntry
@@ -30,6 +30,10 @@ from directory.store_org import OrganisationStore
 
 _ID_BY_EXTENSION = select(EmployeeRow.id).where(
     EmployeeRow.extension == bindparam("extension"), EmployeeRow.active == true()
+)
+
+_ID_BY_DIRECT_NUMBER = select(EmployeeRow.id).where(
+    EmployeeRow.direct_number == bindparam("number"), EmployeeRow.active == true()
 )
 
 #: Hits returned by a search when the caller does not say.
@@ -111,6 +115,18 @@ class Directory(OrganisationStore):
         """The active employee on ``extension``, listed or not (the IVR checks ``listed``)."""
         with self.reading() as s:
             employee_id = s.scalar(_ID_BY_EXTENSION, {"extension": extension})
+            if employee_id is None:
+                return None
+            return rows.load_employees(s, [employee_id])[employee_id]
+
+    def employee_by_direct_number(self, number: str) -> Employee | None:
+        """The active employee whose direct number is ``number`` (any written form:
+        ``08-508 12 345``, ``+46850812345``, ``46850812345``), listed or not."""
+        digits = text.number_key(number)
+        if digits is None:
+            return None
+        with self.reading() as s:
+            employee_id = s.scalar(_ID_BY_DIRECT_NUMBER, {"number": digits})
             if employee_id is None:
                 return None
             return rows.load_employees(s, [employee_id])[employee_id]

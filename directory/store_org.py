@@ -128,6 +128,16 @@ class OrganisationStore(Store):
             found = rows.load_units(s, [unit_id])
             return found[0] if found else None
 
+    def unit_by_number(self, number: str) -> Unit | None:
+        """The unit whose own number is ``number`` (any written form), or None."""
+        digits = text.number_key(number)
+        if digits is None:
+            return None
+        with self.transaction() as s:
+            found = list(s.scalars(select(UnitRow.id).where(UnitRow.number == digits)))
+            units = rows.load_units(s, found)
+            return units[0] if units else None
+
     def unit_ids(self) -> set[str]:
         with self.transaction() as s:
             return set(s.scalars(select(UnitRow.id)))

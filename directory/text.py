@@ -107,6 +107,17 @@ def phone_digits(number: str) -> str | None:
     return digits if len(digits) >= 7 else None
 
 
+def number_key(number: str) -> str | None:
+    """A dialled or written number as the directory stores direct numbers: ``phone_digits``,
+    or digits already international without "+" (``46850812345``, as a trunk may deliver
+    them). None for anything shorter than a phone number (an extension) or not a number."""
+    digits = phone_digits(number)
+    stripped = number.strip()
+    if digits is None and stripped.isdigit() and not stripped.startswith("0"):
+        digits = stripped if len(stripped) >= 7 else None
+    return digits
+
+
 def edit_distance(a: str, b: str, limit: int) -> int:
     """Optimal-string-alignment distance of ``a`` and ``b``, or ``limit + 1`` above ``limit``.
 

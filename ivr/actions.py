@@ -49,6 +49,12 @@ class Callee:
     """The unit's first district id: a requirement for the contact center, like the topic."""
     unit_group: str | None = None
     """The unit's answering group (``Unit.phone_group``), rung before the contact center."""
+    unit_strategy: str | None = None
+    """How the answering group rings (``ring_all``, ``in_order``, ``longest_idle``)."""
+    unit_member_ring_s: int | None = None
+    """Seconds each member of the answering group rings in a sequential strategy."""
+    kind: str = "employee"
+    """``employee``, or ``unit`` when the number dialled is a unit's own (``dial`` empty)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,13 @@ class RecordingFinished:
 
 
 @dataclass(frozen=True)
+class IdleTimesRead:
+    """When each member of a group last ended a call (epoch seconds; missing: never)."""
+
+    idle_since: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
 class FlowFound:
     """The flow a ``goto`` named was found (``flow`` is an ``ivr.flow.Flow``) or not (None)."""
 
@@ -109,7 +122,7 @@ class FlowFound:
 
 Event = (
     PlaybackFinished | DigitsReceived | NoInput | CallerHungUp | LookupCompleted | DialCompleted
-    | NamesFound | AnnouncementResolved | RecordingFinished | FlowFound
+    | NamesFound | AnnouncementResolved | RecordingFinished | FlowFound | IdleTimesRead
 )
 
 # ---- actions --------------------------------------------------------------------------
@@ -216,6 +229,26 @@ class Record:
 
 
 @dataclass(frozen=True)
+class ReadIdleTimes:
+    """Ask when each member last ended a call (``longest_idle``). Produces ``IdleTimesRead``."""
+
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NoteAttempt:
+    """Record in the call's context that putting the caller through failed: whom
+    (``target`` as dialled, ``target_name`` as people read it), how (``status``: Asterisk's
+    DIALSTATUS, or ``ABSENT`` for an absence note) and why in words (``detail``).
+    Produces nothing; never the last action of a list."""
+
+    target: str
+    target_name: str
+    status: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class SwitchFlow:
     """Continue the call in another flow. Produces ``FlowFound``."""
 
@@ -224,11 +257,11 @@ class SwitchFlow:
 
 Action = (
     Play | Collect | LookupExtension | Dial | Hangup | Say | LookupByName | CheckAnnouncement
-    | Enqueue | RequestCallback | Record | SwitchFlow
+    | Enqueue | RequestCallback | Record | SwitchFlow | ReadIdleTimes | NoteAttempt
 )
 
 #: Actions that wait for an event before the interpreter can go on.
 WAITING_ACTIONS = (Play, Collect, LookupExtension, Dial, Say, LookupByName, CheckAnnouncement,
-                   Record, SwitchFlow)
+                   Record, SwitchFlow, ReadIdleTimes)
 #: Actions that end the IVR's part of the call (the dialplan takes over).
 LEAVING_ACTIONS = (Dial, Hangup, Enqueue, RequestCallback)

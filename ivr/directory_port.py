@@ -1,4 +1,8 @@
-"""The IVR's view of the directory: an extension becomes someone to ring, or nobody.
+"""The IVR's view of the directory: a number becomes someone to ring, a unit, or nobody.
+
+A number is looked up as an extension, then as an employee's direct number, then as a
+unit's own number (a unit becomes a ``Callee`` of kind ``unit``: its answering group and
+contact-center requirements, nobody's phone).
 
 Adapts ``directory.api.Directory`` (synchronous SQLAlchemy) to the IVR's async
 ``DirectoryPort`` by running each lookup in a worker thread, so the event loop
@@ -29,6 +33,20 @@ def _absence(note: Any) -> a.Absence:
     )
 
 
+def _unit_fields(unit: Any) -> dict[str, Any]:
+    """What the flow needs of a unit: topic and district (contact center), answering group."""
+    if unit is None:
+        return {}
+    strategy = unit.answer_strategy
+    return {
+        "unit_topic": unit.topics[0] if unit.topics else None,
+        "unit_district": unit.district_ids[0] if unit.district_ids else None,
+        "unit_group": unit.phone_group,
+        "unit_strategy": strategy.value if hasattr(strategy, "value") else str(strategy),
+        "unit_member_ring_s": unit.member_ring_s,
+    }
+
+
 class DirectoryLookup:
     def __init__(self, directory: Any) -> None:
         self.directory = directory
@@ -39,16 +57,18 @@ class DirectoryLookup:
         sip = [d.dial for d in employee.devices if d.kind == "sip"]
         dial = "&".join(sip) or str(employee.devices[0].dial)
         unit = self.directory.unit(employee.unit_id) if employee.unit_id else None
-        return a.Callee(
-            employee.id, f"{employee.given_name} {employee.family_name}", dial, employee.unit_id,
-            unit_topic=unit.topics[0] if unit is not None and unit.topics else None,
-            unit_district=unit.district_ids[0] if unit is not None and unit.district_ids
-            else None,
-            unit_group=unit.phone_group if unit is not None else None,
-        )
+        return a.Callee(employee.id, f"{employee.given_name} {employee.family_name}", dial,
+                        employee.unit_id, **_unit_fields(unit))
 
     def _lookup(self, extension: str, now: datetime) -> a.LookupCompleted:
         employee = self.directory.employee_by_extension(extension)
+        if employee is None:
+            employee = self.directory.employee_by_direct_number(extension)
+        if employee is None:
+            unit = self.directory.unit_by_number(extension)
+            if unit is not None:
+                return a.LookupCompleted(a.Callee("", unit.name, "", unit.id, kind="unit",
+                                                  **_unit_fields(unit)))
         if employee is None or not employee.listed or not employee.devices:
             return a.LookupCompleted(None)
         note = self.directory.current_absence(employee.id, now)

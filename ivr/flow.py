@@ -177,6 +177,8 @@ def _f(key: str, kind: type | tuple[type, ...] = str, default: Any = ...,
 
 
 _NUM = (int, float)
+#: What a ``dial_group`` may say in ``strategy`` (``unit``: the callee's unit's own).
+GROUP_STRATEGIES = ("ring_all", "in_order", "longest_idle", "unit")
 _TIMEOUT = _f("timeout", _NUM, 5.0, "timeout_s")
 _OPT = None  # an optional field without a default value
 
@@ -196,7 +198,7 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "announcement": (_f("announcement"), _f("next")),
     "lookup_extension": (_f("variable", str, "digits"), _f("found"), _f("not_found"),
                          _f("absent", str, _OPT), _f("not_found_prompt", str, _OPT),
-                         _f("counts_against", str, _OPT)),
+                         _f("counts_against", str, _OPT), _f("unit_found", str, _OPT)),
     "dial_by_name": (_f("prompt"), _f("choose_prompt"), _f("found"), _f("on_failure"),
                      _f("absent", str, _OPT),
                      _f("not_found_prompt", str, _OPT), _f("min_keys", int, 3),
@@ -206,7 +208,9 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
                      _f("to_contact_center", str, _OPT)),
     "transfer": (_f("timeout", int, 20, "timeout_s"), _f("on_no_answer"),
                  _f("prompt", str, _OPT), _f("unit", str, _OPT), _f("number", str, _OPT)),
-    "dial_group": (_f("group"), _f("on_no_answer", str, _OPT), _f("prompt", str, _OPT)),
+    "dial_group": (_f("group"), _f("on_no_answer", str, _OPT), _f("prompt", str, _OPT),
+                   _f("strategy", str, "ring_all"),
+                   _f("member_timeout", int, 15, "member_timeout_s")),
     "enqueue": (_f("queue"), _f("priority", int, 0), _f("prompt", str, _OPT)),
     "callback_offer": (_f("prompt"), _f("queue"), _f("decline"), _f("confirm_prompt"),
                        _f("priority", int, 0), _f("accept_key", str, "1"), _TIMEOUT),
@@ -328,6 +332,10 @@ def _check_node(c: _Checker, kind: str, node: Any, p: Path_) -> None:
     if isinstance(node, DialGroupNode) and "${" in (node.group or "") \
             and node.on_no_answer is None:
         c.problem(p, "a group named by a variable may not exist for a call; give 'on_no_answer'")
+    if isinstance(node, DialGroupNode) and node.strategy not in GROUP_STRATEGIES:
+        c.problem((*p, "strategy"), f"must be one of {', '.join(GROUP_STRATEGIES)}")
+    if isinstance(node, DialGroupNode) and not 1 <= node.member_timeout_s <= 300:
+        c.problem((*p, "member_timeout"), "must be 1 to 300 seconds")
     if isinstance(node, CallbackOfferNode) and node.accept_key not in DTMF_KEYS:
         c.problem((*p, "accept_key"), "must be one phone key (0-9, *, #)")
 

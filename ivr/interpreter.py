@@ -37,6 +37,11 @@ class Group:
     dial: str
     timeout_s: int = 30
 
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The members' dial strings, in the group's order."""
+        return tuple(m for m in self.dial.split("&") if m)
+
 
 @dataclass(frozen=True)
 class CallState:
@@ -57,6 +62,8 @@ class CallState:
     candidates: tuple[a.Callee, ...] = ()
     """People found by name, while the caller chooses among them."""
     candidate_absences: tuple[a.Absence | None, ...] = ()
+    ring_steps: tuple[tuple[str, int], ...] = ()
+    """The answering group's members still to ring one by one: (dial string, seconds)."""
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -75,6 +82,7 @@ class CallState:
         data["candidates"] = tuple(a.Callee(**c) for c in data.get("candidates", ()))
         data["candidate_absences"] = tuple(a.Absence(**x) if x else None
                                            for x in data.get("candidate_absences", ()))
+        data["ring_steps"] = tuple((str(d), int(t)) for d, t in data.get("ring_steps", ()))
         return cls(**data)
 
 
@@ -191,6 +199,7 @@ class FlowRun:
     def _dial_now(self, node: f.Node, now: datetime) -> Actions:
         if isinstance(node, f.TransferNode) and node.number is not None:
             self._set(waiting="dial")
+            steps.ringing(self, node.number, "")
             self._trace(f"number:{node.number}")
             return [a.Dial(steps.EXTERNAL_DIAL.format(number=node.number), node.timeout_s,
                            f"number {node.number}")]
@@ -201,6 +210,7 @@ class FlowRun:
             if callee is None:
                 raise FlowRuntimeError(self.state.node, "transfer", "no callee looked up")
             self._set(waiting="dial")
+            steps.ringing(self, self.state.variables.get("extension") or callee.dial, callee.name)
             self._trace(f"dial:{callee.dial}")
             label = f"extension {self.state.variables.get('extension', '')}".strip()
             return [a.Dial(callee.dial, node.timeout_s, label)]
@@ -213,10 +223,7 @@ class FlowRun:
             if node.on_no_answer is None:
                 raise FlowRuntimeError(self.state.node, "dial_group", f"no group {name!r}")
             return self._enter(node.on_no_answer, now)
-        group = self.groups[name]
-        self._set(waiting="dial")
-        self._trace(f"group:{group.name}")
-        return [a.Dial(group.dial, group.timeout_s, f"group {group.name}")]
+        return steps.dial_group_now(self, node, self.groups[name], now)
 
 
 # ---- entering nodes -----------------------------------------------------------------------
@@ -315,7 +322,11 @@ def _collect_no_input(run: FlowRun, node: f.CollectNode, ev: a.NoInput, now: dat
 
 def _lookup_done(run: FlowRun, node: f.LookupExtensionNode, ev: a.LookupCompleted,
                  now: datetime) -> Actions:
-    if ev.callee is None:
+    if ev.callee is not None and ev.callee.kind == "unit" and node.unit_found is not None:
+        steps.remember_callee(run, ev.callee, None)
+        run._trace(f"unit:{ev.callee.unit_id}")
+        return run._enter(node.unit_found, now)
+    if ev.callee is None or ev.callee.kind == "unit":
         run._trace("unknown-extension")
         counter = node.counts_against or run.state.node
         return run._fail(counter, node.not_found_prompt, now, retry=node.not_found)
@@ -325,7 +336,8 @@ def _lookup_done(run: FlowRun, node: f.LookupExtensionNode, ev: a.LookupComplete
     run._trace(f"extension:{extension}")
     if ev.absence is not None and node.absent is not None:
         run._trace(f"absent:{ev.absence.category}")
-        return run._enter(node.absent, now)
+        return [steps.absence_attempt(extension, ev.callee, ev.absence),
+                *run._enter(node.absent, now)]
     return run._enter(node.found, now)
 
 
@@ -337,16 +349,19 @@ def _dial_done(run: FlowRun, node: f.TransferNode | f.DialGroupNode, ev: a.DialC
     if status == "ANSWER":
         run._set(done=True, waiting="none")
         return []
+    notes = steps.failed_attempt(run, status)
+    if isinstance(node, f.DialGroupNode) and run.state.ring_steps:
+        return [*notes, *steps.ring_next(run, node, now)]
     if isinstance(node, f.TransferNode):
-        return run._enter(node.on_no_answer, now)
+        return [*notes, *run._enter(node.on_no_answer, now)]
     if node.on_no_answer is not None:
-        return run._enter(node.on_no_answer, now)
+        return [*notes, *run._enter(node.on_no_answer, now)]
     counts = {**run.state.failures, run.state.node: run.state.failures.get(run.state.node, 0) + 1}
     run._set(failures=counts)
     if counts[run.state.node] >= MAX_GROUP_ATTEMPTS:
         run._set(done=True)
-        return [a.Hangup()]
-    return run._dial_now(node, now)
+        return [*notes, a.Hangup()]
+    return [*notes, *run._dial_now(node, now)]
 
 
 _HANDLERS: dict[tuple[type, type], Callable[..., Actions]] = {

@@ -119,6 +119,9 @@ class LookupExtensionNode:
     """Look the collected digits up as an employee's extension in the directory.
 
     ``absent``: where to go when the person found has an absence note now.
+    ``unit_found``: where to go when the number is a unit's own number (the unit becomes
+    the callee: its answering group and contact-center requirements); without it a unit
+    number counts as not found.
     """
 
     variable: str
@@ -127,6 +130,7 @@ class LookupExtensionNode:
     absent: str | None = None
     not_found_prompt: str | None = None
     counts_against: str | None = None
+    unit_found: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,11 +184,17 @@ class TransferNode:
 
 @dataclass(frozen=True)
 class DialGroupNode:
-    """Ring a group from the configuration (operators, contact center)."""
+    """Ring a group from the configuration (operators, contact center, a unit's answering
+    group) by ``strategy``: ``ring_all`` (everyone at once for the group's timeout),
+    ``in_order`` or ``longest_idle`` (one member after another, each for
+    ``member_timeout_s``, within the group's timeout), or ``unit``: the strategy and
+    member ring time of the callee's unit in the directory (see ``ivr.answering``)."""
 
     group: str
     on_no_answer: str | None = None
     prompt: str | None = None
+    strategy: str = "ring_all"
+    member_timeout_s: int = 15
 
 
 @dataclass(frozen=True)
@@ -265,6 +275,7 @@ Node = (
 #: Attributes that name another node of the same flow (YAML name differs only for on_no_input).
 NODE_REF_FIELDS: tuple[str, ...] = (
     "next", "on_failure", "no_input_next", "open", "closed", "found", "not_found", "absent",
+    "unit_found",
     "on_no_answer", "otherwise", "to_colleague", "to_unit", "to_contact_center",
     "decline", "node",
 )

@@ -20,6 +20,8 @@ from ivr.flowset import FlowSet, load_set
 #: extension dialled directly); it finds the number in the variable ``DIRECT_VARIABLE``.
 DIRECT_FLOW = "direct"
 DIRECT_VARIABLE = "dialled"
+#: The flow a phone number in the city's range takes when nobody in the directory has it.
+MAIN_FLOW = "city-main"
 
 
 class FlowRegistry:
@@ -62,6 +64,10 @@ class FlowRegistry:
     def direct_flow(self) -> Flow | None:
         """The active direct-call flow (``DIRECT_FLOW``), if the dialplans have one."""
         return self.flows.get(DIRECT_FLOW)
+
+    def main_flow(self) -> Flow | None:
+        """The active city flow (``MAIN_FLOW``): where an unknown direct number goes."""
+        return self.flows.get(MAIN_FLOW)
 
     def by_version(self, version: str) -> Flow | None:
         return self._by_version.get(version)

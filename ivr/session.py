@@ -13,13 +13,14 @@ that, ``IVR_DONE`` stays unset and Asterisk's fallback rings the operators.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 import structlog
 
+from directory.text import number_key
 from ivr import actions as a
 from ivr.agi import AgiReply
 from ivr.flow import Flow
@@ -62,10 +63,26 @@ class FlowSource(Protocol):
 
     def for_entry(self, number: str) -> Flow | None: ...
     def direct_flow(self) -> Flow | None: ...
+    def main_flow(self) -> Flow | None: ...
     def by_version(self, version: str) -> Flow | None: ...
     def by_name(self, name: str) -> Flow | None: ...
     def add_version(self, source_text: str, source: str) -> Flow: ...
     def announcement(self, name: str, now: datetime, language: str) -> str | None: ...
+
+
+class IdlePort(Protocol):
+    """When phones last ended a call (``ivr.idle_store.IdleStore``)."""
+
+    async def idle_since(self, members: Sequence[str]) -> dict[str, float]: ...
+
+
+class ContextPort(Protocol):
+    """The call's context (``switchboard.context_store.CallContextStore``): whoever answers
+    later reads whom the caller tried and why that failed."""
+
+    async def open_call(self, call_id: str, caller_number: str, now: datetime) -> object: ...
+    async def note_attempt(self, call_id: str, target: str, target_name: str, status: str,
+                           detail: str, at: datetime) -> None: ...
 
 
 class SpeechPort(Protocol):
@@ -90,6 +107,10 @@ class SessionDeps:
     """Where ``voicemail`` records, as Asterisk sees it (default ``<prompts_dir>/../messages``)."""
     routing: RoutingPort | None = None
     """The ACD; None leaves ``enqueue`` to the dialplan alone (no queue side configured)."""
+    idle: IdlePort | None = None
+    """Idle times for ``longest_idle`` groups; None rings them in the group's order."""
+    contexts: ContextPort | None = None
+    """Call contexts; None keeps failed attempts out of any context (logged only)."""
 
 
 class SessionAborted(Exception):
@@ -97,8 +118,11 @@ class SessionAborted(Exception):
 
 
 async def run_session(channel: AgiChannelPort, script: str, args: tuple[str, ...], call_id: str,
-                      deps: SessionDeps) -> FlowRun | None:
-    """Run one AGI connection to its end; return the run (None when there was nothing to run)."""
+                      deps: SessionDeps, caller: str = "") -> FlowRun | None:
+    """Run one AGI connection to its end; return the run (None when there was nothing to run).
+
+    ``caller`` is the caller's number (AGI ``agi_callerid``): a new call's context opens with
+    it, so that whoever answers sees the caller's earlier contacts today."""
     now = deps.clock()
     if script == "inbound":
         entry = args[0] if args else ""
@@ -107,10 +131,15 @@ async def run_session(channel: AgiChannelPort, script: str, args: tuple[str, ...
         if flow is None:
             flow = await _direct_flow(entry, deps, now)
             variables = {DIRECT_VARIABLE: entry}
+        if flow is None and number_key(entry) is not None:
+            # A phone number nobody has (a direct number not given out, or given up): the
+            # city's own flow, as if the caller had dialled the city number.
+            flow, variables = deps.flows.main_flow(), {}
         if flow is None:
             log.warning("ivr.no_flow_for_entry", entry=entry)
             return None  # IVR_DONE stays unset: Asterisk's fallback rings the operators
         await deps.store.save_flow(flow)
+        await _open_context(deps, call_id, caller, now)
         run = FlowRun.new(flow, deps.groups, call_id, variables)
         log.info("ivr.call_started", flow=flow.name, version=flow.version[:8], entry=entry)
         pending = run.start(now)
@@ -280,6 +309,34 @@ async def _switch_flow(channel: AgiChannelPort, run: FlowRun, action: a.SwitchFl
     return a.FlowFound(flow)
 
 
+async def _idle_times(channel: AgiChannelPort, run: FlowRun, action: a.ReadIdleTimes,
+                      deps: SessionDeps) -> a.Event | None:
+    found = await deps.idle.idle_since(action.members) if deps.idle is not None else {}
+    return a.IdleTimesRead(tuple(found.items()))
+
+
+async def _note_attempt(channel: AgiChannelPort, run: FlowRun, action: a.NoteAttempt,
+                        deps: SessionDeps) -> a.Event | None:
+    log.info("ivr.attempt_failed", target=action.target, status=action.status)
+    if deps.contexts is None:
+        return None
+    try:
+        await deps.contexts.note_attempt(run.state.call_id, action.target, action.target_name,
+                                         action.status, action.detail, deps.clock())
+    except Exception as exc:  # noqa: BLE001 - a lost history line must not drop the call
+        log.warning("ivr.context_failed", error=str(exc))
+    return None
+
+
+async def _open_context(deps: SessionDeps, call_id: str, caller: str, now: datetime) -> None:
+    if deps.contexts is None:
+        return
+    try:
+        await deps.contexts.open_call(call_id, caller, now)
+    except Exception as exc:  # noqa: BLE001 - a lost history line must not drop the call
+        log.warning("ivr.context_failed", error=str(exc))
+
+
 _MORE: dict[type, Callable[..., Awaitable[a.Event | None]]] = {
     a.Say: _say,
     a.LookupByName: _names,
@@ -288,6 +345,8 @@ _MORE: dict[type, Callable[..., Awaitable[a.Event | None]]] = {
     a.RequestCallback: _enqueue,
     a.Record: _record,
     a.SwitchFlow: _switch_flow,
+    a.ReadIdleTimes: _idle_times,
+    a.NoteAttempt: _note_attempt,
 }
 
 

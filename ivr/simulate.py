@@ -72,8 +72,9 @@ def find_flow(flow_set: FlowSet, name_or_number: str) -> Flow | None:
 class _Sim:
     def __init__(self, flow_set: FlowSet, run: FlowRun, keys: Sequence[str],
                  dial_statuses: Sequence[str], directory: SyncDirectory | None,
-                 now: datetime) -> None:
+                 now: datetime, idle_since: Mapping[str, float] | None = None) -> None:
         self.set, self.run, self.now, self.directory = flow_set, run, now, directory
+        self.idle_since = dict(idle_since or {})
         self.keys, self.statuses = list(keys), list(dial_statuses)
         self.out = Simulation()
 
@@ -129,6 +130,13 @@ class _Sim:
         if isinstance(action, a.SwitchFlow):
             self.say(f"goes to flow {action.flow}")
             return a.FlowFound(self.set.flows.get(action.flow))
+        if isinstance(action, a.ReadIdleTimes):
+            known = {m: self.idle_since[m] for m in action.members if m in self.idle_since}
+            self.say(f"idle times of {len(action.members)} members: {len(known)} known")
+            return a.IdleTimesRead(tuple(known.items()))
+        if isinstance(action, a.NoteAttempt):
+            self.say(f"notes in the call's context: {action.target} {action.status}")
+            return None
         return self.leave(action)
 
     def leave(self, action: a.Action) -> a.Event | None:
@@ -164,9 +172,11 @@ class _Sim:
 def simulate(flow_set: FlowSet, flow: str, keys: Sequence[str], now: datetime, *,
              caller: str = "", language: str | None = None,
              dial_statuses: Sequence[str] = (), directory: SyncDirectory | None = None,
-             groups: Mapping[str, Group] | None = None, dialled: str = "") -> Simulation:
+             groups: Mapping[str, Group] | None = None, dialled: str = "",
+             idle_since: Mapping[str, float] | None = None) -> Simulation:
     """Run one simulated call through ``flow`` (name or entry number) at ``now``;
-    ``dialled`` is the number the caller dialled (``${dialled}``, the direct-call flow)."""
+    ``dialled`` is the number the caller dialled (``${dialled}``, the direct-call flow);
+    ``idle_since`` the members' last call ends (epoch seconds), for ``longest_idle``."""
     from ivr.registry import DIRECT_VARIABLE
 
     found = find_flow(flow_set, flow)
@@ -178,4 +188,4 @@ def simulate(flow_set: FlowSet, flow: str, keys: Sequence[str], now: datetime, *
         variables[DIRECT_VARIABLE] = dialled
     run.state = CallState(run.state.call_id, found.name, found.version, found.start,
                           language=language or run.state.language, variables=variables)
-    return _Sim(flow_set, run, keys, dial_statuses, directory, now).drive()
+    return _Sim(flow_set, run, keys, dial_statuses, directory, now, idle_since).drive()

@@ -16,11 +16,18 @@ from typing import TYPE_CHECKING
 
 from ivr import actions as a
 from ivr import nodes as n
+from ivr.answering import (
+    DEFAULT_MEMBER_RING_S,
+    UNIT_STRATEGY,
+    Strategy,
+    parse_strategy,
+    plan_ring,
+)
 from ivr.errors import FlowRuntimeError
 from ivr.phrases import absence_text, candidates_text
 
 if TYPE_CHECKING:
-    from ivr.interpreter import FlowRun
+    from ivr.interpreter import FlowRun, Group
 
 Actions = list[a.Action]
 #: Where an external number is dialled (the provisioning defines this context).
@@ -33,7 +40,11 @@ ABSENCE_KEYS = ("category", "until", "message", "forward_kind", "forward_target"
 #: Variables that hold the unit of the person looked up (``Callee`` attribute -> variable):
 #: a flow derives the contact center's requirements and the answering group from them.
 CALLEE_UNIT_VARIABLES = {"unit_id": "unit_id", "unit_topic": "unit_topic",
-                         "unit_district": "unit_district", "unit_group": "unit_group"}
+                         "unit_district": "unit_district", "unit_group": "unit_group",
+                         "unit_strategy": "unit_strategy",
+                         "unit_member_ring_s": "unit_member_ring_s"}
+#: Variables naming whom the current Dial() rings (for the call's context if it fails).
+RINGING, RINGING_NAME = "ringing", "ringing_name"
 
 
 def interpolate(text: str, variables: Mapping[str, str], language: str) -> str:
@@ -45,7 +56,7 @@ def interpolate(text: str, variables: Mapping[str, str], language: str) -> str:
 def remember_callee(run: FlowRun, callee: a.Callee, absence: a.Absence | None) -> None:
     """The person looked up becomes the callee; their unit and absence note become variables
     (empty when they have none, so an earlier callee's unit never leaks into this call)."""
-    unit = {var: getattr(callee, attr) or "" for attr, var in CALLEE_UNIT_VARIABLES.items()}
+    unit = {var: str(getattr(callee, attr) or "") for attr, var in CALLEE_UNIT_VARIABLES.items()}
     run._set(callee=callee, variables={**run.state.variables, **unit})
     remember_absence(run, absence)
 
@@ -58,6 +69,85 @@ def remember_absence(run: FlowRun, absence: a.Absence | None) -> None:
             if value is not None:
                 variables[f"absence_{key}"] = str(value)
     run._set(variables=variables)
+
+
+# ---- attempts for the call's context, answering groups ------------------------------------
+
+def ringing(run: FlowRun, target: str, name: str) -> None:
+    """Remember whom the Dial() about to start rings, for ``failed_attempt``."""
+    run._set(variables={**run.state.variables, RINGING: target, RINGING_NAME: name})
+
+
+def failed_attempt(run: FlowRun, status: str) -> Actions:
+    """The attempt to note when the Dial() that ``ringing`` named came back unanswered."""
+    v = run.state.variables
+    if not v.get(RINGING):
+        return []
+    return [a.NoteAttempt(v[RINGING], v.get(RINGING_NAME, ""), status)]
+
+
+def absence_attempt(target: str, callee: a.Callee, absence: a.Absence) -> a.NoteAttempt:
+    """The attempt to note when the person the caller wants has an absence note now."""
+    detail = " ".join(x for x in (absence.category, absence.until and f"-> {absence.until}",
+                                  absence.message) if x)
+    return a.NoteAttempt(target, callee.name, "ABSENT", detail)
+
+
+def group_rule(run: FlowRun, node: n.DialGroupNode) -> tuple[Strategy, int]:
+    """The strategy and member ring time: the node's own, or (``unit``) the callee's unit's."""
+    if node.strategy != UNIT_STRATEGY:
+        return parse_strategy(node.strategy), node.member_timeout_s
+    v = run.state.variables
+    try:
+        strategy = parse_strategy(v.get("unit_strategy", ""))
+        member_s = int(v.get("unit_member_ring_s") or DEFAULT_MEMBER_RING_S)
+    except ValueError as exc:
+        raise FlowRuntimeError(run.state.node, "dial_group", str(exc)) from exc
+    return strategy, member_s
+
+
+def dial_group_now(run: FlowRun, node: n.DialGroupNode, group: Group, now: datetime) -> Actions:
+    """Ring ``group`` by the node's strategy: all at once, or the first of a sequence
+    (``longest_idle`` first asks when each member last ended a call)."""
+    strategy, _ = group_rule(run, node)
+    run._trace(f"group:{group.name}")
+    if strategy is Strategy.RING_ALL:
+        run._set(waiting="dial", ring_steps=())
+        ringing(run, group.name, f"svarsgrupp (answering group) {group.name}")
+        return [a.Dial(group.dial, group.timeout_s, f"group {group.name}")]
+    if strategy is Strategy.LONGEST_IDLE:
+        run._set(waiting="idle")
+        return [a.ReadIdleTimes(group.members)]
+    return _start_sequence(run, node, group, {}, now)
+
+
+def idle_times_read(run: FlowRun, node: n.DialGroupNode, ev: a.IdleTimesRead,
+                    now: datetime) -> Actions:
+    name = interpolate(node.group, run.state.variables, run.state.language)
+    return _start_sequence(run, node, run.groups[name], dict(ev.idle_since), now)
+
+
+def _start_sequence(run: FlowRun, node: n.DialGroupNode, group: Group,
+                    idle_since: Mapping[str, float], now: datetime) -> Actions:
+    strategy, member_s = group_rule(run, node)
+    plan = plan_ring(strategy, group.members, member_s, group.timeout_s, idle_since)
+    run._set(ring_steps=tuple((s.dial, s.timeout_s) for s in plan))
+    run._trace(f"strategy:{strategy.value}")
+    return ring_next(run, node, now)
+
+
+def ring_next(run: FlowRun, node: n.DialGroupNode, now: datetime) -> Actions:
+    """Ring the next member of the sequence (``on_no_answer`` when there is none)."""
+    if not run.state.ring_steps:
+        if node.on_no_answer is None:
+            raise FlowRuntimeError(run.state.node, "dial_group", "a group without members")
+        return run._enter(node.on_no_answer, now)
+    (dial, timeout_s), *rest = run.state.ring_steps
+    name = interpolate(node.group, run.state.variables, run.state.language)
+    run._set(waiting="dial", ring_steps=tuple(rest))
+    ringing(run, dial, f"svarsgrupp (answering group) {name}")
+    run._trace(f"ring:{dial}")
+    return [a.Dial(dial, timeout_s, f"member of group {name}")]
 
 
 # ---- announcement, time switch, goto ---------------------------------------------------
@@ -166,7 +256,7 @@ def _pick(run: FlowRun, node: n.DialByNameNode, index: int, now: datetime) -> Ac
     run._trace(f"person:{callee.employee_id}")
     if absence is not None and node.absent is not None:
         run._trace(f"absent:{absence.category}")
-        return run._enter(node.absent, now)
+        return [absence_attempt(callee.name, callee, absence), *run._enter(node.absent, now)]
     return run._enter(node.found, now)
 
 
@@ -292,10 +382,12 @@ HANDLERS: dict[tuple[type, type], Callable[..., Actions]] = {
     (n.CallbackOfferNode, a.DigitsReceived): callback_digits,
     (n.CallbackOfferNode, a.NoInput): callback_no_input,
     (n.VoicemailNode, a.RecordingFinished): recording_finished,
+    (n.DialGroupNode, a.IdleTimesRead): idle_times_read,
 }
 WAITS_FOR: dict[type, str] = {
     a.NamesFound: "names",
     a.AnnouncementResolved: "announcement",
     a.RecordingFinished: "recording",
     a.FlowFound: "flow",
+    a.IdleTimesRead: "idle",
 }

@@ -21,6 +21,8 @@ from routing.store import DEFAULT_PREFIX, RoutingStore
 #: Environment variable with the Redis URL when --redis is not given.
 REDIS_ENV = "VAXEL_REDIS_URL"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+#: Environment variable with the directory URL (reverse lookup of callers in ``status``).
+DIRECTORY_ENV = "VAXEL_DIRECTORY_URL"
 
 STATE_LABELS = {
     AgentState.LOGGED_OUT: "utloggad (logged out)",
@@ -56,8 +58,11 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     pause = action("pause", "pause an agent")
     pause.add_argument("agent_id")
     pause.add_argument("--reason", default="paus", help="shown on the wallboard")
-    status = action("status", "show agents and their state")
+    status = action("status", "show agents and their state (one agent: and their call's history)")
     status.add_argument("agent_id", nargs="?")
+    status.add_argument("--directory-url", default=None,
+                        help=f"directory for the caller's reverse lookup (default ${DIRECTORY_ENV};"
+                             " none: no lookup)")
     parser.set_defaults(func=run)
 
 
@@ -110,8 +115,20 @@ async def _unpause(store: RoutingStore, args: argparse.Namespace, now: float) ->
 
 
 async def _status(store: RoutingStore, args: argparse.Namespace, now: float) -> str:
-    agents = [await store.agent(args.agent_id)] if args.agent_id else await store.agents()
-    return format_status(agents, now)
+    if not args.agent_id:
+        return format_status(await store.agents(), now)
+    from switchboard.agent_call import agent_call
+    from switchboard.context_store import CallContextStore, CallerLookup, DirectoryLookup
+
+    url = args.directory_url or os.environ.get(DIRECTORY_ENV)
+    lookup: CallerLookup | None = None
+    if url:
+        from directory.api import Directory
+
+        lookup = DirectoryLookup(await asyncio.to_thread(Directory.open, url))
+    contexts = CallContextStore(store.client, lookup)
+    found = await agent_call(store, contexts, args.agent_id)
+    return "\n".join([format_status([found.agent], now), "", *found.lines()])
 
 
 def format_status(agents: list[Agent], now: float) -> str:

@@ -77,6 +77,11 @@ class RoutingStore:
             raise StoreUnavailable(f"bad redis URL {url!r}: {exc}") from exc
         return cls(client, prefix)
 
+    @property
+    def client(self) -> aioredis.Redis:
+        """The Redis connection (shared with the call contexts in the same Redis)."""
+        return self._r
+
     async def close(self) -> None:
         await self._r.aclose()
 

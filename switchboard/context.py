@@ -72,6 +72,17 @@ def outcome_of_dialstatus(dialstatus: str) -> Outcome:
     return _DIALSTATUS.get(dialstatus.strip().upper(), Outcome.UNAVAILABLE)
 
 
+#: The status the IVR reports for a person it did not ring because of an absence note.
+ABSENT_STATUS = "ABSENT"
+
+
+def outcome_of_status(status: str) -> Outcome:
+    """The outcome of an IVR attempt: ``ABSENT``, or an Asterisk ``DIALSTATUS``."""
+    if status.strip().upper() == ABSENT_STATUS:
+        return Outcome.ABSENT
+    return outcome_of_dialstatus(status)
+
+
 @dataclass(frozen=True)
 class Attempt:
     """One try to reach someone: whom, when, how it ended, and why (free text)."""

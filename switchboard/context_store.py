@@ -27,6 +27,7 @@ from switchboard.context import (
     Contact,
     city_day,
     contact_key,
+    outcome_of_status,
 )
 from switchboard.errors import StoreUnavailable
 
@@ -135,6 +136,14 @@ class CallContextStore:
                 await pipe.execute()
         except RedisError as exc:
             raise StoreUnavailable(f"recording an attempt on call {call_id}: {exc}") from exc
+
+    async def note_attempt(self, call_id: str, target: str, target_name: str, status: str,
+                           detail: str, at: datetime) -> None:
+        """An attempt the IVR made (``ivr.session.ContextPort``): ``status`` is a DIALSTATUS
+        or ``ABSENT``."""
+        attempt = Attempt(target, at, outcome_of_status(status), target_name=target_name,
+                          detail=detail, by="ivr")
+        await self.record_attempt(call_id, attempt)
 
     async def contacts_today(self, number: str, now: datetime) -> list[Contact]:
         """Calls from ``number`` on the city day of ``now``, oldest first."""

@@ -18,7 +18,7 @@ import structlog
 from switchboard.context import Attempt, Outcome, outcome_of_dialstatus
 from switchboard.context_store import CallContextStore
 from switchboard.errors import SwitchboardError
-from vaxel.ami import AmiClient, AmiMessage
+from vaxel.ami import AmiClient, AmiMessage, consume
 
 log = structlog.get_logger(__name__)
 
@@ -66,11 +66,7 @@ class ContextRecorder:
 
     async def run(self) -> None:
         """Until cancelled."""
-        try:
-            async for event in self._events:
-                await self.feed(event)
-        finally:
-            self._events.close()
+        await consume(self._events, self.feed)
 
     async def feed(self, event: AmiMessage) -> None:
         found = attempt_from_event(event, self.clock())

@@ -18,6 +18,7 @@ CORES = [
     "ivr/agi.py",
     "ivr/calendar.py",
     "ivr/timeconditions.py",
+    "ivr/answering.py",
 ]
 FORBIDDEN = {"asyncio", "socket", "redis", "sqlalchemy", "time", "structlog", "subprocess",
              "panoramisk", "threading"}

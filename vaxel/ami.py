@@ -434,3 +434,13 @@ async def _first_of(future: asyncio.Future[Any], event: asyncio.Event, timeout: 
 
 def _ms_since(started: float) -> float:
     return round((time.monotonic() - started) * 1000, 1)
+
+
+async def consume(subscription: Subscription,
+                  feed: Callable[[AmiMessage], Awaitable[None]]) -> None:
+    """Feed every event of ``subscription`` to ``feed`` until cancelled; then close it."""
+    try:
+        async for event in subscription:
+            await feed(event)
+    finally:
+        subscription.close()

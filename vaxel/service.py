@@ -25,6 +25,7 @@ from ivr.deploy import activate_current, watch_deployments
 from ivr.directory_port import DirectoryLookup
 from ivr.fastagi import FastAgiServer
 from ivr.flow import DialGroupNode
+from ivr.idle_store import IdleRecorder, IdleStore
 from ivr.interpreter import Group
 from ivr.registry import FlowRegistry
 from ivr.session import SessionDeps, run_session
@@ -89,6 +90,8 @@ class Controller:
     routing: RoutingService | None = None
     recorder_task: asyncio.Task[None] | None = None
     contexts: CallContextStore | None = None
+    idle: IdleStore | None = None
+    idle_task: asyncio.Task[None] | None = None
 
     async def handle(self, channel) -> None:  # type: ignore[no-untyped-def]
         env = channel.env
@@ -107,7 +110,7 @@ class Controller:
                                               env.callerid)
                 return
             run = await run_session(channel, env.network_script, tuple(env.args), env.uniqueid,
-                                    self.deps)
+                                    self.deps, caller=env.callerid)
             if run is not None:
                 log.info("ivr.session_end", path=" -> ".join(run.state.path))
 
@@ -115,7 +118,7 @@ class Controller:
         await self.server.close()
         if self.routing is not None:
             await self.routing.close()
-        for task in (self.ami_task, self.deploy_task, self.recorder_task):
+        for task in (self.ami_task, self.deploy_task, self.recorder_task, self.idle_task):
             if task is not None:
                 task.cancel()
         if self.ami is not None:
@@ -138,6 +141,10 @@ class Controller:
             # Transfers' results and returns (switchboard contexts) follow the call.
             recorder = ContextRecorder(self.ami, self.contexts, clock=lambda: datetime.now(UTC))
             self.recorder_task = asyncio.create_task(recorder.run(), name="context-recorder")
+        if self.idle is not None:
+            # Call ends make answering-group members idle (longest_idle strategy).
+            idle = IdleRecorder(self.ami, self.idle, clock=lambda: datetime.now(UTC))
+            self.idle_task = asyncio.create_task(idle.run(), name="idle-recorder")
         if self.routing is not None:
             await self.routing.start()
 
@@ -174,14 +181,16 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
         if config.queues:
             routing = RoutingService(config.redis.url, queue_setups(config.queues), ami,
                                      prompts_dir=config.prompts.asterisk_dir)
+    contexts = CallContextStore(store.client, ContextLookup(directory))
+    idle = IdleStore(store.client)
     deps = SessionDeps(registry, groups, store, DirectoryLookup(directory),
-                       config.prompts.asterisk_dir, clock, routing=routing,
-                       **_speech_and_messages(config, registry))
+                       config.prompts.asterisk_dir, clock, routing=routing, idle=idle,
+                       contexts=contexts, **_speech_and_messages(config, registry))
     controller: Controller
     server = FastAgiServer(lambda ch: controller.handle(ch), host=config.fastagi.host,
                            port=config.fastagi.port, allow=config.fastagi.allow)
-    contexts = CallContextStore(store.client, ContextLookup(directory))
-    controller = Controller(config, deps, server, store, ami, routing=routing, contexts=contexts)
+    controller = Controller(config, deps, server, store, ami, routing=routing, contexts=contexts,
+                            idle=idle)
     try:
         await server.start()
     except OSError as exc:

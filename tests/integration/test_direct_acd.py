@@ -4,20 +4,26 @@ The real Asterisk 22, Redis and the ACD router: a citizen dials Anna's extension
 her phone and her unit's answering group ring unanswered; the direct flow hands the call
 over to ``kontaktcenter`` with ``topic=bygglov;district=sodermalm`` and priority 5. Of two
 free agents with the topic, the one who knows Södermalm answers (the first escalation step
-requires topic and district).
+requires topic and district), and sees who was called and why it failed (the call's context,
+through the API and ``vaxel agent status``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
 
 from routing.model import CallState
+from switchboard.agent_call import agent_call
+from switchboard.context import Outcome
+from switchboard.context_store import CallContextStore
 from tests.integration.acd import AcdController, acd_config, ivr_call_id, login
 from tests.integration.controller import make_test_dialplans
 from tests.integration.test_acd_calls import store, wait_state  # noqa: F401 (fixture)
 from tests.integration.test_direct_calls import UNIT_GROUP_RING_S, seed
+from vaxel.cli import main
 from vaxel.config import GroupConfig
 
 pytestmark = pytest.mark.integration
@@ -44,7 +50,7 @@ async def acd(tmp_path, fastagi_port, redis_server, asterisk):
 
 
 async def test_given_direct_call_unanswered_then_agent_knowing_the_units_district_answers(
-        acd, harness, store):  # noqa: F811
+        acd, harness, store, tmp_path):  # noqa: F811
     await harness.set_phone("4711", "noanswer")
     await harness.set_phone("3000", "noanswer")
     await login(store, "anna", "2001", {"topic:bygglov": 5, "district:norrmalm": 5})
@@ -60,3 +66,31 @@ async def test_given_direct_call_unanswered_then_agent_knowing_the_units_distric
     assert saved.flow == "direct" and saved.callee.name == "Anna Ekström"
     assert [s for s in saved.path if s.startswith("dialstatus:")] == [
         "dialstatus:NOANSWER", "dialstatus:NOANSWER"]
+    await the_agent_sees_who_was_called(store, call_id, acd.config.redis.url, tmp_path)
+
+
+async def the_agent_sees_who_was_called(store, call_id, redis_url, tmp_path):  # noqa: F811
+    """Through the API (``switchboard.agent_call``) and ``vaxel agent status bo``."""
+    contexts = CallContextStore(store.client)
+    found = await agent_call(store, contexts, "bo")
+    assert found.agent.call_id == call_id and found.context is not None
+    assert [(a.target, a.target_name, a.outcome, a.by) for a in found.context.attempts] == [
+        ("4711", "Anna Ekström", Outcome.NO_ANSWER, "ivr"),
+        ("grp-bygglov", "svarsgrupp (answering group) grp-bygglov", Outcome.NO_ANSWER, "ivr")]
+    assert "extension:4711" in found.context.ivr_path
+    url = f"sqlite:///{tmp_path / 'directory.db'}"
+    code, out = await asyncio.to_thread(_agent_status, redis_url, url)
+    assert code == 0
+    assert f"Samtal (call) {call_id}:" in out
+    assert "Sökte (tried) Anna Ekström (4711)" in out and "inget svar (no answer)" in out
+
+
+def _agent_status(redis_url: str, directory_url: str) -> tuple[int, str]:
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = main(["agent", "status", "bo", "--redis", redis_url,
+                     "--directory-url", directory_url])
+    return code, buffer.getvalue()

@@ -10,13 +10,21 @@ so the test reads the requirements from the ``VarSet`` events and the saved call
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from directory.api import AbsenceCategory, AbsenceNote, Device, Directory, ForwardKind
+from directory.api import (
+    AbsenceCategory,
+    AbsenceNote,
+    AnswerStrategy,
+    Device,
+    Directory,
+    ForwardKind,
+)
 from tests.integration.controller import ControllerUnderTest
 from vaxel.config import GroupConfig
 
@@ -26,16 +34,25 @@ ZONE = ZoneInfo("Europe/Stockholm")
 UNIT_GROUP_RING_S = 4
 
 
-def seed(url: str) -> Directory:
-    """Anna (4711) and Björn (4712) in the building-permit unit of Södermalm."""
+#: Anna's direct number as a trunk delivers it (national form), and the unit's own number.
+ANNA_DIRECT = "0850847110"
+UNIT_NUMBER = "0850800010"
+
+
+def seed(url: str, strategy: AnswerStrategy = AnswerStrategy.RING_ALL,
+         member_ring_s: int = 15) -> Directory:
+    """Anna (4711, direct 08-508 471 10) and Björn (4712) in the building-permit unit of
+    Södermalm (its own number 08-508 000 10; its answering group rings by ``strategy``)."""
     d = Directory.open(url)
     d.create_schema()
     d.add_district("sodermalm", "Södermalm")
     d.add_unit("u-bygglov", "Bygglovsenheten Södermalm", topics=("bygglov",),
-               district_ids=("sodermalm",), phone_group="grp-bygglov")
+               district_ids=("sodermalm",), phone_group="grp-bygglov", number="08-508 000 10",
+               answer_strategy=strategy, member_ring_s=member_ring_s)
     for ext, given, family in (("4711", "Anna", "Ekström"), ("4712", "Björn", "Öberg")):
         d.add_employee(f"e{ext}", given, family, unit_id="u-bygglov", extension=ext,
-                       devices=(Device("sip", f"Local/{ext}@sim-phones"),), languages=("sv",))
+                       devices=(Device("sip", f"Local/{ext}@sim-phones"),), languages=("sv",),
+                       direct_number="08-508 471 10" if ext == "4711" else None)
     return d
 
 
@@ -120,3 +137,87 @@ async def test_given_number_nobody_has_then_the_operators_fallback_answers(contr
     call = await harness.call("4444")
     await call.wait_event("VaxelFallback", timeout=15)
     await harness.wait_answered("1000", timeout=15)
+
+
+# ---- direct numbers and answering-group strategies ----------------------------------------
+
+#: The answering group of the strategy tests: three simulated phones, in this order.
+MEMBERS = ("Local/3000@sim-phones", "Local/3001@sim-phones", "Local/3002@sim-phones")
+#: Seconds each member rings one by one, and the group's overall timeout.
+MEMBER_RING_S = 3
+GROUP_RING_S = 20
+
+
+async def start_with(tmp_path, fastagi_port, redis_server, asterisk, strategy):
+    url = f"sqlite:///{tmp_path / 'directory.db'}"
+    seed(url, strategy, MEMBER_RING_S)
+    c = ControllerUnderTest.on(tmp_path, fastagi_port, redis_server, asterisk, url)
+    group = GroupConfig(MEMBERS, GROUP_RING_S)
+    c.config = dataclasses.replace(c.config, groups={**c.config.groups, "grp-bygglov": group})
+    return await c.start()
+
+
+@pytest.fixture
+async def in_order(tmp_path, fastagi_port, redis_server, asterisk):
+    c = await start_with(tmp_path, fastagi_port, redis_server, asterisk, AnswerStrategy.IN_ORDER)
+    yield c
+    await c.stop()
+
+
+@pytest.fixture
+async def longest_idle(tmp_path, fastagi_port, redis_server, asterisk):
+    c = await start_with(tmp_path, fastagi_port, redis_server, asterisk,
+                         AnswerStrategy.LONGEST_IDLE)
+    yield c
+    await c.stop()
+
+
+async def test_given_employees_direct_number_dialled_then_their_phone_answers(
+        controller, harness):
+    call = await harness.call(ANNA_DIRECT)
+    await harness.wait_answered("4711")
+    saved = await controller.saved_call(f"{call.id}-2")
+    assert saved.flow == "direct" and saved.variables["dialled"] == ANNA_DIRECT
+    assert saved.callee.name == "Anna Ekström"
+    assert saved.path[-1] == "dial:Local/4711@sim-phones"
+
+
+async def test_given_direct_number_unanswered_then_unit_group_in_order_second_member_answers(
+        in_order, harness):
+    await harness.set_phone("4711", "noanswer")
+    await harness.set_phone("3000", "noanswer")
+    call = await harness.call(ANNA_DIRECT)
+    await harness.wait_answered("3001", timeout=40)
+    assert dial_status(call, "4711") == "NOANSWER"
+    assert dial_status(call, "3000") == "NOANSWER"
+    assert dial_status(call, "3002") is None                 # never rang: 3001 answered
+    saved = await in_order.saved_call(f"{call.id}-2")
+    assert [s for s in saved.path if s.startswith(("strategy:", "ring:"))] == [
+        "strategy:in_order", "ring:Local/3000@sim-phones", "ring:Local/3001@sim-phones"]
+    context = await in_order.controller.contexts.get(f"{call.id}-2")
+    assert [(a.target, a.outcome.value) for a in context.attempts] == [
+        (ANNA_DIRECT, "noanswer"), ("Local/3000@sim-phones", "noanswer")]
+
+
+async def test_given_units_own_number_with_longest_idle_then_member_idle_longest_answers(
+        longest_idle, harness):
+    """3001 ended its last call long ago, 3000 just now, 3002 (never seen) counts as idle
+    longest: 3002 rings first (no answer), then 3001 answers; its call end is recorded."""
+    idle = longest_idle.controller.idle
+    now = datetime.now(ZONE)
+    await idle.call_ended("Local/3000@sim-phones", now)
+    await idle.call_ended("Local/3001@sim-phones", now - timedelta(hours=1))
+    await harness.set_phone("3002", "noanswer")
+    call = await harness.call(UNIT_NUMBER)
+    await harness.wait_answered("3001", timeout=40)
+    assert dial_status(call, "3002") == "NOANSWER" and dial_status(call, "3000") is None
+    saved = await longest_idle.saved_call(f"{call.id}-2")
+    assert "unit:u-bygglov" in saved.path and "strategy:longest_idle" in saved.path
+    before = (await idle.idle_since(["Local/3001@sim-phones"]))["Local/3001@sim-phones"]
+    await call.hangup()
+    for _ in range(50):                                   # the recorder reads AMI's Hangup
+        ended = (await idle.idle_since(["Local/3001@sim-phones"]))["Local/3001@sim-phones"]
+        if ended > before:
+            break
+        await asyncio.sleep(0.1)
+    assert ended > before

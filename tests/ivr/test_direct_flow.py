@@ -141,11 +141,19 @@ async def test_given_direct_call_unanswered_twice_when_resumed_then_queue_variab
                               "SET VARIABLE IVR_DONE 1"]
 
 
-@pytest.mark.parametrize("number", ["9999", "0850899999", "s"])
-async def test_given_number_nobody_has_then_no_flow_and_fallback(deps, number):
+@pytest.mark.parametrize("number", ["9999", "s"])
+async def test_given_short_number_nobody_has_then_no_flow_and_fallback(deps, number):
     channel = ScriptedChannel(answer_everything)
     assert await run_session(channel, "inbound", (number,), "1800.3", deps) is None
     assert channel.sent == []
+
+
+@pytest.mark.parametrize("number", ["0850899999", "46850899999"])
+async def test_given_phone_number_nobody_has_then_the_city_flow(deps, number):
+    run = await run_session(ScriptedChannel(answer_everything), "inbound", (number,),
+                            "1800.5", deps)
+    assert run is not None and run.state.flow == "city-main"
+    assert "dialled" not in run.state.variables
 
 
 async def test_given_entry_number_of_a_flow_then_that_flow_even_if_someone_has_it(deps):
@@ -189,7 +197,139 @@ def test_given_directory_unit_then_callee_carries_its_topic_district_and_group(t
     port = DirectoryLookup(d)
     anna = port.lookup_extension_sync("4711", TUESDAY_10).callee
     assert anna == a.Callee("e1", "Anna Ekström", "PJSIP/4711", "u-bygglov", "bygglov",
-                            "sodermalm", "grp-bygglov")
+                            "sodermalm", "grp-bygglov", "ring_all", 15)
     bo = port.lookup_by_name_keys_sync("35", TUESDAY_10).candidates
     assert [(c.employee_id, c.unit_topic, c.unit_district, c.unit_group) for c in bo] == [
         ("e2", None, None, None), ("e1", "bygglov", "sodermalm", "grp-bygglov")]
+
+
+# ---- unit numbers, answering-group strategies, attempts in the call's context ---------------
+
+M1, M2, M3 = "Local/3000@sim-phones", "Local/3001@sim-phones", "Local/3002@sim-phones"
+SEQ_GROUPS = {**GROUPS, "grp-bygglov": Group("grp-bygglov", f"{M1}&{M2}&{M3}", 25)}
+BYGGLOV = a.Callee("", "Bygglovsenheten", "", "u-bygglov", unit_topic="bygglov",
+                   unit_district="sodermalm", unit_group="grp-bygglov",
+                   unit_strategy="in_order", unit_member_ring_s=10, kind="unit")
+
+
+def with_strategy(callee: a.Callee, strategy: str) -> a.Callee:
+    import dataclasses
+
+    return dataclasses.replace(callee, unit_strategy=strategy, unit_member_ring_s=10)
+
+
+def rung(result) -> list[str]:
+    return [s for s in result.state.path if s.startswith("ring:")]
+
+
+def test_given_unit_in_order_then_members_ring_one_by_one_within_the_group_timeout(flows):
+    anna = with_strategy(ANNA, "in_order")
+    result = simulate(flows, "direct", [], TUESDAY_10, dialled="4711",
+                      directory=DictDirectory({"4711": anna}), groups=SEQ_GROUPS,
+                      dial_statuses=["NOANSWER", "NOANSWER", "BUSY", "NOANSWER"])
+    assert rung(result) == [f"ring:{M1}", f"ring:{M2}", f"ring:{M3}"]
+    assert any("(Local/3002@sim-phones)" in line for line in result.lines)
+    assert result.destination.startswith("queue kontaktcenter [topic=bygglov")
+
+
+def test_given_in_order_and_second_member_answers_then_call_ends_there(flows):
+    result = simulate(flows, "direct", [], TUESDAY_10, dialled="4711",
+                      directory=DictDirectory({"4711": with_strategy(ANNA, "in_order")}),
+                      groups=SEQ_GROUPS, dial_statuses=["NOANSWER", "NOANSWER", "ANSWER"])
+    assert result.destination == f"member of group grp-bygglov ({M2})"
+    assert result.state.ring_steps == ((M3, 5),)
+
+
+def test_given_longest_idle_then_the_member_idle_longest_rings_first(flows):
+    result = simulate(flows, "direct", [], TUESDAY_10, dialled="4711",
+                      directory=DictDirectory({"4711": with_strategy(ANNA, "longest_idle")}),
+                      groups=SEQ_GROUPS, dial_statuses=["NOANSWER", "NOANSWER"],
+                      idle_since={M1: 300.0, M2: 100.0, M3: 200.0})
+    assert result.destination == f"member of group grp-bygglov ({M3})"
+    assert rung(result) == [f"ring:{M2}", f"ring:{M3}"]
+    assert "strategy:longest_idle" in result.state.path
+
+
+def test_given_unit_ring_all_then_every_member_at_once_as_before(flows):
+    result = direct(flows, "4711", ["NOANSWER"], groups=SEQ_GROUPS)
+    assert result.destination == f"group grp-bygglov ({M1}&{M2}&{M3})"
+
+
+def test_given_a_units_own_number_then_its_answering_group_then_contact_center(flows):
+    directory = DictDirectory({"0850800010": BYGGLOV})
+    result = simulate(flows, "direct", [], TUESDAY_10, dialled="0850800010",
+                      directory=directory, groups=SEQ_GROUPS,
+                      dial_statuses=["NOANSWER", "NOANSWER", "NOANSWER"])
+    assert "unit:u-bygglov" in result.state.path
+    assert rung(result) == [f"ring:{M1}", f"ring:{M2}", f"ring:{M3}"]
+    assert result.destination == ("queue kontaktcenter [topic=bygglov;district=sodermalm;"
+                                  "lang=sv] priority 5")
+
+
+def test_given_unit_callee_where_no_unit_branch_then_counts_as_not_found(flows):
+    result = simulate(flows, "city-main", ["#", "1", "4800#"], TUESDAY_10,
+                      directory=DictDirectory({"4800": BYGGLOV}), groups=SEQ_GROUPS)
+    assert "unknown-extension" in result.state.path and "unit:u-bygglov" not in result.state.path
+
+
+def test_given_run_saved_in_the_middle_of_a_sequence_then_restored_it_rings_the_next(flows):
+    from ivr.interpreter import CallState, FlowRun
+
+    run = FlowRun.new(flows.flows["direct"], SEQ_GROUPS, "c1", {"dialled": "4711"})
+    run.start(TUESDAY_10)
+    run.handle(a.LookupCompleted(with_strategy(ANNA, "in_order")), TUESDAY_10)
+    run.handle(a.DialCompleted("NOANSWER"), TUESDAY_10)
+    run.handle(a.PlaybackFinished(), TUESDAY_10)           # "does not answer" prompt
+    again = FlowRun.restore(flows.flows["direct"], SEQ_GROUPS,
+                            CallState.from_dict(run.state.to_dict()))
+    assert again.state == run.state
+    acts = again.handle(a.DialCompleted("BUSY"), TUESDAY_10)
+    assert acts == [a.NoteAttempt(M1, "svarsgrupp (answering group) grp-bygglov", "BUSY"),
+                    a.Dial(M2, 10, "member of group grp-bygglov")]
+
+
+class Contexts:
+    """A ContextPort that writes down what it is told."""
+
+    def __init__(self) -> None:
+        self.opened: list[tuple[str, str]] = []
+        self.attempts: list[tuple[str, str, str, str]] = []
+
+    async def open_call(self, call_id: str, caller_number: str, now) -> None:
+        self.opened.append((call_id, caller_number))
+
+    async def note_attempt(self, call_id, target, target_name, status, detail, at) -> None:
+        self.attempts.append((call_id, target, target_name, status))
+
+
+async def test_given_direct_call_unanswered_then_the_context_holds_whom_and_why(deps):
+    import dataclasses
+
+    contexts = Contexts()
+    deps = dataclasses.replace(deps, contexts=contexts)
+    await run_session(ScriptedChannel(answer_everything), "inbound", ("4711",), "1800.6", deps,
+                      caller="0701234567")
+    await run_session(ScriptedChannel(answer_everything), "resume", ("dial", "NOANSWER"),
+                      "1800.6", deps)
+    await run_session(ScriptedChannel(answer_everything), "resume", ("dial", "BUSY"),
+                      "1800.6", deps)
+    assert contexts.opened == [("1800.6", "0701234567")]
+    assert contexts.attempts == [
+        ("1800.6", "4711", "Anna Ekström", "NOANSWER"),
+        ("1800.6", "grp-bygglov", "svarsgrupp (answering group) grp-bygglov", "BUSY")]
+
+
+async def test_given_longest_idle_group_then_session_reads_idle_times_from_the_port(deps):
+    import dataclasses
+
+    class Idle:
+        async def idle_since(self, members):
+            return {M1: 50.0, M3: 10.0}
+
+    deps = dataclasses.replace(deps, groups=SEQ_GROUPS, idle=Idle(),
+                               directory=DictDirectory({"4711": with_strategy(ANNA,
+                                                                              "longest_idle")}))
+    await run_session(ScriptedChannel(answer_everything), "inbound", ("4711",), "1800.7", deps)
+    channel = ScriptedChannel(answer_everything)
+    await run_session(channel, "resume", ("dial", "NOANSWER"), "1800.7", deps)
+    assert f"SET VARIABLE VAXEL_DIAL {M2}" in channel.sent   # never seen: idle longest

@@ -125,7 +125,7 @@ def test_given_person_does_not_answer_then_contact_center_group(city_main):
     run.handle(a.LookupCompleted(ANNA), TUESDAY_10)
     run.handle(a.PlaybackFinished(), TUESDAY_10)
     acts = run.handle(a.DialCompleted("NOANSWER"), TUESDAY_10)
-    assert acts == [a.Play("no_answer", "sv")]
+    assert acts == [a.NoteAttempt("4711", "Anna Ekström", "NOANSWER"), a.Play("no_answer", "sv")]
     acts = run.handle(a.PlaybackFinished(), TUESDAY_10)
     assert acts == [a.Dial("PJSIP/2000", 30, "group contact_center")]
 
@@ -148,7 +148,8 @@ def test_given_state_saved_as_dict_when_restored_then_run_continues(city_main):
     assert saved == run.state
     again = FlowRun.restore(city_main, GROUPS, saved)
     acts = again.handle(a.DialCompleted("NOANSWER"), TUESDAY_10)
-    assert acts == [a.Play("to_operator", "sv")]
+    assert acts[1:] == [a.Play("to_operator", "sv")]
+    assert isinstance(acts[0], a.NoteAttempt) and acts[0].target == "contact_center"
 
 
 def test_given_event_the_node_does_not_expect_then_error_names_node(city_main):

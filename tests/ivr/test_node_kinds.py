@@ -196,7 +196,9 @@ def test_given_absent_person_then_note_is_said_and_colleague_looked_up(flow):
     run, _ = pressed(flow, "2")
     run.handle(a.DigitsReceived("35"), TUESDAY_10)
     acts = run.handle(a.NamesFound((ANNA,), (LUNCH,)), TUESDAY_10)
-    assert acts == [a.Say("Anna Ek är på lunch till klockan 13:00 den 24 november. "
+    assert acts == [a.NoteAttempt("Anna Ek", "Anna Ek", "ABSENT",
+                                  "lunch -> 2026-11-24T13:00+01:00"),
+                    a.Say("Anna Ek är på lunch till klockan 13:00 den 24 november. "
                           "Du kopplas till en kollega.", "sv")]
     acts = run.handle(a.PlaybackFinished(), TUESDAY_10)
     assert acts == [a.LookupExtension("4712")]

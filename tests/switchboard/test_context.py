@@ -130,3 +130,28 @@ async def test_reverse_lookup_names_the_directory_entry_owning_the_number(tmp_pa
     store.lookup = DirectoryLookup(d)
     await store.open_call("c1", "0701234567", T0)
     assert (await store.get("c1")).caller_names == ("Anna Ekström",)
+
+
+async def test_given_ivr_attempts_then_absent_and_dialstatus_become_outcomes_by_ivr(store):
+    await store.open_call("c2", "0701234567", T0)
+    await store.note_attempt("c2", "0850812345", "Anna Ekström", "ABSENT", "lunch", T0)
+    await store.note_attempt("c2", "Local/3000@sim-phones", "svarsgrupp (answering group) g",
+                             "CHANUNAVAIL", "", T0)
+    ctx = await store.get("c2")
+    assert ctx is not None
+    assert [(a.target, a.outcome, a.detail, a.by) for a in ctx.attempts] == [
+        ("0850812345", Outcome.ABSENT, "lunch", "ivr"),
+        ("Local/3000@sim-phones", Outcome.UNAVAILABLE, "", "ivr")]
+
+
+async def test_given_call_ends_then_idle_store_returns_them_for_known_members_only():
+    from ivr.idle_store import IdleStore
+
+    with RedisServer() as server:
+        s = CallContextStore.from_url(server.url)
+        idle = IdleStore(s.client)
+        await idle.call_ended("PJSIP/4711", T0)
+        assert await idle.idle_since(["PJSIP/4711", "PJSIP/4712"]) == {
+            "PJSIP/4711": T0.timestamp()}
+        assert await idle.idle_since([]) == {}
+        await s.close()

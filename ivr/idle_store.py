@@ -1,0 +1,79 @@
+"""When each phone last ended a call, in Redis: the input of ``longest_idle`` groups.
+
+Key ``vaxel:idle`` is a hash: device dial string (``PJSIP/4711``) -> epoch seconds of
+the end of its last answered call. ``IdleRecorder`` keeps it from the AMI ``Hangup``
+events of answered channels (``ivr.answering.ended_call_device`` decides), so every
+controller sees the same times and a restart forgets nothing. A Redis failure while
+recording is logged and the loop goes on; while reading, the group rings in its own
+order (logged): a missing idle time must never keep a call from ringing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import redis.asyncio as aioredis
+import structlog
+from redis.exceptions import RedisError
+
+from ivr.answering import ended_call_device
+from vaxel.ami import AmiClient, AmiMessage, consume
+
+log = structlog.get_logger(__name__)
+
+IDLE_KEY = "vaxel:idle"
+
+
+class IdleStore:
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.client = client
+
+    def __repr__(self) -> str:
+        return f"<IdleStore {IDLE_KEY}>"
+
+    async def call_ended(self, device: str, at: datetime) -> None:
+        await self.client.hset(IDLE_KEY, device, str(at.timestamp()))
+
+    async def idle_since(self, members: Sequence[str]) -> dict[str, float]:
+        """Last call end of each member that has one (empty when Redis fails)."""
+        if not members:
+            return {}
+        try:
+            values = await self.client.hmget(IDLE_KEY, list(members))
+        except RedisError as exc:
+            log.warning("idle.read_failed", error=str(exc))
+            return {}
+        return {m: float(v) for m, v in zip(members, values, strict=True) if v is not None}
+
+
+def _is_hangup(event: AmiMessage) -> bool:
+    return event.get("Event") == "Hangup"
+
+
+class IdleRecorder:
+    """Consumes AMI ``Hangup`` events and records the end of answered calls."""
+
+    def __init__(self, ami: AmiClient, store: IdleStore, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.clock = clock
+        self.recorded = 0
+        self._events = ami.subscribe(_is_hangup)
+
+    def __repr__(self) -> str:
+        return f"<IdleRecorder {self.recorded} call ends recorded>"
+
+    async def run(self) -> None:
+        """Until cancelled."""
+        await consume(self._events, self.feed)
+
+    async def feed(self, event: AmiMessage) -> None:
+        device = ended_call_device({k: str(v) for k, v in event.items()})
+        if device is None:
+            return
+        try:
+            await self.store.call_ended(device, self.clock())
+        except RedisError as exc:
+            log.warning("idle.record_failed", device=device, error=str(exc))
+            return
+        self.recorded += 1
