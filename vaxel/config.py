@@ -86,7 +86,15 @@ class SmtpConfig:
     sender: str = "vaxel@localhost"
     """From address of the switchboard's e-mails."""
     mail_domain: str = "localhost"
-    """Employees' mail domain: Anna Ekström -> anna.ekstrom@<mail_domain>."""
+    """Employees' mail domain: Anna Ekström -> anna.ekstrom@<mail_domain>; a unit's
+    mailbox is <unit id>@<mail_domain>."""
+    switchboard_address: str = ""
+    """Where a message goes whose recipient the directory no longer knows (the
+    switchboard's own mailbox); empty: the sender address."""
+    deliver_every_s: int = 10
+    """Seconds between the controller's rounds of mailing messages that are due (retries)."""
+    timeout_s: int = 10
+    """Seconds an SMTP connection and each command may take."""
 
 
 @dataclass(frozen=True)
@@ -255,6 +263,10 @@ def parse_config(
         raw = env.get(env_key, data.get(key))
         if raw is not None:
             top[key] = _coerce(raw, "str", key, problems)
+    smtp = sections["smtp"]
+    for key in ("deliver_every_s", "timeout_s"):
+        if isinstance(getattr(smtp, key), int) and getattr(smtp, key) < 1:
+            problems.append(f"smtp.{key}: expected 1 or more seconds, got {getattr(smtp, key)}")
     groups = _groups(data.get("groups", {}), problems)
     queues = _queues(data.get("queues", {}), problems)
     if top.get("log_format", "auto") not in ("auto", "json", "console"):

@@ -32,6 +32,8 @@ from ivr.speech import EspeakSpeech
 from routing.service import RoutingService, queue_setups
 from switchboard.context_store import CallContextStore
 from switchboard.context_store import DirectoryLookup as ContextLookup
+from switchboard.ivr_messages import IvrMessages
+from switchboard.message_store import MessageDesk, MessageStore, SmtpMailer, deliver_forever
 from switchboard.recorder import ContextRecorder
 from vaxel.ami import AmiClient, AmiError
 from vaxel.config import Config, ConfigError
@@ -58,6 +60,24 @@ def build_groups(config: Config, registry: FlowRegistry) -> dict[str, Group]:
     if missing:
         raise ConfigError("groups", [f"{m}, which is not in the configuration" for m in missing])
     return groups
+
+
+def _wall_clock() -> datetime:
+    """Messages are stamped with the real time (the flows' clock may be pinned in tests)."""
+    return datetime.now(UTC)
+
+
+def build_messages(config: Config, client: Any, directory: Any,
+                   contexts: CallContextStore) -> IvrMessages:
+    """The message desk (Redis first, then SMTP) and what the IVR hands messages to."""
+    smtp = config.smtp
+    desk = MessageDesk(MessageStore(client), SmtpMailer(smtp.host, smtp.port, smtp.timeout_s),
+                       smtp.sender)
+    host = Path(config.prompts.host_dir) / "messages" if config.prompts.host_dir else Path(".")
+    return IvrMessages(desk, directory, contexts, ContextLookup(directory),
+                       mail_domain=smtp.mail_domain,
+                       switchboard_address=smtp.switchboard_address or smtp.sender,
+                       recordings_dir=host, clock=_wall_clock)
 
 
 def _speech_and_messages(config: Config, registry: FlowRegistry) -> dict[str, Any]:
@@ -89,6 +109,7 @@ class Controller:
     routing: RoutingService | None = None
     recorder_task: asyncio.Task[None] | None = None
     contexts: CallContextStore | None = None
+    delivery_task: asyncio.Task[None] | None = None
 
     async def handle(self, channel) -> None:  # type: ignore[no-untyped-def]
         env = channel.env
@@ -107,7 +128,7 @@ class Controller:
                                               env.callerid)
                 return
             run = await run_session(channel, env.network_script, tuple(env.args), env.uniqueid,
-                                    self.deps)
+                                    self.deps, caller=env.callerid)
             if run is not None:
                 log.info("ivr.session_end", path=" -> ".join(run.state.path))
 
@@ -115,9 +136,13 @@ class Controller:
         await self.server.close()
         if self.routing is not None:
             await self.routing.close()
-        for task in (self.ami_task, self.deploy_task, self.recorder_task):
-            if task is not None:
-                task.cancel()
+        tasks = [t for t in (self.ami_task, self.deploy_task, self.recorder_task,
+                             self.delivery_task) if t is not None]
+        for task in tasks:
+            task.cancel()
+        # Wait for them: a delivery round cut short leaves its message pending (and its
+        # lock expiring), never half-saved; nothing may use Redis after it is closed.
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self.ami is not None:
             await self.ami.close()
         await self.store.close()
@@ -174,13 +199,14 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
         if config.queues:
             routing = RoutingService(config.redis.url, queue_setups(config.queues), ami,
                                      prompts_dir=config.prompts.asterisk_dir)
+    contexts = CallContextStore(store.client, ContextLookup(directory))
+    messages = build_messages(config, store.client, directory, contexts)
     deps = SessionDeps(registry, groups, store, DirectoryLookup(directory),
-                       config.prompts.asterisk_dir, clock, routing=routing,
+                       config.prompts.asterisk_dir, clock, routing=routing, messages=messages,
                        **_speech_and_messages(config, registry))
     controller: Controller
     server = FastAgiServer(lambda ch: controller.handle(ch), host=config.fastagi.host,
                            port=config.fastagi.port, allow=config.fastagi.allow)
-    contexts = CallContextStore(store.client, ContextLookup(directory))
     controller = Controller(config, deps, server, store, ami, routing=routing, contexts=contexts)
     try:
         await server.start()
@@ -194,6 +220,10 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
     await activate_current(registry, store.client)
     controller.deploy_task = asyncio.create_task(watch_deployments(registry, store.client),
                                                  name="dialplan-watch")
+    # Messages whose e-mail failed are mailed again from Redis, on any controller.
+    controller.delivery_task = asyncio.create_task(
+        deliver_forever(messages.desk, config.smtp.deliver_every_s, _wall_clock),
+        name="message-delivery")
     if config.ami.enabled and config.ami.secret:
         controller.ami_task = asyncio.create_task(controller.connect_ami(), name="ami-connect")
     log.info("controller.started", fastagi=f"{config.fastagi.host}:{server.port}",
