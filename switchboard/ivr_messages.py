@@ -64,14 +64,19 @@ class IvrMessages:
         return f"<IvrMessages for @{self.mail_domain} via {self.desk!r}>"
 
     async def take(self, request: a.TakeMessage, call_id: str) -> a.MessageTaken:
-        recipient = await asyncio.to_thread(self._recipient, request)
-        names: Sequence[str] = ()
-        if request.caller:
-            names = await asyncio.to_thread(self.lookup.names_for_number, request.caller)
         kind = m.Kind.CALLBACK if request.request == "callback" else m.Kind.MESSAGE
         recording = (str(self.recordings_dir / f"{request.recording}.wav")
                      if request.recording else "")
         now = self.clock()
+        try:
+            recipient = await asyncio.to_thread(self._recipient, request)
+        except m.MessageError as exc:
+            # A directory entry that makes no address: the switchboard gets it instead.
+            log.error("message.recipient_unusable", error=str(exc))
+            recipient = m.switchboard_recipient(self.switchboard_address)
+        names: Sequence[str] = ()
+        if request.caller:
+            names = await asyncio.to_thread(self.lookup.names_for_number, request.caller)
         try:
             message = await self.desk.take(
                 recipient, kind, request.caller, message_text(request.request, request.seconds),

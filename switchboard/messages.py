@@ -35,7 +35,8 @@ MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 UNIT_PREFIX = "unit:"
 #: The recipient id of the switchboard's own mailbox (nobody else could be found).
 SWITCHBOARD_ID = "switchboard"
-_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+#: local@host; a host without a dot (``localhost``, a relay's own name) is allowed.
+_ADDRESS = re.compile(r"[^@\s]+@[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?")
 
 
 class MessageError(SwitchboardError, ValueError):

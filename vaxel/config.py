@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -264,6 +265,13 @@ def parse_config(
         if raw is not None:
             top[key] = _coerce(raw, "str", key, problems)
     smtp = sections["smtp"]
+    if not re.fullmatch(r"[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?", smtp.mail_domain or ""):
+        problems.append(f"smtp.mail_domain: expected a mail domain such as stad.example, "
+                        f"got {smtp.mail_domain!r}")
+    for key in ("sender", "switchboard_address"):
+        value = getattr(smtp, key)
+        if value and not re.fullmatch(r"[^@\s]+@[^@\s]+", value):
+            problems.append(f"smtp.{key}: expected an e-mail address, got {value!r}")
     for key in ("deliver_every_s", "timeout_s"):
         if isinstance(getattr(smtp, key), int) and getattr(smtp, key) < 1:
             problems.append(f"smtp.{key}: expected 1 or more seconds, got {getattr(smtp, key)}")
