@@ -10,6 +10,7 @@ listener closes, running sessions get a bounded time to finish.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from vaxel.ami import AmiClient, AmiError
 from vaxel.config import Config, ConfigError
 
 log = structlog.get_logger("vaxel.service")
+#: Seconds a stopping controller waits for its message delivery round to end.
+DELIVERY_STOP_S = 5.0
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
@@ -136,13 +139,15 @@ class Controller:
         await self.server.close()
         if self.routing is not None:
             await self.routing.close()
-        tasks = [t for t in (self.ami_task, self.deploy_task, self.recorder_task,
-                             self.delivery_task) if t is not None]
-        for task in tasks:
-            task.cancel()
-        # Wait for them: a delivery round cut short leaves its message pending (and its
-        # lock expiring), never half-saved; nothing may use Redis after it is closed.
-        await asyncio.gather(*tasks, return_exceptions=True)
+        for task in (self.ami_task, self.deploy_task, self.recorder_task):
+            if task is not None:
+                task.cancel()
+        if self.delivery_task is not None:
+            # Wait for it (bounded): a delivery round cut short leaves its message pending
+            # (its lock expires), never half-saved, and nothing uses Redis once it is closed.
+            self.delivery_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self.delivery_task, DELIVERY_STOP_S)
         if self.ami is not None:
             await self.ami.close()
         await self.store.close()
