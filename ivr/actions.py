@@ -114,6 +114,32 @@ class IdleTimesRead:
 
 
 @dataclass(frozen=True)
+class QueueLoadKnown:
+    """How loaded a queue is now (``CheckQueue``); ``known`` is False without a queue side."""
+
+    queue: str
+    waiting: int = 0
+    """Callers waiting in the queue now."""
+    logged_in: int = 0
+    """Agents of the queue logged in (paused ones included)."""
+    staffed: int = 0
+    """Agents of the queue logged in and not paused."""
+    estimated_wait_s: float | None = None
+    """What a new caller would wait (None: unknown, nobody staffed)."""
+    known: bool = True
+
+
+@dataclass(frozen=True)
+class MessageTaken:
+    """A message or callback request was stored (and mailed, if ``mailed``) for ``recipient``
+    (an e-mail address); ``message_id`` is empty when it could not be stored at all."""
+
+    message_id: str
+    recipient: str = ""
+    mailed: bool = False
+
+
+@dataclass(frozen=True)
 class FlowFound:
     """The flow a ``goto`` named was found (``flow`` is an ``ivr.flow.Flow``) or not (None)."""
 
@@ -123,6 +149,7 @@ class FlowFound:
 Event = (
     PlaybackFinished | DigitsReceived | NoInput | CallerHungUp | LookupCompleted | DialCompleted
     | NamesFound | AnnouncementResolved | RecordingFinished | FlowFound | IdleTimesRead
+    | QueueLoadKnown | MessageTaken
 )
 
 # ---- actions --------------------------------------------------------------------------
@@ -249,6 +276,31 @@ class NoteAttempt:
 
 
 @dataclass(frozen=True)
+class CheckQueue:
+    """Ask how loaded a queue is. Produces ``QueueLoadKnown``."""
+
+    queue: str
+
+
+@dataclass(frozen=True)
+class TakeMessage:
+    """Store, then e-mail, a message or callback request. Produces ``MessageTaken``.
+
+    The recipient is the employee ``employee_id`` or, when there is none or they cannot be
+    found, the mailbox of the unit ``unit_id``; with neither, the switchboard's own."""
+
+    request: str
+    """``message`` or ``callback``."""
+    caller: str
+    """The caller's number ("" when hidden)."""
+    employee_id: str | None = None
+    unit_id: str | None = None
+    recording: str = ""
+    """The recording's name in the messages folder (``absent/<call id>``), "" for none."""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class SwitchFlow:
     """Continue the call in another flow. Produces ``FlowFound``."""
 
@@ -258,10 +310,11 @@ class SwitchFlow:
 Action = (
     Play | Collect | LookupExtension | Dial | Hangup | Say | LookupByName | CheckAnnouncement
     | Enqueue | RequestCallback | Record | SwitchFlow | ReadIdleTimes | NoteAttempt
+    | CheckQueue | TakeMessage
 )
 
 #: Actions that wait for an event before the interpreter can go on.
 WAITING_ACTIONS = (Play, Collect, LookupExtension, Dial, Say, LookupByName, CheckAnnouncement,
-                   Record, SwitchFlow, ReadIdleTimes)
+                   Record, SwitchFlow, ReadIdleTimes, CheckQueue, TakeMessage)
 #: Actions that end the IVR's part of the call (the dialplan takes over).
 LEAVING_ACTIONS = (Dial, Hangup, Enqueue, RequestCallback)

@@ -57,6 +57,9 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument("--lang", choices=("sv", "en"))
     p.add_argument("--dial-status", default="", help="outcomes of dials in order, e.g. NOANSWER")
     p.add_argument("--directory", help="directory URL (default: the demo directory)")
+    p.add_argument("--queue-load", default="",
+                   help="what queue_status nodes see, e.g. kontaktcenter:waiting=3,staffed=0 "
+                        "(default: unknown, the queue is tried)")
     p = _add(commands, "draw", "draw a flow as SVG and PNG (Graphviz)", run_draw)
     p.add_argument("flow", help="flow name or entry number")
     p.add_argument("--folder", type=Path)
@@ -143,8 +146,12 @@ def _directory(url: str | None) -> Any:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    from ivr.simulate import find_flow, simulate
+    from ivr.simulate import find_flow, parse_queue_load, simulate
 
+    try:
+        loads = parse_queue_load(args.queue_load)
+    except ValueError as exc:
+        raise UserError(f"--queue-load: {exc}") from None
     flow_set = _load(args.folder)
     if find_flow(flow_set, args.flow) is None:
         raise UserError(f"no flow named or reached by {args.flow!r}; "
@@ -153,7 +160,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     statuses = [s.strip() for s in args.dial_status.split(",") if s.strip()]
     result = simulate(flow_set, args.flow, keys, _at(args.at), caller=args.caller,
                       language=args.lang, dial_statuses=statuses,
-                      directory=_directory(args.directory), dialled=args.dialled)
+                      directory=_directory(args.directory), dialled=args.dialled,
+                      queue_load=loads)
     print(result)
     return 0
 

@@ -31,6 +31,9 @@ from ivr.nodes import (
     PROMPT_REF_FIELDS as PROMPT_REF_FIELDS,
 )
 from ivr.nodes import (
+    REQUESTS as REQUESTS,
+)
+from ivr.nodes import (
     VALIDATIONS as VALIDATIONS,
 )
 from ivr.nodes import (  # re-exported: the flow model is the nodes plus Flow
@@ -67,10 +70,16 @@ from ivr.nodes import (
     MenuNode as MenuNode,
 )
 from ivr.nodes import (
+    MessageNode as MessageNode,
+)
+from ivr.nodes import (
     Node as Node,
 )
 from ivr.nodes import (
     PlayNode as PlayNode,
+)
+from ivr.nodes import (
+    QueueStatusNode as QueueStatusNode,
 )
 from ivr.nodes import (
     SetLanguageNode as SetLanguageNode,
@@ -216,6 +225,11 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
                        _f("priority", int, 0), _f("accept_key", str, "1"), _TIMEOUT),
     "voicemail": (_f("prompt"), _f("next"), _f("folder", str, "messages"),
                   _f("max_seconds", int, 120, "max_s")),
+    "queue_status": (_f("queue"), _f("open"), _f("overloaded"),
+                     _f("max_wait", int, 300, "max_wait_s"), _f("max_waiting", int, 20)),
+    "message": (_f("next"), _f("prompt", str, _OPT), _f("request", str, "message"),
+                _f("recipient", str, "${callee}"), _f("no_number", str, _OPT),
+                _f("folder", str, "messages"), _f("max_seconds", int, 120, "max_s")),
     "goto": (_f("node", str, _OPT), _f("flow", str, _OPT)),
     "hangup": (_f("prompt", str, _OPT),),
 }
@@ -226,7 +240,8 @@ _CLASSES: dict[str, type] = {
     "announcement": AnnouncementNode, "lookup_extension": LookupExtensionNode,
     "dial_by_name": DialByNameNode, "absence_note": AbsenceNoteNode, "transfer": TransferNode,
     "dial_group": DialGroupNode, "enqueue": EnqueueNode, "callback_offer": CallbackOfferNode,
-    "voicemail": VoicemailNode, "goto": GotoNode, "hangup": HangupNode,
+    "voicemail": VoicemailNode, "queue_status": QueueStatusNode, "message": MessageNode,
+    "goto": GotoNode, "hangup": HangupNode,
 }
 
 Path_ = tuple[str | int, ...]
@@ -338,6 +353,31 @@ def _check_node(c: _Checker, kind: str, node: Any, p: Path_) -> None:
         c.problem((*p, "member_timeout"), "must be 1 to 300 seconds")
     if isinstance(node, CallbackOfferNode) and node.accept_key not in DTMF_KEYS:
         c.problem((*p, "accept_key"), "must be one phone key (0-9, *, #)")
+    if isinstance(node, QueueStatusNode):
+        for attr, key in (("max_wait_s", "max_wait"), ("max_waiting", "max_waiting")):
+            if (getattr(node, attr) or 0) < 0:
+                c.problem((*p, key), "must be 0 or more")
+    if isinstance(node, MessageNode):
+        _check_message(c, node, p)
+
+
+def _check_message(c: _Checker, node: MessageNode, p: Path_) -> None:
+    from ivr.nodes import CALLEE_RECIPIENT, UNIT_RECIPIENT_PREFIX
+
+    if node.request not in REQUESTS:
+        c.problem((*p, "request"), f"must be one of {', '.join(REQUESTS)}")
+    if node.request == "message" and node.prompt is None:
+        c.problem(p, "a message needs a 'prompt' (what the caller hears before the beep)")
+    if node.request == "callback" and node.no_number is None:
+        c.problem(p, "a callback needs the caller's number; give 'no_number' for callers "
+                     "with a hidden number")
+    recipient = node.recipient or ""
+    if recipient != CALLEE_RECIPIENT and not (
+            recipient.startswith(UNIT_RECIPIENT_PREFIX) and recipient[5:].strip()):
+        c.problem((*p, "recipient"), "must be '${callee}' or 'unit:<unit id>' "
+                                     "(for example 'unit:${unit}')")
+    if not 1 <= (node.max_s or 0) <= 600:
+        c.problem((*p, "max_seconds"), "must be between 1 and 600")
 
 
 def _build(c: _Checker, kind: str, d: Mapping[str, Any], p: Path_) -> Node:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ivr import actions as a
 from ivr import flow as f
-from ivr import steps
+from ivr import offers, steps
 from ivr.errors import FlowRuntimeError
 from ivr.nodes import entry_valid
 
@@ -162,7 +162,7 @@ class FlowRun:
     def _after_playback(self, node: f.Node, now: datetime) -> Actions:
         then = self.state.after_playback
         if then == "@stage":
-            return steps.STAGE[type(node)](self, node, now)
+            return _STAGE[type(node)](self, node, now)
         if then == "@hangup":
             self._set(done=True, waiting="none")
             return [a.Hangup()]
@@ -283,7 +283,9 @@ _ENTER: dict[type, Callable[..., Actions]] = {
     f.DialGroupNode: _enter_dial,
     f.HangupNode: _enter_hangup,
     **steps.ENTER,
+    **offers.ENTER,
 }
+_STAGE: dict[type, Callable[..., Actions]] = {**steps.STAGE, **offers.STAGE}
 
 # ---- handling events ----------------------------------------------------------------------
 
@@ -373,6 +375,7 @@ _HANDLERS: dict[tuple[type, type], Callable[..., Actions]] = {
     (f.TransferNode, a.DialCompleted): _dial_done,
     (f.DialGroupNode, a.DialCompleted): _dial_done,
     **steps.HANDLERS,
+    **offers.HANDLERS,
 }
 
 #: Which wait each event answers.
@@ -383,4 +386,5 @@ _WAITS_FOR: dict[type, str] = {
     a.LookupCompleted: "lookup",
     a.DialCompleted: "dial",
     **steps.WAITS_FOR,
+    **offers.WAITS_FOR,
 }

@@ -40,7 +40,8 @@ WINDOW_DAYS = 366
 _VAR = re.compile(r"\$\{([a-z_][a-z0-9_]*)\}")
 #: Variables every call has.
 BUILTIN_VARIABLES = frozenset({"language", "caller", "extension", "unit", "dialled",
-                               "unit_id", "unit_topic", "unit_district", "unit_group"})
+                               "unit_id", "unit_topic", "unit_district", "unit_group",
+                               "queue_status"})
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,12 @@ def _targets(flow: Flow, name: str, node: n.Node, ctx: LintContext) -> Iterable[
                 checks.append((f"value of {key!r}", value, t.skills[key]))
     if isinstance(node, n.TransferNode) and node.unit and not _VAR.search(node.unit):
         checks.append(("unit", node.unit, t.units))
+    if isinstance(node, n.QueueStatusNode):
+        checks.append(("queue", node.queue, t.queues))
+    if isinstance(node, n.MessageNode) and node.recipient.startswith(n.UNIT_RECIPIENT_PREFIX):
+        unit = node.recipient.removeprefix(n.UNIT_RECIPIENT_PREFIX)
+        if not _VAR.search(unit):
+            checks.append(("unit", unit, t.units))
     for what, target, known in checks:
         if target is not None and target not in known:
             yield _at(flow, name, "error", "unknown-target",
@@ -147,11 +154,15 @@ def _targets(flow: Flow, name: str, node: n.Node, ctx: LintContext) -> Iterable[
 
 
 def _variables(flow: Flow, name: str, node: n.Node) -> Iterable[Finding]:
-    if not isinstance(node, n.EnqueueNode | n.CallbackOfferNode):
+    if isinstance(node, n.EnqueueNode | n.CallbackOfferNode):
+        values = list(node.requirements.values())
+    elif isinstance(node, n.MessageNode) and node.recipient != n.CALLEE_RECIPIENT:
+        values = [node.recipient]
+    else:
         return
     known = BUILTIN_VARIABLES | {x.variable for x in flow.nodes.values()
                                  if isinstance(x, n.CollectNode)}
-    for value in node.requirements.values():
+    for value in values:
         for var in _VAR.findall(value):
             if var not in known:
                 yield _at(flow, name, "warning", "unknown-variable",

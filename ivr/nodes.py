@@ -22,6 +22,12 @@ DTMF_KEYS = frozenset("0123456789*#")
 #: Checks a ``collect`` node can apply to what the caller typed.
 Validation = Literal["digits", "luhn", "personnummer"]
 VALIDATIONS: tuple[str, ...] = ("digits", "luhn", "personnummer")
+#: What a ``message`` node takes for the person the caller tried to reach.
+REQUESTS: tuple[str, ...] = ("message", "callback")
+#: A ``message`` node's default recipient: the person the last lookup found.
+CALLEE_RECIPIENT = "${callee}"
+#: A ``message`` node's recipient that is a unit's mailbox: ``unit:<unit id>``.
+UNIT_RECIPIENT_PREFIX = "unit:"
 
 
 @dataclass(frozen=True)
@@ -238,6 +244,41 @@ class VoicemailNode:
 
 
 @dataclass(frozen=True)
+class QueueStatusNode:
+    """Look at a queue before sending the caller there: ``open`` while agents are logged in
+    and neither the estimated wait (``max_wait_s``) nor the number of callers waiting
+    (``max_waiting``) is above its limit; ``overloaded`` otherwise (nobody logged in
+    counts as overloaded). The verdict is kept in ``${queue_status}`` (``open``,
+    ``nobody``, ``wait``, ``length``, ``unknown``). Without a queue side (no ACD
+    configured) the load is unknown and the call goes to ``open``."""
+
+    queue: str
+    open: str
+    overloaded: str
+    max_wait_s: int = 300
+    max_waiting: int = 20
+
+
+@dataclass(frozen=True)
+class MessageNode:
+    """Take a message (``request: message``: ``prompt``, a beep, the caller speaks until
+    ``#``, silence or ``max_s``) or a callback request (``request: callback``: booked for
+    the caller's number; ``prompt``, if any, confirms it) for ``recipient``: ``${callee}``
+    (the person looked up; their unit's mailbox if they cannot be found) or
+    ``unit:<unit id>`` (``unit:${unit}``). The controller stores it in Redis before it
+    e-mails it, so mail trouble delays it but never loses it. A callback needs the
+    caller's number: ``no_number`` is where a caller with a hidden number goes."""
+
+    next: str
+    prompt: str | None = None
+    request: str = "message"
+    recipient: str = CALLEE_RECIPIENT
+    no_number: str | None = None
+    folder: str = "messages"
+    max_s: int = 120
+
+
+@dataclass(frozen=True)
 class GotoNode:
     """Continue at another node of this flow (``node``) or at the start of another ``flow``."""
 
@@ -268,6 +309,8 @@ Node = (
     | EnqueueNode
     | CallbackOfferNode
     | VoicemailNode
+    | QueueStatusNode
+    | MessageNode
     | GotoNode
     | HangupNode
 )
@@ -277,7 +320,7 @@ NODE_REF_FIELDS: tuple[str, ...] = (
     "next", "on_failure", "no_input_next", "open", "closed", "found", "not_found", "absent",
     "unit_found",
     "on_no_answer", "otherwise", "to_colleague", "to_unit", "to_contact_center",
-    "decline", "node",
+    "decline", "node", "overloaded", "no_number",
 )
 #: Attributes that name a node without being a way there (the node whose failures count).
 COUNTER_REF_FIELDS: tuple[str, ...] = ("counts_against",)

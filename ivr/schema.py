@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ivr.flow import _CUSTOM, FIELDS, FieldSpec
-from ivr.nodes import LANGUAGES, VALIDATIONS
+from ivr.nodes import LANGUAGES, REQUESTS, VALIDATIONS
 
 SCHEMA_ID = "https://vaxel.example/schemas/dialplan.json"
 _REQUIREMENTS = {
@@ -53,6 +53,8 @@ def _field_schema(spec: FieldSpec) -> dict[str, Any]:
         out["enum"] = list(VALIDATIONS)
     if spec.key == "language":
         out["enum"] = list(LANGUAGES)
+    if spec.key == "request":
+        out["enum"] = list(REQUESTS)
     if spec.default not in (..., None):
         out["default"] = spec.default
     return out

@@ -56,6 +56,28 @@ class RoutingPort(Protocol):
     def queue_for_group(self, group: str) -> str | None: ...
     async def enqueue(self, call_id: str, channel: str, queue: str, requirements: str,
                       priority: int, caller: str) -> None: ...
+    async def queue_load(self, queue: str) -> QueueLoadPort | None:
+        """The queue's load now; None when this queue side has no such queue."""
+        ...
+
+
+class QueueLoadPort(Protocol):
+    """A queue's load as the ACD reports it (``routing.control.QueueLoad``)."""
+
+    @property
+    def waiting(self) -> int: ...
+    @property
+    def logged_in(self) -> int: ...
+    @property
+    def staffed(self) -> int: ...
+    @property
+    def estimated_wait_s(self) -> float | None: ...
+
+
+class MessagePort(Protocol):
+    """Stores (first) and mails (second) what a caller left (``switchboard.ivr_messages``)."""
+
+    async def take(self, request: a.TakeMessage, call_id: str) -> a.MessageTaken: ...
 
 
 class FlowSource(Protocol):
@@ -111,6 +133,8 @@ class SessionDeps:
     """Idle times for ``longest_idle`` groups; None rings them in the group's order."""
     contexts: ContextPort | None = None
     """Call contexts; None keeps failed attempts out of any context (logged only)."""
+    messages: MessagePort | None = None
+    """Takes messages and callback requests; None: ``message`` nodes only record (logged)."""
 
 
 class SessionAborted(Exception):
@@ -121,20 +145,23 @@ async def run_session(channel: AgiChannelPort, script: str, args: tuple[str, ...
                       deps: SessionDeps, caller: str = "") -> FlowRun | None:
     """Run one AGI connection to its end; return the run (None when there was nothing to run).
 
-    ``caller`` is the caller's number (AGI ``agi_callerid``): a new call's context opens with
-    it, so that whoever answers sees the caller's earlier contacts today."""
+    ``caller`` is the caller's number (``agi_callerid``; "" or ``unknown`` when hidden): a new
+    call's context opens with it, so that whoever answers sees the caller's earlier contacts
+    today, and it is the flow's ``${caller}``, which a callback request is booked for."""
     now = deps.clock()
     if script == "inbound":
         entry = args[0] if args else ""
         flow = deps.flows.for_entry(entry)
-        variables: dict[str, str] = {}
+        number = caller.strip()
+        variables: dict[str, str] = {"caller": number} if number not in ("", "unknown") else {}
         if flow is None:
             flow = await _direct_flow(entry, deps, now)
-            variables = {DIRECT_VARIABLE: entry}
+            variables[DIRECT_VARIABLE] = entry
         if flow is None and number_key(entry) is not None:
             # A phone number nobody has (a direct number not given out, or given up): the
             # city's own flow, as if the caller had dialled the city number.
-            flow, variables = deps.flows.main_flow(), {}
+            flow = deps.flows.main_flow()
+            variables.pop(DIRECT_VARIABLE, None)
         if flow is None:
             log.warning("ivr.no_flow_for_entry", entry=entry)
             return None  # IVR_DONE stays unset: Asterisk's fallback rings the operators
@@ -288,17 +315,67 @@ async def _enqueue(channel: AgiChannelPort, run: FlowRun, action: a.Enqueue | a.
 
 async def _record(channel: AgiChannelPort, run: FlowRun, action: a.Record,
                   deps: SessionDeps) -> a.Event | None:
+    """Record; a caller who hangs up while speaking still leaves the message: Asterisk keeps
+    the file (res_agi's handle_recordfile closes the stream on hang-up), so the run goes on
+    to take it, and the next command finds the caller gone."""
+    from ivr.fastagi import ChannelHungUp
+
     folder = deps.messages_dir or f"{deps.prompts_dir.rstrip('/')}/../messages"
     # RECORD FILE <file> <format> <escape digits> <timeout ms> [offset] [BEEP] [s=silence]
-    reply = await channel.command("RECORD FILE", f"{folder.rstrip('/')}/{action.name}", "wav",
-                                  "#", str(action.max_s * 1000), "0", "BEEP", "s=5")
-    if reply.failed:
-        if await _gone(channel):
-            return a.CallerHungUp()
+    try:
+        reply = await channel.command("RECORD FILE", f"{folder.rstrip('/')}/{action.name}",
+                                      "wav", "#", str(action.max_s * 1000), "0", "BEEP", "s=5")
+    except ChannelHungUp as exc:
+        log.info("ivr.message_recorded", name=action.name, caller_gone=True)
+        return a.RecordingFinished(_seconds(exc.reply.endpos if exc.reply else None))
+    seconds = _seconds(reply.endpos)
+    if reply.failed and not await _gone_quietly(channel):
         log.error("ivr.record_failed", name=action.name, folder=folder)
         return a.RecordingFinished(0.0)
-    log.info("ivr.message_recorded", name=action.name)
-    return a.RecordingFinished()
+    log.info("ivr.message_recorded", name=action.name, seconds=seconds)
+    return a.RecordingFinished(seconds)
+
+
+#: Samples per second of Asterisk's ``wav`` format (8 kHz, 16-bit): RECORD FILE's ``endpos``.
+WAV_RATE = 8000
+
+
+def _seconds(endpos: int | None) -> float:
+    return round((endpos or 0) / WAV_RATE, 2)
+
+
+async def _gone_quietly(channel: AgiChannelPort) -> bool:
+    """``_gone`` that answers True instead of raising when the check finds the caller gone."""
+    from ivr.fastagi import ChannelHungUp
+
+    try:
+        return await _gone(channel)
+    except ChannelHungUp:
+        return True
+
+
+async def _check_queue(channel: AgiChannelPort, run: FlowRun, action: a.CheckQueue,
+                       deps: SessionDeps) -> a.Event | None:
+    load = await deps.routing.queue_load(action.queue) if deps.routing is not None else None
+    if load is None:
+        log.info("ivr.queue_load_unknown", queue=action.queue)
+        return a.QueueLoadKnown(action.queue, known=False)
+    log.info("ivr.queue_load", queue=action.queue, waiting=load.waiting, staffed=load.staffed,
+             logged_in=load.logged_in, estimated_wait_s=load.estimated_wait_s)
+    return a.QueueLoadKnown(action.queue, load.waiting, load.logged_in, load.staffed,
+                            load.estimated_wait_s)
+
+
+async def _take_message(channel: AgiChannelPort, run: FlowRun, action: a.TakeMessage,
+                        deps: SessionDeps) -> a.Event | None:
+    if deps.messages is None:
+        log.error("ivr.message_not_taken", reason="no message desk configured",
+                  recording=action.recording)
+        return a.MessageTaken("")
+    taken = await deps.messages.take(action, run.state.call_id)
+    log.info("ivr.message_taken", request=action.request, message_id=taken.message_id,
+             recipient=taken.recipient, mailed=taken.mailed)
+    return taken
 
 
 async def _switch_flow(channel: AgiChannelPort, run: FlowRun, action: a.SwitchFlow,
@@ -347,6 +424,8 @@ _MORE: dict[type, Callable[..., Awaitable[a.Event | None]]] = {
     a.SwitchFlow: _switch_flow,
     a.ReadIdleTimes: _idle_times,
     a.NoteAttempt: _note_attempt,
+    a.CheckQueue: _check_queue,
+    a.TakeMessage: _take_message,
 }
 
 

@@ -72,8 +72,10 @@ def find_flow(flow_set: FlowSet, name_or_number: str) -> Flow | None:
 class _Sim:
     def __init__(self, flow_set: FlowSet, run: FlowRun, keys: Sequence[str],
                  dial_statuses: Sequence[str], directory: SyncDirectory | None,
-                 now: datetime, idle_since: Mapping[str, float] | None = None) -> None:
+                 now: datetime, queue_load: Mapping[str, a.QueueLoadKnown],
+                 idle_since: Mapping[str, float] | None = None) -> None:
         self.set, self.run, self.now, self.directory = flow_set, run, now, directory
+        self.queue_load = queue_load
         self.idle_since = dict(idle_since or {})
         self.keys, self.statuses = list(keys), list(dial_statuses)
         self.out = Simulation()
@@ -137,6 +139,19 @@ class _Sim:
         if isinstance(action, a.NoteAttempt):
             self.say(f"notes in the call's context: {action.target} {action.status}")
             return None
+        if isinstance(action, a.CheckQueue):
+            load = self.queue_load.get(action.queue, a.QueueLoadKnown(action.queue, known=False))
+            self.say(f"queue {action.queue}: " + (
+                f"{load.waiting} waiting, {load.staffed} staffed, estimated wait "
+                f"{load.estimated_wait_s if load.estimated_wait_s is not None else '?'} s"
+                if load.known else "load unknown"))
+            return load
+        if isinstance(action, a.TakeMessage):
+            whom = (f"employee {action.employee_id}" if action.employee_id
+                    else f"unit {action.unit_id}" if action.unit_id else "the switchboard")
+            self.say(f"takes a {action.request} for {whom} from {action.caller or 'hidden number'}"
+                     + (f" (recording {action.recording})" if action.recording else ""))
+            return a.MessageTaken("simulated", whom, mailed=False)
         return self.leave(action)
 
     def leave(self, action: a.Action) -> a.Event | None:
@@ -173,9 +188,11 @@ def simulate(flow_set: FlowSet, flow: str, keys: Sequence[str], now: datetime, *
              caller: str = "", language: str | None = None,
              dial_statuses: Sequence[str] = (), directory: SyncDirectory | None = None,
              groups: Mapping[str, Group] | None = None, dialled: str = "",
+             queue_load: Mapping[str, a.QueueLoadKnown] | None = None,
              idle_since: Mapping[str, float] | None = None) -> Simulation:
     """Run one simulated call through ``flow`` (name or entry number) at ``now``;
     ``dialled`` is the number the caller dialled (``${dialled}``, the direct-call flow);
+    ``queue_load`` what a ``queue_status`` node learns per queue (default: unknown);
     ``idle_since`` the members' last call ends (epoch seconds), for ``longest_idle``."""
     from ivr.registry import DIRECT_VARIABLE
 
@@ -188,4 +205,29 @@ def simulate(flow_set: FlowSet, flow: str, keys: Sequence[str], now: datetime, *
         variables[DIRECT_VARIABLE] = dialled
     run.state = CallState(run.state.call_id, found.name, found.version, found.start,
                           language=language or run.state.language, variables=variables)
-    return _Sim(flow_set, run, keys, dial_statuses, directory, now, idle_since).drive()
+    return _Sim(flow_set, run, keys, dial_statuses, directory, now, queue_load or {},
+                idle_since).drive()
+
+
+def parse_queue_load(text: str) -> dict[str, a.QueueLoadKnown]:
+    """``kontaktcenter:waiting=3,staffed=0,wait=600`` (queues separated by ``;``) -> loads.
+
+    Raises ``ValueError`` naming the part that is wrong."""
+    loads: dict[str, a.QueueLoadKnown] = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        queue, _, rest = part.partition(":")
+        values: dict[str, str] = {}
+        for item in filter(None, rest.split(",")):
+            key, eq, value = item.partition("=")
+            if not eq or key.strip() not in ("waiting", "staffed", "wait"):
+                raise ValueError(f"queue load {part!r}: {item!r} is not waiting=N, staffed=N "
+                                 "or wait=SECONDS")
+            values[key.strip()] = value.strip()
+        try:
+            staffed = int(values.get("staffed", "1"))
+            wait = float(values["wait"]) if values.get("wait") else None
+            loads[queue.strip()] = a.QueueLoadKnown(queue.strip(), int(values.get("waiting", "0")),
+                                                    staffed, staffed, wait)
+        except ValueError as exc:
+            raise ValueError(f"queue load {part!r}: {exc}") from None
+    return loads

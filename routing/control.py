@@ -19,7 +19,16 @@ from typing import Any
 
 from routing import messages as m
 from routing.errors import ConfigError
-from routing.model import Call, CallState, EscalationStep, QueueConfig, Requirement
+from routing.estimate import estimate_wait
+from routing.model import (
+    Agent,
+    AgentState,
+    Call,
+    CallState,
+    EscalationStep,
+    QueueConfig,
+    Requirement,
+)
 
 #: The holding context callers wait in (asterisk-config/extensions.conf.in).
 HOLD_CONTEXT = "vaxel-hold"
@@ -30,6 +39,30 @@ OFFER_PREFIX = "vxo-"
 #: Asterisk's OriginateResponse ``Reason`` codes (enum ast_control_frame_type) that
 #: mean the agent's phone refused: hung up (1), busy (5), congestion (8).
 REJECT_REASONS = frozenset({"1", "5", "8"})
+
+
+@dataclass(frozen=True, slots=True)
+class QueueLoad:
+    """How loaded a queue is, for a caller about to be sent there (the IVR's
+    ``queue_status``): callers waiting, agents logged in, agents staffed (logged in and
+    not paused) and the estimated wait of one more caller (None: nobody staffed)."""
+
+    queue: str
+    waiting: int
+    logged_in: int
+    staffed: int
+    estimated_wait_s: float | None
+
+
+def queue_load(queue: str, waiting: int, agents: Iterable[Agent],
+               average_handle_s: float) -> QueueLoad:
+    """The load from the queue's waiting calls and its agents: the estimate of
+    `routing.estimate` for the place after the last caller, over every staffed member
+    (the new caller's own requirements are not known yet)."""
+    members = [x for x in agents if queue in x.queues and x.state is not AgentState.LOGGED_OUT]
+    staffed = sum(1 for x in members if x.state is not AgentState.PAUSED)
+    return QueueLoad(queue, waiting, len(members), staffed,
+                     estimate_wait(waiting + 1, average_handle_s, staffed))
 
 
 def offer_channel_id(call_id: str, attempt: int) -> str:

@@ -114,6 +114,10 @@ class Engine:
         aht = self._handle[call.queue].average()
         return estimate_wait(self.position(call), aht, staffed)
 
+    def average_handle_s(self, queue: str) -> float:
+        """The queue's average handle time now (the configured default before any call)."""
+        return self._handle[queue].average()
+
     def sticky_callers(self) -> int:
         """How many callers the sticky-agent history remembers."""
         return len(self._last_agent)

@@ -191,9 +191,8 @@ async def _message(args: argparse.Namespace) -> int:
     employee = await asyncio.to_thread(_directory(config).employee_by_extension, args.extension)
     if employee is None:
         raise TargetNotFound("employee", args.extension, "no employee has this extension")
-    name = f"{employee.given_name} {employee.family_name}"
-    recipient = m.Recipient(employee.id, name, m.address_for(
-        employee.given_name, employee.family_name, config.smtp.mail_domain))
+    recipient = m.employee_recipient(employee.id, employee.given_name, employee.family_name,
+                                     config.smtp.mail_domain)
     desk = await _desk(config)
     try:
         kind = m.Kind.CALLBACK if args.callback else m.Kind.MESSAGE

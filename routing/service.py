@@ -282,6 +282,18 @@ class RoutingService:
         log.info("acd.enqueued", call_id=call_id, queue=queue, skills=list(skills),
                  priority=call.priority)
 
+    async def queue_load(self, queue: str) -> control.QueueLoad | None:
+        """`ivr.session.RoutingPort`: the queue's load from Redis (any controller); the
+        average handle time is the router's when this is the router, else the default."""
+        setup = self.queues.get(queue)
+        if setup is None:
+            return None
+        waiting = len(await self.store.waiting(queue))
+        agents = await self.store.agents()
+        aht = (self.engine.average_handle_s(queue) if self.engine is not None
+               else setup.config.default_handle_s)
+        return control.queue_load(queue, waiting, agents, aht)
+
     def _hold_key(self, call_id: str) -> str:
         return f"{self._p}:acd:hold:{call_id}"
 

@@ -41,6 +41,10 @@ class Outcome(enum.Enum):
     """The person has an absence note in force; the caller heard it."""
     RETURNED = "returned"
     """A supervised transfer nobody answered came back to the operator."""
+    MESSAGE = "message"
+    """Nobody could take the call; the caller left a message for the person (e-mailed)."""
+    CALLBACK_ORDERED = "callback"
+    """Nobody could take the call; the caller asked to be called back (e-mailed)."""
 
 
 #: Asterisk's DIALSTATUS values (app_dial) mapped to outcomes.
@@ -64,6 +68,8 @@ OUTCOME_LABELS: Mapping[Outcome, str] = {
     Outcome.UNAVAILABLE: "ej nåbar (unavailable)",
     Outcome.ABSENT: "frånvarande (absent)",
     Outcome.RETURNED: "tillbaka till växeln (returned to the operator)",
+    Outcome.MESSAGE: "lämnade meddelande (left a message)",
+    Outcome.CALLBACK_ORDERED: "bad om att bli uppringd (asked for a callback)",
 }
 
 

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
@@ -31,6 +32,8 @@ log = structlog.get_logger(__name__)
 
 #: Seconds an SMTP connection and each command may take.
 SMTP_TIMEOUT_S = 10.0
+#: Seconds one controller holds a message while it mails it (others leave it alone).
+DELIVERY_LOCK_S = 60
 PENDING = "vaxel:msg:pending"
 SENT = "vaxel:msg:sent"
 
@@ -94,6 +97,20 @@ class MessageStore:
         except RedisError as exc:
             raise StoreUnavailable(f"saving message {message.id}: {exc}") from exc
 
+    async def lock(self, message_id: str, holder: str, seconds: int = DELIVERY_LOCK_S) -> bool:
+        """Take the right to mail this message now (False: another controller has it)."""
+        try:
+            return bool(await self.client.set(f"vaxel:msg:lock:{message_id}", holder,
+                                               nx=True, ex=seconds))
+        except RedisError as exc:
+            raise StoreUnavailable(f"locking message {message_id}: {exc}") from exc
+
+    async def unlock(self, message_id: str) -> None:
+        try:
+            await self.client.delete(f"vaxel:msg:lock:{message_id}")
+        except RedisError as exc:
+            raise StoreUnavailable(f"unlocking message {message_id}: {exc}") from exc
+
     async def get(self, message_id: str) -> m.Message | None:
         try:
             raw = await self.client.get(_key(message_id))
@@ -118,15 +135,19 @@ class MessageDesk:
     def __init__(self, store: MessageStore, mailer: Mailer, sender: str,
                  new_id: Callable[[], str] = lambda: uuid.uuid4().hex) -> None:
         self.store, self.mailer, self.sender, self.new_id = store, mailer, sender, new_id
+        self.holder = uuid.uuid4().hex[:12]
 
     def __repr__(self) -> str:
         return f"<MessageDesk from {self.sender} via {self.mailer!r}>"
 
     async def take(self, recipient: m.Recipient, kind: m.Kind, caller_number: str, text: str,
-                   now: datetime, *, taken_by: str = "", call_id: str = "") -> m.Message:
+                   now: datetime, *, taken_by: str = "", call_id: str = "",
+                   recording: str = "", recording_s: float = 0.0,
+                   caller_names: Sequence[str] = ()) -> m.Message:
         """Record the message, then try to mail it once; it stays pending if that fails."""
         message = m.Message(self.new_id(), recipient, kind, caller_number.strip(), text.strip(),
-                            now, taken_by=taken_by, call_id=call_id)
+                            now, taken_by=taken_by, call_id=call_id, recording=recording,
+                            recording_s=recording_s, caller_names=tuple(caller_names))
         await self.store.save(message)
         log.info("message.taken", message_id=message.id, employee=recipient.employee_id,
                  kind=kind.value)
@@ -137,8 +158,19 @@ class MessageDesk:
         return [await self._deliver(msg, now) for msg in await self.store.pending(due_by=now)]
 
     async def _deliver(self, message: m.Message, now: datetime) -> m.Message:
+        """Mail it unless another controller is mailing it right now (then it is returned
+        as it is and stays pending for that one)."""
+        if not await self.store.lock(message.id, self.holder):
+            return message
         try:
-            await self.mailer.send(m.compose(message, self.sender))
+            return await self._send(message, now)
+        finally:
+            await self.store.unlock(message.id)
+
+    async def _send(self, message: m.Message, now: datetime) -> m.Message:
+        try:
+            recording = await asyncio.to_thread(_recording_bytes, message.recording)
+            await self.mailer.send(m.compose(message, self.sender, recording))
         except MailFailed as exc:
             message = m.failed(message, str(exc), now)
             log.warning("message.mail_failed", message_id=message.id, error=str(exc),
@@ -148,3 +180,33 @@ class MessageDesk:
             log.info("message.mailed", message_id=message.id, attempts=message.attempts)
         await self.store.save(message)
         return message
+
+
+def _recording_bytes(path: str) -> bytes | None:
+    """The recording to attach: None when there is none, it is gone, or it is too large
+    (the e-mail then names its path)."""
+    if not path:
+        return None
+    try:
+        file = Path(path)
+        if file.stat().st_size > m.MAX_ATTACHMENT_BYTES:
+            return None
+        return file.read_bytes()
+    except OSError as exc:
+        log.warning("message.recording_unreadable", path=path, error=str(exc))
+        return None
+
+
+async def deliver_forever(desk: MessageDesk, every_s: float,
+                          clock: Callable[[], datetime]) -> None:
+    """The controller's delivery loop: every ``every_s`` seconds, mail what is due. A
+    store or mail failure is logged and tried again next round; cancel to stop."""
+    while True:
+        try:
+            for message in await desk.deliver_due(clock()):
+                if message.sent_at is None:
+                    log.info("message.still_pending", message_id=message.id,
+                             attempts=message.attempts, error=message.last_error)
+        except SwitchboardError as exc:
+            log.error("message.delivery_round_failed", error=str(exc))
+        await asyncio.sleep(every_s)

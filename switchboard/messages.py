@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
+from directory.entities import Employee, Unit
 from directory.text import fold
 from switchboard.context import CITY_ZONE
 from switchboard.errors import SwitchboardError
@@ -28,7 +29,14 @@ from switchboard.errors import SwitchboardError
 RETRY_DELAYS_S = (10, 30, 60, 300, 900)
 #: Longest message text accepted (characters).
 MAX_TEXT = 2000
-_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+#: Largest recording attached to the e-mail; a larger one is named by its path instead.
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+#: The ``employee_id`` of a unit's mailbox as a recipient: ``unit:<unit id>``.
+UNIT_PREFIX = "unit:"
+#: The recipient id of the switchboard's own mailbox (nobody else could be found).
+SWITCHBOARD_ID = "switchboard"
+#: local@host; a host without a dot (``localhost``, a relay's own name) is allowed.
+_ADDRESS = re.compile(r"[^@\s]+@[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?")
 
 
 class MessageError(SwitchboardError, ValueError):
@@ -46,7 +54,8 @@ KIND_LABELS = {Kind.MESSAGE: "Meddelande (message)",
 
 @dataclass(frozen=True)
 class Recipient:
-    """An employee as a message reaches them."""
+    """An employee, a unit's mailbox (``employee_id`` ``unit:<id>``) or the switchboard's
+    own mailbox (``switchboard``), as a message reaches them."""
 
     employee_id: str
     name: str
@@ -74,6 +83,11 @@ class Message:
     next_try_at: datetime | None = None
     last_error: str = ""
     sent_at: datetime | None = None
+    recording: str = ""
+    """The caller's recorded message, a path as the controller sees it ("" for none)."""
+    recording_s: float = 0.0
+    caller_names: tuple[str, ...] = ()
+    """Who the caller's number belongs to in the directory (reverse lookup)."""
 
     def __post_init__(self) -> None:
         if len(self.text) > MAX_TEXT:
@@ -96,7 +110,8 @@ class Message:
                 "text": self.text, "created_at": iso(self.created_at),
                 "taken_by": self.taken_by, "call_id": self.call_id, "attempts": self.attempts,
                 "next_try_at": iso(self.next_try_at), "last_error": self.last_error,
-                "sent_at": iso(self.sent_at)}
+                "sent_at": iso(self.sent_at), "recording": self.recording,
+                "recording_s": self.recording_s, "caller_names": list(self.caller_names)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Message:
@@ -112,16 +127,52 @@ class Message:
                 text=str(d["text"]), created_at=created, taken_by=str(d.get("taken_by", "")),
                 call_id=str(d.get("call_id", "")), attempts=int(d.get("attempts", 0)),
                 next_try_at=when("next_try_at"), last_error=str(d.get("last_error", "")),
-                sent_at=when("sent_at"))
+                sent_at=when("sent_at"), recording=str(d.get("recording", "")),
+                recording_s=float(d.get("recording_s", 0.0)),
+                caller_names=tuple(str(n) for n in d.get("caller_names", ())))
         except (KeyError, ValueError, TypeError) as exc:
             raise MessageError(f"stored message {d.get('id', '?')}: bad field: {exc}") from exc
 
 
+def _local_part(text: str) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", fold(text)))
+
+
 def address_for(given_name: str, family_name: str, domain: str) -> str:
     """The city's address pattern: "Anna Ekström" -> anna.ekstrom@<domain>."""
-    def part(name: str) -> str:
-        return "-".join(re.findall(r"[a-z0-9]+", fold(name)))
-    return f"{part(given_name)}.{part(family_name)}@{domain}"
+    return f"{_local_part(given_name)}.{_local_part(family_name)}@{domain}"
+
+
+def employee_recipient(employee_id: str, given_name: str, family_name: str, domain: str,
+                       own_address: str | None = None) -> Recipient:
+    """An employee: their own address when the directory has one, else the city's rule."""
+    address = own_address or address_for(given_name, family_name, domain)
+    return Recipient(employee_id, f"{given_name} {family_name}", address)
+
+
+def unit_recipient(unit_id: str, name: str, domain: str,
+                   own_address: str | None = None) -> Recipient:
+    """A unit's mailbox: its own address when the directory has one, else the rule
+    ``<unit id>@<domain>`` (the id, not the name: ids are stable when units are renamed)."""
+    address = own_address or f"{_local_part(unit_id)}@{domain}"
+    return Recipient(f"{UNIT_PREFIX}{unit_id}", name, address)
+
+
+def switchboard_recipient(address: str) -> Recipient:
+    """The switchboard's own mailbox, for a message whose recipient cannot be found."""
+    return Recipient(SWITCHBOARD_ID, "Växeln (the switchboard)", address)
+
+
+def choose_recipient(employee: Employee | None, unit: Unit | None, domain: str,
+                     switchboard_address: str) -> Recipient:
+    """Who gets a message the IVR took: the employee the caller tried to reach when the
+    directory knows them; else the unit's mailbox (theirs, or the unit the flow named);
+    else the switchboard's own mailbox, so that no message is without a recipient."""
+    if employee is not None:
+        return employee_recipient(employee.id, employee.given_name, employee.family_name, domain)
+    if unit is not None:
+        return unit_recipient(unit.id, unit.name, domain)
+    return switchboard_recipient(switchboard_address)
 
 
 def delivered(message: Message, now: datetime) -> Message:
@@ -136,8 +187,9 @@ def failed(message: Message, error: str, now: datetime) -> Message:
                    next_try_at=now + timedelta(seconds=delay))
 
 
-def compose(message: Message, sender: str) -> EmailMessage:
-    """The e-mail to the employee (Swedish first, English after)."""
+def compose(message: Message, sender: str, recording: bytes | None = None) -> EmailMessage:
+    """The e-mail to the employee (Swedish first, English after); ``recording`` is the
+    recorded message's WAV data to attach (None: too large or missing, its path is named)."""
     local = message.created_at.astimezone(CITY_ZONE)
     number = message.caller_number or "dolt nummer (hidden number)"
     mail = EmailMessage()
@@ -153,5 +205,13 @@ def compose(message: Message, sender: str) -> EmailMessage:
             f"{KIND_LABELS[message.kind]} från (from) {number}, "
             f"{local:%Y-%m-%d %H:%M}.", ask, "", message.text or "(inget meddelande / no text)",
             "", f"Mottaget av (taken by): {message.taken_by or 'växeln (the switchboard)'}"]
+    if message.caller_names:
+        body.insert(3, f"Numret tillhör (the number belongs to): {', '.join(message.caller_names)}")
+    if message.recording and recording is None:
+        body.append(f"Inspelningen (the recording, {message.recording_s:.0f} s): "
+                    f"{message.recording}")
     mail.set_content("\n".join(line for line in body if line is not None))
+    if message.recording and recording is not None:
+        mail.add_attachment(recording, maintype="audio", subtype="wav",
+                            filename=f"meddelande-{message.id}.wav")
     return mail

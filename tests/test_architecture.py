@@ -13,6 +13,7 @@ from vaxel.paths import repo_root
 CORES = [
     "ivr/actions.py",
     "ivr/interpreter.py",
+    "ivr/offers.py",
     "ivr/flow.py",
     "ivr/yamlsrc.py",
     "ivr/agi.py",

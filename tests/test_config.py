@@ -42,3 +42,12 @@ def test_given_broken_toml_then_error_names_file(tmp_path):
     path.write_text("[ami\nport = 1\n")
     with pytest.raises(ConfigError, match="vaxel.toml: not valid TOML"):
         load_config(path, env={})
+
+
+def test_bad_smtp_settings_are_named_by_key_all_at_once():
+    with pytest.raises(ConfigError) as info:
+        parse_config({"smtp": {"mail_domain": "stad example", "sender": "vaxel",
+                               "deliver_every_s": 0}}, "vaxel.toml", env={})
+    text = str(info.value)
+    for key in ("smtp.mail_domain", "smtp.sender", "smtp.deliver_every_s"):
+        assert f"vaxel.toml: {key}: expected" in text

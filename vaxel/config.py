@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -86,7 +87,15 @@ class SmtpConfig:
     sender: str = "vaxel@localhost"
     """From address of the switchboard's e-mails."""
     mail_domain: str = "localhost"
-    """Employees' mail domain: Anna Ekström -> anna.ekstrom@<mail_domain>."""
+    """Employees' mail domain: Anna Ekström -> anna.ekstrom@<mail_domain>; a unit's
+    mailbox is <unit id>@<mail_domain>."""
+    switchboard_address: str = ""
+    """Where a message goes whose recipient the directory no longer knows (the
+    switchboard's own mailbox); empty: the sender address."""
+    deliver_every_s: int = 10
+    """Seconds between the controller's rounds of mailing messages that are due (retries)."""
+    timeout_s: int = 10
+    """Seconds an SMTP connection and each command may take."""
 
 
 @dataclass(frozen=True)
@@ -260,6 +269,17 @@ def parse_config(
         raw = env.get(env_key, data.get(key))
         if raw is not None:
             top[key] = _coerce(raw, "str", key, problems)
+    smtp = sections["smtp"]
+    if not re.fullmatch(r"[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?", smtp.mail_domain or ""):
+        problems.append(f"smtp.mail_domain: expected a mail domain such as stad.example, "
+                        f"got {smtp.mail_domain!r}")
+    for key in ("sender", "switchboard_address"):
+        value = getattr(smtp, key)
+        if value and not re.fullmatch(r"[^@\s]+@[^@\s]+", value):
+            problems.append(f"smtp.{key}: expected an e-mail address, got {value!r}")
+    for key in ("deliver_every_s", "timeout_s"):
+        if isinstance(getattr(smtp, key), int) and getattr(smtp, key) < 1:
+            problems.append(f"smtp.{key}: expected 1 or more seconds, got {getattr(smtp, key)}")
     groups = _groups(data.get("groups", {}), problems)
     queues = _queues(data.get("queues", {}), problems)
     if top.get("log_format", "auto") not in ("auto", "json", "console"):

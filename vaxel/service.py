@@ -10,6 +10,7 @@ listener closes, running sessions get a bounded time to finish.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,11 +34,15 @@ from ivr.speech import EspeakSpeech
 from routing.service import RoutingService, queue_setups
 from switchboard.context_store import CallContextStore
 from switchboard.context_store import DirectoryLookup as ContextLookup
+from switchboard.ivr_messages import IvrMessages
+from switchboard.message_store import MessageDesk, MessageStore, SmtpMailer, deliver_forever
 from switchboard.recorder import ContextRecorder
 from vaxel.ami import AmiClient, AmiError
 from vaxel.config import Config, ConfigError
 
 log = structlog.get_logger("vaxel.service")
+#: Seconds a stopping controller waits for its message delivery round to end.
+DELIVERY_STOP_S = 5.0
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
@@ -59,6 +64,24 @@ def build_groups(config: Config, registry: FlowRegistry) -> dict[str, Group]:
     if missing:
         raise ConfigError("groups", [f"{m}, which is not in the configuration" for m in missing])
     return groups
+
+
+def _wall_clock() -> datetime:
+    """Messages are stamped with the real time (the flows' clock may be pinned in tests)."""
+    return datetime.now(UTC)
+
+
+def build_messages(config: Config, client: Any, directory: Any,
+                   contexts: CallContextStore) -> IvrMessages:
+    """The message desk (Redis first, then SMTP) and what the IVR hands messages to."""
+    smtp = config.smtp
+    desk = MessageDesk(MessageStore(client), SmtpMailer(smtp.host, smtp.port, smtp.timeout_s),
+                       smtp.sender)
+    host = Path(config.prompts.host_dir) / "messages" if config.prompts.host_dir else Path(".")
+    return IvrMessages(desk, directory, contexts, ContextLookup(directory),
+                       mail_domain=smtp.mail_domain,
+                       switchboard_address=smtp.switchboard_address or smtp.sender,
+                       recordings_dir=host, clock=_wall_clock)
 
 
 def _speech_and_messages(config: Config, registry: FlowRegistry) -> dict[str, Any]:
@@ -92,6 +115,7 @@ class Controller:
     contexts: CallContextStore | None = None
     idle: IdleStore | None = None
     idle_task: asyncio.Task[None] | None = None
+    delivery_task: asyncio.Task[None] | None = None
 
     async def handle(self, channel) -> None:  # type: ignore[no-untyped-def]
         env = channel.env
@@ -121,6 +145,12 @@ class Controller:
         for task in (self.ami_task, self.deploy_task, self.recorder_task, self.idle_task):
             if task is not None:
                 task.cancel()
+        if self.delivery_task is not None:
+            # Wait for it (bounded): a delivery round cut short leaves its message pending
+            # (its lock expires), never half-saved, and nothing uses Redis once it is closed.
+            self.delivery_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self.delivery_task, DELIVERY_STOP_S)
         if self.ami is not None:
             await self.ami.close()
         await self.store.close()
@@ -183,9 +213,11 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
                                      prompts_dir=config.prompts.asterisk_dir)
     contexts = CallContextStore(store.client, ContextLookup(directory))
     idle = IdleStore(store.client)
+    messages = build_messages(config, store.client, directory, contexts)
     deps = SessionDeps(registry, groups, store, DirectoryLookup(directory),
                        config.prompts.asterisk_dir, clock, routing=routing, idle=idle,
-                       contexts=contexts, **_speech_and_messages(config, registry))
+                       contexts=contexts, messages=messages,
+                       **_speech_and_messages(config, registry))
     controller: Controller
     server = FastAgiServer(lambda ch: controller.handle(ch), host=config.fastagi.host,
                            port=config.fastagi.port, allow=config.fastagi.allow)
@@ -203,6 +235,10 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
     await activate_current(registry, store.client)
     controller.deploy_task = asyncio.create_task(watch_deployments(registry, store.client),
                                                  name="dialplan-watch")
+    # Messages whose e-mail failed are mailed again from Redis, on any controller.
+    controller.delivery_task = asyncio.create_task(
+        deliver_forever(messages.desk, config.smtp.deliver_every_s, _wall_clock),
+        name="message-delivery")
     if config.ami.enabled and config.ami.secret:
         controller.ami_task = asyncio.create_task(controller.connect_ami(), name="ami-connect")
     log.info("controller.started", fastagi=f"{config.fastagi.host}:{server.port}",

@@ -104,7 +104,7 @@ def test_given_absent_person_with_colleague_forward_then_note_said_and_colleague
 def test_given_absent_person_without_forward_then_caller_can_leave_a_message(city):
     result = call(city, ["#", "1", "4713"])
     assert "Eva Ek är på lunch till klockan 13:00 den 24 november." in result.heard
-    assert "message:recorded" in result.state.path
+    assert "message:recorded" in result.state.path and "message:taken" in result.state.path
     assert result.heard[-1] == "Tack för ditt meddelande. Hej då."
 
 

@@ -40,10 +40,12 @@ def flows():
     return load_set(repo_root() / "dialplans")
 
 
-def direct(flows, dialled, statuses=(), absences=None, groups=None, language=None):
+def direct(flows, dialled, statuses=(), absences=None, groups=None, language=None, *,
+           keys=(), at=TUESDAY_10, caller="0701234567", load=None):
     directory = DictDirectory({"4711": ANNA, "4712": BJORN}, absences or {})
-    return simulate(flows, "direct", [], TUESDAY_10, directory=directory, dialled=dialled,
-                    dial_statuses=statuses, groups=groups or GROUPS, language=language)
+    return simulate(flows, "direct", list(keys), at, directory=directory, dialled=dialled,
+                    dial_statuses=statuses, groups=groups or GROUPS, language=language,
+                    caller=caller, queue_load=load)
 
 
 def test_given_present_person_then_their_phones_ring_and_nothing_else(flows):
@@ -94,9 +96,52 @@ def test_given_colleague_of_absent_person_unanswered_then_contact_center(flows):
 
 def test_given_absent_person_without_forward_then_caller_leaves_a_message(flows):
     result = direct(flows, "4711", absences={"4711": LUNCH})
-    assert result.state.path[-4:] == ("forward:none", "message", "message:recorded",
-                                      "message_saved")
+    assert result.state.path[-5:] == ("forward:none", "message", "message:recorded",
+                                      "message:taken", "message_saved")
     assert result.destination == "hang up"
+    assert any("takes a message for employee e4711 from 0701234567 (recording messages/"
+               in line for line in result.lines)
+
+
+TUESDAY_20 = datetime(2026, 11, 24, 20, 0, tzinfo=STHLM)
+NOBODY = {"kontaktcenter": a.QueueLoadKnown("kontaktcenter", 0, 0, 0, None)}
+LONG_WAIT = {"kontaktcenter": a.QueueLoadKnown("kontaktcenter", 3, 2, 2, 900.0)}
+SHORT_WAIT = {"kontaktcenter": a.QueueLoadKnown("kontaktcenter", 3, 2, 2, 120.0)}
+
+
+def test_given_unanswered_and_contact_center_closed_then_caller_leaves_a_message(flows):
+    result = direct(flows, "4711", ["NOANSWER", "NOANSWER"], keys=["1"], at=TUESDAY_20)
+    path = result.state.path
+    assert "closed" in path and "contact_center_closed" in path
+    assert path[-3:] == ("message:recorded", "message:taken", "message_saved")
+    assert "Kontaktcentret är stängt just nu." in result.heard
+
+
+def test_given_closed_and_caller_presses_nothing_then_a_message_is_still_offered(flows):
+    result = direct(flows, "4711", ["NOANSWER", "NOANSWER"], at=TUESDAY_20)
+    assert "message:taken" in result.state.path
+
+
+@pytest.mark.parametrize(("load", "verdict"), [(NOBODY, "nobody"), (LONG_WAIT, "wait")])
+def test_given_contact_center_overloaded_then_caller_orders_a_callback(flows, load, verdict):
+    result = direct(flows, "4711", ["NOANSWER", "NOANSWER"], keys=["2"], load=load)
+    path = result.state.path
+    assert f"queue-status:{verdict}" in path and "callback:taken" in path
+    assert result.heard[-1].startswith("Tack. Den du sökte ringer upp dig")
+    assert any("takes a callback for employee e4711 from 0701234567" in line
+               for line in result.lines)
+
+
+def test_given_contact_center_within_limits_then_caller_is_queued(flows):
+    result = direct(flows, "4711", ["NOANSWER", "NOANSWER"], load=SHORT_WAIT)
+    assert "queue-status:open" in result.state.path
+    assert result.destination.startswith("queue kontaktcenter")
+
+
+def test_given_hidden_number_then_callback_turns_into_a_message(flows):
+    result = direct(flows, "4711", ["NOANSWER", "NOANSWER"], keys=["2"], load=NOBODY, caller="")
+    path = result.state.path
+    assert "callback:no-number" in path and path[-2:] == ("message:taken", "message_saved")
 
 
 def test_given_number_gone_from_directory_then_operators(flows):

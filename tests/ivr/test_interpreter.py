@@ -118,16 +118,33 @@ def test_given_invalid_key_then_invalid_prompt_and_menu_again(city_main):
     assert acts[-1].prompt == "main_menu"
 
 
-def test_given_person_does_not_answer_then_contact_center_group(city_main):
+def _unanswered(city_main):
+    """A caller who asked for 4711 (Anna) and whose call she did not answer."""
     run = to_main_menu(city_main)
     run.handle(a.DigitsReceived("1"), TUESDAY_10)
     run.handle(a.DigitsReceived("4711"), TUESDAY_10)
     run.handle(a.LookupCompleted(ANNA), TUESDAY_10)
     run.handle(a.PlaybackFinished(), TUESDAY_10)
-    acts = run.handle(a.DialCompleted("NOANSWER"), TUESDAY_10)
+    return run, run.handle(a.DialCompleted("NOANSWER"), TUESDAY_10)
+
+
+def test_given_person_does_not_answer_then_contact_center_group(city_main):
+    run, acts = _unanswered(city_main)
     assert acts == [a.NoteAttempt("4711", "Anna Ekström", "NOANSWER"), a.Play("no_answer", "sv")]
     acts = run.handle(a.PlaybackFinished(), TUESDAY_10)
+    assert acts == [a.CheckQueue("kontaktcenter")]
+    acts = run.handle(a.QueueLoadKnown("kontaktcenter", known=False), TUESDAY_10)
     assert acts == [a.Dial("PJSIP/2000", 30, "group contact_center")]
+
+
+def test_given_person_does_not_answer_and_nobody_logged_in_then_message_or_callback(city_main):
+    run, _ = _unanswered(city_main)
+    run.handle(a.PlaybackFinished(), TUESDAY_10)
+    acts = run.handle(a.QueueLoadKnown("kontaktcenter", 0, 0, 0, None), TUESDAY_10)
+    assert acts == [a.Play("contact_center_busy", "sv")]
+    acts = run.handle(a.PlaybackFinished(), TUESDAY_10)
+    assert [x.prompt for x in acts if isinstance(x, a.Collect)] == ["message_or_callback"]
+    assert run.state.variables["queue_status"] == "nobody"
 
 
 @pytest.mark.parametrize("when", [SATURDAY_10, CHRISTMAS_DAY])

@@ -168,3 +168,19 @@ def test_feature_codes_find_the_agent_by_the_phone_number_of_its_device():
 ])
 def test_feature_code_effect_by_agent_state(action, state, effect):
     assert feature_code_effect(action, state) == effect
+
+
+def test_queue_load_counts_members_staffed_and_estimates_one_more_caller():
+    from routing.control import queue_load
+    from routing.model import Agent, AgentState
+
+    def agent(name, state, queues=frozenset({"kc"})):
+        return Agent(name, f"e-{name}", f"Local/{name}@sim-phones", {}, queues, state)
+
+    agents = [agent("a", AgentState.AVAILABLE), agent("b", AgentState.ON_CALL),
+              agent("c", AgentState.PAUSED), agent("d", AgentState.LOGGED_OUT),
+              agent("e", AgentState.AVAILABLE, frozenset({"other"}))]
+    load = queue_load("kc", 3, agents, 120.0)
+    assert (load.waiting, load.logged_in, load.staffed) == (3, 3, 2)
+    assert load.estimated_wait_s == 240.0                   # 4th caller * 120 s / 2 agents
+    assert queue_load("kc", 0, [agents[2]], 120.0).estimated_wait_s is None

@@ -31,9 +31,10 @@ class Inbox:
 
 
 @contextmanager
-def smtp_server() -> Iterator[Inbox]:
+def smtp_server(port: int | None = None) -> Iterator[Inbox]:
+    """A server on ``port`` (default: a free one), stopped on leaving."""
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=port or free_port())
     controller.start()
     inbox.port = controller.port
     try:

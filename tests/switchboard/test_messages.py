@@ -94,3 +94,60 @@ async def test_given_no_smtp_server_then_nothing_is_lost(desk):
     msg = await desk.take(ANNA, m.Kind.MESSAGE, "0701", "hej", T0)
     stored = await desk.store.get(msg.id)
     assert stored == msg and stored.sent_at is None and stored.last_error
+
+
+# ---- messages the IVR takes: recipient choice, recording, reverse lookup -----------------
+
+def _employee():
+    from directory.entities import Employee
+    return Employee("e4711", "Anna", "Ekström", "", "u-bygglov", "4711")
+
+
+def _unit():
+    from directory.entities import Unit
+    return Unit("u-bygglov", "Bygglovsenheten")
+
+
+def test_recipient_is_the_employee_then_the_unit_mailbox_then_the_switchboard():
+    assert m.choose_recipient(_employee(), _unit(), "stad.example", "vaxel@stad.example") == \
+        m.Recipient("e4711", "Anna Ekström", "anna.ekstrom@stad.example")
+    assert m.choose_recipient(None, _unit(), "stad.example", "vaxel@stad.example") == \
+        m.Recipient("unit:u-bygglov", "Bygglovsenheten", "u-bygglov@stad.example")
+    assert m.choose_recipient(None, None, "stad.example", "vaxel@stad.example").address == \
+        "vaxel@stad.example"
+
+
+def test_recording_is_attached_or_named_and_the_reverse_lookup_is_in_the_mail():
+    msg = m.Message("x", ANNA, m.Kind.MESSAGE, "0701", "röstmeddelande", T0,
+                    recording="/var/msg/c1.wav", recording_s=4.0, caller_names=("Eva Ek",))
+    attached = m.compose(msg, "vaxel@stad.example", b"RIFF....")
+    [wav] = list(attached.iter_attachments())
+    assert wav.get_content_type() == "audio/wav" and wav.get_content() == b"RIFF...."
+    body = attached.get_body(("plain",)).get_content()
+    assert "Numret tillhör (the number belongs to): Eva Ek" in body
+    named = m.compose(msg, "vaxel@stad.example", None)
+    assert list(named.iter_attachments()) == []
+    assert "/var/msg/c1.wav" in named.get_body(("plain",)).get_content()
+
+
+def test_recording_and_reverse_lookup_survive_the_round_trip_through_json():
+    msg = m.Message("x", ANNA, m.Kind.MESSAGE, "0701", "", T0, recording="/m/c1.wav",
+                    recording_s=2.5, caller_names=("Eva Ek",))
+    assert m.Message.from_dict(msg.to_dict()) == msg
+
+
+async def test_given_two_controllers_then_only_the_lock_holder_mails_a_message():
+    with RedisServer() as redis_server, smtp_server() as inbox:
+        store = MessageStore.from_url(redis_server.url)
+        try:
+            first = MessageDesk(store, SmtpMailer("127.0.0.1", inbox.port), "vaxel@stad.example")
+            second = MessageDesk(store, SmtpMailer("127.0.0.1", inbox.port), "vaxel@stad.example")
+            msg = m.Message("x", ANNA, m.Kind.MESSAGE, "0701", "hej", T0)
+            await store.save(msg)
+            assert await store.lock("x", "someone-else")
+            assert await first.deliver_due(T0) == [msg]       # held elsewhere: left alone
+            await store.unlock("x")
+            [sent] = await second.deliver_due(T0)
+            assert sent.sent_at == T0 and len(inbox.mails) == 1
+        finally:
+            await store.close()
