@@ -216,7 +216,8 @@ class FlowRun:
         group = self.groups[name]
         self._set(waiting="dial")
         self._trace(f"group:{group.name}")
-        return [a.Dial(group.dial, group.timeout_s, f"group {group.name}")]
+        return [a.Dial(group.dial, group.timeout_s, f"group {group.name}",
+                       steps.fill_requirements(self, node.requirements))]
 
 
 # ---- entering nodes -----------------------------------------------------------------------
@@ -234,6 +235,15 @@ def _enter_collect(run: FlowRun, node: f.MenuNode | f.CollectNode, now: datetime
 
 def _enter_set_language(run: FlowRun, node: f.SetLanguageNode, now: datetime, hops: int) -> Actions:
     run._set(language=node.language)
+    return run._enter(node.next, now, hops + 1)
+
+
+def _enter_set_variables(run: FlowRun, node: f.SetVariablesNode, now: datetime,
+                         hops: int) -> Actions:
+    values = {k: steps.interpolate(v, run.state.variables, run.state.language)
+              for k, v in node.variables.items()}
+    run._set(variables={**run.state.variables, **values})
+    run._trace("set:" + ",".join(f"{k}={v}" for k, v in values.items()))
     return run._enter(node.next, now, hops + 1)
 
 
@@ -270,6 +280,7 @@ _ENTER: dict[type, Callable[..., Actions]] = {
     f.MenuNode: _enter_collect,
     f.CollectNode: _enter_collect,
     f.SetLanguageNode: _enter_set_language,
+    f.SetVariablesNode: _enter_set_variables,
     f.TimeConditionNode: _enter_time_condition,
     f.LookupExtensionNode: _enter_lookup,
     f.TransferNode: _enter_dial,

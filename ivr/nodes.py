@@ -75,6 +75,16 @@ class SetLanguageNode:
 
 
 @dataclass(frozen=True)
+class SetVariablesNode:
+    """Set call variables (``district: sodermalm``), then go on. They stay set for the
+    rest of the call, also in a flow a ``goto`` continues in; a value may use
+    ``${...}`` of variables already set. The caller hears nothing."""
+
+    variables: Mapping[str, str]
+    next: str
+
+
+@dataclass(frozen=True)
 class TimeConditionNode:
     """Branch on the opening hours (weekly hours, Swedish holidays and eves, exceptions)."""
 
@@ -180,11 +190,17 @@ class TransferNode:
 
 @dataclass(frozen=True)
 class DialGroupNode:
-    """Ring a group from the configuration (operators, contact center)."""
+    """Ring a group from the configuration (operators, contact center).
+
+    When the configuration makes the group an ACD queue (``[queues.<name>] group``),
+    the call is queued instead, carrying ``requirements`` (``district=${district}``;
+    a pair whose value comes out empty is left out). A plain ring group ignores them.
+    """
 
     group: str
     on_no_answer: str | None = None
     prompt: str | None = None
+    requirements: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -247,6 +263,7 @@ Node = (
     | MenuNode
     | CollectNode
     | SetLanguageNode
+    | SetVariablesNode
     | TimeConditionNode
     | TimeSwitchNode
     | AnnouncementNode

@@ -195,7 +195,7 @@ def enter_absence_note(run: FlowRun, node: n.AbsenceNoteNode, now: datetime, hop
 
 # ---- queue, call back, message ------------------------------------------------------------
 
-def _requirements(run: FlowRun, reqs: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+def fill_requirements(run: FlowRun, reqs: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """The node's requirements filled in; a pair whose value came out empty (the callee's
     unit has no district) is left out: it could match no agent and asks for nothing."""
     filled = ((k, interpolate(val, run.state.variables, run.state.language))
@@ -212,7 +212,7 @@ def enter_enqueue(run: FlowRun, node: n.EnqueueNode, now: datetime, hops: int) -
 def enqueue_stage(run: FlowRun, node: n.EnqueueNode, now: datetime) -> Actions:
     run._trace(f"queue:{node.queue}")
     run._set(done=True, waiting="none")
-    return [a.Enqueue(node.queue, _requirements(run, node.requirements), node.priority)]
+    return [a.Enqueue(node.queue, fill_requirements(run, node.requirements), node.priority)]
 
 
 def enqueue_unit(run: FlowRun, unit: str) -> Actions:
@@ -247,7 +247,7 @@ def callback_no_input(run: FlowRun, node: n.CallbackOfferNode, ev: a.NoInput,
 def callback_stage(run: FlowRun, node: n.CallbackOfferNode, now: datetime) -> Actions:
     run._trace(f"callback:{node.queue}")
     run._set(done=True, waiting="none")
-    return [a.RequestCallback(node.queue, _requirements(run, node.requirements), node.priority)]
+    return [a.RequestCallback(node.queue, fill_requirements(run, node.requirements), node.priority)]
 
 
 def enter_voicemail(run: FlowRun, node: n.VoicemailNode, now: datetime, hops: int) -> Actions:

@@ -19,7 +19,7 @@ from typing import Any
 
 from routing import messages as m
 from routing.errors import ConfigError
-from routing.model import Call, CallState, EscalationStep, QueueConfig, Requirement
+from routing.model import Call, CallState, EscalationStep, QueueConfig, Requirement, skill_kind
 
 #: The holding context callers wait in (asterisk-config/extensions.conf.in).
 HOLD_CONTEXT = "vaxel-hold"
@@ -57,6 +57,16 @@ def parse_requirements(text: str, where: str) -> tuple[str, ...]:
             raise ConfigError(where, f"{part!r} is not kind=value")
         skills.append(f"{kind.strip()}:{value.strip()}")
     return tuple(skills)
+
+
+def call_requirements(defaults: str, requirements: str, where: str) -> tuple[str, ...]:
+    """The skills a handed-over call needs: the queue's ``defaults`` (``lang=sv``), with
+    each kind the call names itself (``lang=en;district=sodermalm``) taking its value
+    from the call instead."""
+    own = parse_requirements(requirements, where)
+    kinds = {skill_kind(s) for s in own}
+    kept = [s for s in parse_requirements(defaults, where) if skill_kind(s) not in kinds]
+    return tuple(dict.fromkeys([*own, *kept]))
 
 
 def parse_escalation(steps: Iterable[str], where: str) -> tuple[EscalationStep, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from routing import control
 from routing import messages as m
 from routing.control import (
     Channel,
@@ -168,3 +169,14 @@ def test_feature_codes_find_the_agent_by_the_phone_number_of_its_device():
 ])
 def test_feature_code_effect_by_agent_state(action, state, effect):
     assert feature_code_effect(action, state) == effect
+
+
+def test_given_queue_and_call_requirements_then_the_call_overrides_per_kind():
+    """The queue's defaults apply unless the call names that kind itself."""
+    assert control.call_requirements("lang=sv", "district=sodermalm", "x") == (
+        "district:sodermalm", "lang:sv")
+    assert control.call_requirements("lang=sv;topic=x", "lang=en", "x") == (
+        "lang:en", "topic:x")
+    assert control.call_requirements("", "", "x") == ()
+    with pytest.raises(ConfigError, match="where"):
+        control.call_requirements("lang", "", "where")
