@@ -119,8 +119,9 @@ def check_queue_settings(name: str, settings: Any) -> list[str]:
     except ConfigError as exc:
         where = f"queues.{name}"
         problems.append(str(exc) if exc.where.startswith(where) else f"{where}: {exc}")
-    if not 0 <= settings.priority <= 9:
-        problems.append(f"queues.{name}.priority: {settings.priority} is outside 0..9")
+    for key in ("priority", "return_priority"):
+        if not 0 <= getattr(settings, key) <= 9:
+            problems.append(f"queues.{name}.{key}: {getattr(settings, key)} is outside 0..9")
     if settings.hold_s < 1:
         problems.append(f"queues.{name}.hold_s: must be at least 1")
     return problems

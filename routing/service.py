@@ -88,6 +88,7 @@ class QueueSetup:
     priority: int
     hold_s: int
     callback_dial: str
+    return_priority: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -645,4 +646,5 @@ _COMMANDS: dict[type, Callable[[RoutingService, Any], Any]] = {
 def queue_setups(queues: Mapping[str, Any]) -> dict[str, QueueSetup]:
     """``vaxel.config.QueueSettings`` by name -> what the service runs."""
     return {name: QueueSetup(control.queue_config(name, s), s.group, s.requirements, s.priority,
-                             s.hold_s, s.callback_dial) for name, s in queues.items()}
+                             s.hold_s, s.callback_dial, s.return_priority)
+            for name, s in queues.items()}
