@@ -4,6 +4,7 @@ are agents of the `operators` queue, in the same store `vaxel agent` uses."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -60,7 +61,6 @@ def test_login_pause_next_status_logout(config, capsys):
     out = capsys.readouterr().out
     assert "eva: ledig (available)" in out and "inget samtal väntar (no call waiting)" in out
     assert _agent_state(config[1], "eva") is AgentState.AVAILABLE
-    import time
     _store_call(config[1], Call("c7", "operators", ("district:sodermalm",), 8,
                                 enqueued_at=time.time() - 5, caller="0701234567",
                                 last_agent="bo"))
@@ -97,3 +97,32 @@ def test_next_while_logged_out_names_the_state(config, capsys):
     capsys.readouterr()
     assert op(config, "next", "--operator", "eva") == 2
     assert "agent 'eva' is logged_out: event AnswerNext" in capsys.readouterr().err
+
+
+def test_next_prints_the_history_of_the_call_that_comes(config, capsys):
+    """A call back from an unanswered transfer: the operator reads whom it tried."""
+    from datetime import UTC, datetime
+
+    from switchboard.context import Attempt, Outcome
+    from switchboard.context_store import CallContextStore
+
+    async def history() -> None:
+        contexts = CallContextStore.from_url(config[1])
+        try:
+            now = datetime.now(UTC)
+            await contexts.open_call("c9", "0705555555", now)
+            await contexts.record_attempt("c9", Attempt("4712", now, Outcome.NO_ANSWER,
+                                                        target_name="Björn Öberg", by="eva"))
+        finally:
+            await contexts.close()
+
+    asyncio.run(history())
+    _store_call(config[1], Call("c9", "operators", (), 8, enqueued_at=time.time(),
+                                caller="0705555555", last_agent="eva"))
+    op(config, "login", "--operator", "eva", "--device", "PJSIP/1000")
+    capsys.readouterr()
+    assert op(config, "next", "--operator", "eva") == 0
+    out = capsys.readouterr().out
+    assert "nästa samtal (next call): c9" in out
+    assert "  Nummer (number): 0705555555" in out
+    assert "Sökte (tried) Björn Öberg (4712)" in out
