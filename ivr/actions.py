@@ -186,11 +186,19 @@ class LookupExtension:
 
 @dataclass(frozen=True)
 class Dial:
-    """Hand the call to Asterisk's Dial(); control returns (``DialCompleted``) if unanswered."""
+    """Hand the call to Asterisk's Dial(); control returns (``DialCompleted``) if unanswered.
+
+    ``requirements`` (``k=v`` pairs, from a ``dial_group`` node) go with the call when the
+    controller queues the group instead of ringing it (the group is an ACD queue)."""
 
     dial: str
     timeout_s: int
     label: str
+    requirements: tuple[tuple[str, str], ...] = ()
+
+    def requirements_text(self) -> str:
+        """``k=v;k=v``, as the dialplan and the queue side read it."""
+        return ";".join(f"{k}={v}" for k, v in self.requirements)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,8 @@ def _detail(flow: Flow, node: n.Node) -> str:
         text = flow.prompts.get(prompt, {}).get("sv", "")
         parts.append(f"«{text[:MAX_TEXT]}{'…' if len(text) > MAX_TEXT else ''}»")
     if isinstance(node, n.DialGroupNode):
-        parts.append(f"group {node.group}")
+        reqs = " ".join(f"{k}={v}" for k, v in node.requirements.items())
+        parts.append(f"group {node.group} {reqs}".strip())
     if isinstance(node, n.EnqueueNode | n.CallbackOfferNode):
         reqs = " ".join(f"{k}={v}" for k, v in node.requirements.items())
         parts.append(f"queue {node.queue} {reqs}".strip())
@@ -62,6 +63,8 @@ def _detail(flow: Flow, node: n.Node) -> str:
                      if node.number else "the person found")
     if isinstance(node, n.AnnouncementNode):
         parts.append(f"if on: {node.announcement}")
+    if isinstance(node, n.SetVariablesNode):
+        parts.append(" ".join(f"{k}={v}" for k, v in node.variables.items()))
     if isinstance(node, n.GotoNode) and node.flow:
         parts.append(f"flow {node.flow}")
     return "\\n".join(_quote(p)[1:-1] for p in parts)

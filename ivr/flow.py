@@ -12,6 +12,7 @@ prompt key has a text in each language the flow offers.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,9 @@ from ivr.nodes import (
 )
 from ivr.nodes import (
     SetLanguageNode as SetLanguageNode,
+)
+from ivr.nodes import (
+    SetVariablesNode as SetVariablesNode,
 )
 from ivr.nodes import (
     TimeConditionNode as TimeConditionNode,
@@ -202,6 +206,7 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
                 _f("max_attempts", int, 3), _f("on_failure", str, _OPT),
                 _f("invalid_prompt", str, _OPT), _f("validate", str, "digits")),
     "set_language": (_f("language"), _f("next")),
+    "set_variables": (_f("next"),),
     "time_condition": (_f("open"), _f("closed")),
     "time_switch": (_f("otherwise"),),
     "announcement": (_f("announcement"), _f("next")),
@@ -236,6 +241,7 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
 
 _CLASSES: dict[str, type] = {
     "play": PlayNode, "menu": MenuNode, "collect": CollectNode, "set_language": SetLanguageNode,
+    "set_variables": SetVariablesNode,
     "time_condition": TimeConditionNode, "time_switch": TimeSwitchNode,
     "announcement": AnnouncementNode, "lookup_extension": LookupExtensionNode,
     "dial_by_name": DialByNameNode, "absence_note": AbsenceNoteNode, "transfer": TransferNode,
@@ -317,8 +323,36 @@ def _requirements(c: _Checker, d: Mapping[str, Any], p: Path_) -> dict[str, Any]
     return {"requirements": parsed}
 
 
+#: A variable name a flow may set (the same as ``${name}`` in a value).
+VARIABLE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+#: Variables a ``set_variables`` node may not set: the call's own, or set by other nodes.
+RESERVED_VARIABLES = frozenset({"language", "caller", "dialled", "extension", "unit",
+                                "unit_id", "unit_topic", "unit_district", "unit_group",
+                                "dial_status"})
+
+
+def _set_variables(c: _Checker, d: Mapping[str, Any], p: Path_) -> dict[str, Any]:
+    raw = c.field(d, p, "variables", dict) or {}
+    result: dict[str, str] = {}
+    for name, value in raw.items():
+        where = (*p, "variables", name)
+        if not isinstance(name, str) or not VARIABLE_NAME.fullmatch(name):
+            c.problem(where, f"{name!r} is not a variable name (a-z, 0-9, _)")
+        elif name in RESERVED_VARIABLES or name.startswith("absence_"):
+            c.problem(where, f"{name!r} is set by the call itself; choose another name")
+        elif isinstance(value, bool) or not isinstance(value, str | int):
+            c.problem(where, "expected a text value")
+        else:
+            result[name] = str(value)
+    if isinstance(d.get("variables"), dict) and not raw:
+        c.problem((*p, "variables"), "needs at least one variable")
+    return {"variables": result}
+
+
 _CUSTOM: dict[str, tuple[tuple[str, ...], Custom]] = {
     "menu": (("choices",), _choices),
+    "set_variables": (("variables",), _set_variables),
+    "dial_group": (("requirements",), _requirements),
     "time_condition": (("schedule",), _time_condition),
     "time_switch": (("windows",), _windows),
     "enqueue": (("requirements",), _requirements),

@@ -244,6 +244,15 @@ def _enter_set_language(run: FlowRun, node: f.SetLanguageNode, now: datetime, ho
     return run._enter(node.next, now, hops + 1)
 
 
+def _enter_set_variables(run: FlowRun, node: f.SetVariablesNode, now: datetime,
+                         hops: int) -> Actions:
+    values = {k: steps.interpolate(v, run.state.variables, run.state.language)
+              for k, v in node.variables.items()}
+    run._set(variables={**run.state.variables, **values})
+    run._trace("set:" + ",".join(f"{k}={v}" for k, v in values.items()))
+    return run._enter(node.next, now, hops + 1)
+
+
 def _enter_time_condition(run: FlowRun, node: f.TimeConditionNode, now: datetime,
                           hops: int) -> Actions:
     from ivr.timeconditions import is_open
@@ -277,6 +286,7 @@ _ENTER: dict[type, Callable[..., Actions]] = {
     f.MenuNode: _enter_collect,
     f.CollectNode: _enter_collect,
     f.SetLanguageNode: _enter_set_language,
+    f.SetVariablesNode: _enter_set_variables,
     f.TimeConditionNode: _enter_time_condition,
     f.LookupExtensionNode: _enter_lookup,
     f.TransferNode: _enter_dial,

@@ -14,6 +14,8 @@ file and line:
   (loops without exit);
 - ``window-overlap`` (error) and ``window-gap`` (warning) between the windows of a
   ``time_switch`` over the coming year;
+- ``unknown-variable`` (warning): a ``${name}`` in requirements or ``set_variables`` that
+  no ``collect`` or ``set_variables`` sets, in the flow or in a flow whose ``goto`` leads to it;
 - ``no-recording`` (warning): prompts still played by the synthesised placeholder.
 
 Errors block ``vaxel dialplan deploy``; warnings do not.
@@ -70,6 +72,8 @@ class LintContext:
     recordings: frozenset[tuple[str, str]] | None = None
     """(language, prompt key) pairs with a recorded file."""
     today: date = date(2026, 1, 1)
+    carried: Mapping[str, frozenset[str]] | None = None
+    """Per flow: variables calls bring from other flows (``carried_variables``)."""
 
 
 def _at(flow: Flow, node: str | None, severity: Severity, code: str, message: str) -> Finding:
@@ -134,6 +138,7 @@ def _targets(flow: Flow, name: str, node: n.Node, ctx: LintContext) -> Iterable[
         checks.append(("group", node.group, t.groups))
     if isinstance(node, n.EnqueueNode | n.CallbackOfferNode):
         checks.append(("queue", node.queue, t.queues))
+    if isinstance(node, n.EnqueueNode | n.CallbackOfferNode | n.DialGroupNode):
         for key, value in node.requirements.items():
             if key not in t.skills:
                 checks.append(("skill", key, frozenset()))
@@ -153,20 +158,45 @@ def _targets(flow: Flow, name: str, node: n.Node, ctx: LintContext) -> Iterable[
                       f"{what} {target!r} is not in {TARGETS_FILE}")
 
 
-def _variables(flow: Flow, name: str, node: n.Node) -> Iterable[Finding]:
-    if isinstance(node, n.EnqueueNode | n.CallbackOfferNode):
+def set_in(flow: Flow) -> frozenset[str]:
+    """Variables a flow's own nodes set (``collect`` and ``set_variables``)."""
+    return frozenset({x.variable for x in flow.nodes.values() if isinstance(x, n.CollectNode)}
+                     | {k for x in flow.nodes.values() if isinstance(x, n.SetVariablesNode)
+                        for k in x.variables})
+
+
+def carried_variables(flows: Mapping[str, Flow]) -> dict[str, frozenset[str]]:
+    """Per flow: the variables a call may bring into it from flows whose ``goto`` leads
+    there, directly or through others (the district flows set ``district`` for the city's)."""
+    carried: dict[str, set[str]] = {name: set() for name in flows}
+    changed = True
+    while changed:
+        changed = False
+        for flow in flows.values():
+            brings = set_in(flow) | carried[flow.name]
+            for node in flow.nodes.values():
+                target = node.flow if isinstance(node, n.GotoNode) else None
+                if target in carried and not brings <= carried[target]:
+                    carried[target] |= brings
+                    changed = True
+    return {name: frozenset(v) for name, v in carried.items()}
+
+
+def _variables(flow: Flow, name: str, node: n.Node, carried: frozenset[str]) -> Iterable[Finding]:
+    if isinstance(node, n.EnqueueNode | n.CallbackOfferNode | n.DialGroupNode):
         values = list(node.requirements.values())
+    elif isinstance(node, n.SetVariablesNode):
+        values = list(node.variables.values())
     elif isinstance(node, n.MessageNode) and node.recipient != n.CALLEE_RECIPIENT:
         values = [node.recipient]
     else:
         return
-    known = BUILTIN_VARIABLES | {x.variable for x in flow.nodes.values()
-                                 if isinstance(x, n.CollectNode)}
+    known = BUILTIN_VARIABLES | set_in(flow) | carried
     for value in values:
         for var in _VAR.findall(value):
             if var not in known:
                 yield _at(flow, name, "warning", "unknown-variable",
-                          f"${{{var}}} is never collected; it will be empty")
+                          f"${{{var}}} is never collected or set; it will be empty")
 
 
 def _windows(flow: Flow, name: str, node: n.Node, today: date) -> Iterable[Finding]:
@@ -197,7 +227,8 @@ def lint_flow(flow: Flow, ctx: LintContext) -> list[Finding]:
         node = flow.nodes[name]
         findings.extend(_dead_ends(flow, name, node))
         findings.extend(_targets(flow, name, node, ctx))
-        findings.extend(_variables(flow, name, node))
+        findings.extend(_variables(flow, name, node,
+                                   (ctx.carried or {}).get(flow.name, frozenset())))
         findings.extend(_windows(flow, name, node, ctx.today))
     if ctx.recordings is not None:
         missing = sorted(f"{lang}/{key}" for key in flow.prompts for lang in n.LANGUAGES
@@ -219,7 +250,8 @@ def check_files(files: Mapping[str, str], where: str, today: date,
         findings = [Finding(p.file, p.line, p.column, "error", "load", p.message)
                     for p in exc.problems]
         return _sorted(findings + _lint_loadable(files, where, today, recordings))
-    ctx = LintContext(flow_set.targets, flow_set.announcements, recordings, today)
+    ctx = LintContext(flow_set.targets, flow_set.announcements, recordings, today,
+                      carried_variables(flow_set.flows))
     findings = [f for flow in flow_set.flows.values() for f in lint_flow(flow, ctx)]
     if flow_set.targets is None:
         findings.append(Finding(where, None, None, "warning", "no-targets",

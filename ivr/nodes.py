@@ -81,6 +81,16 @@ class SetLanguageNode:
 
 
 @dataclass(frozen=True)
+class SetVariablesNode:
+    """Set call variables (``district: sodermalm``), then go on. They stay set for the
+    rest of the call, also in a flow a ``goto`` continues in; a value may use
+    ``${...}`` of variables already set. The caller hears nothing."""
+
+    variables: Mapping[str, str]
+    next: str
+
+
+@dataclass(frozen=True)
 class TimeConditionNode:
     """Branch on the opening hours (weekly hours, Swedish holidays and eves, exceptions)."""
 
@@ -194,13 +204,19 @@ class DialGroupNode:
     group) by ``strategy``: ``ring_all`` (everyone at once for the group's timeout),
     ``in_order`` or ``longest_idle`` (one member after another, each for
     ``member_timeout_s``, within the group's timeout), or ``unit``: the strategy and
-    member ring time of the callee's unit in the directory (see ``ivr.answering``)."""
+    member ring time of the callee's unit in the directory (see ``ivr.answering``).
+
+    When the configuration makes the group an ACD queue (``[queues.<name>] group``),
+    the call is queued instead, carrying ``requirements`` (``district=${district}``;
+    a pair whose value comes out empty is left out). A plain ring group ignores them.
+    """
 
     group: str
     on_no_answer: str | None = None
     prompt: str | None = None
     strategy: str = "ring_all"
     member_timeout_s: int = 15
+    requirements: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -298,6 +314,7 @@ Node = (
     | MenuNode
     | CollectNode
     | SetLanguageNode
+    | SetVariablesNode
     | TimeConditionNode
     | TimeSwitchNode
     | AnnouncementNode

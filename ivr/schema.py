@@ -38,8 +38,12 @@ _CUSTOM_SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object", "properties": {"schedule": _SCHEDULE, "next": {"type": "string"}},
         "required": ["schedule", "next"], "additionalProperties": False}},
     "requirements": _REQUIREMENTS,
+    "variables": {"type": "object", "minProperties": 1,
+                  "propertyNames": {"pattern": "^[a-z_][a-z0-9_]*$"},
+                  "additionalProperties": {"type": ["string", "integer"]},
+                  "description": "name -> value; the call keeps them (district: sodermalm)"},
 }
-_REQUIRED_CUSTOM = {"choices", "schedule", "windows"}
+_REQUIRED_CUSTOM = {"choices", "schedule", "windows", "variables"}
 
 
 def _field_schema(spec: FieldSpec) -> dict[str, Any]:

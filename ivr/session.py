@@ -55,7 +55,7 @@ class RoutingPort(Protocol):
 
     def queue_for_group(self, group: str) -> str | None: ...
     async def enqueue(self, call_id: str, channel: str, queue: str, requirements: str,
-                      priority: int, caller: str) -> None: ...
+                      priority: int, caller: str, last_agent: str | None = None) -> None: ...
     async def queue_load(self, queue: str) -> QueueLoadPort | None:
         """The queue's load now; None when this queue side has no such queue."""
         ...
@@ -255,7 +255,7 @@ async def _perform(channel: AgiChannelPort, run: FlowRun, action: a.Action,
     if isinstance(action, a.Dial):
         queue = _queue_for(deps, action)
         if queue is not None:
-            await hand_over(channel, run, deps, queue)
+            await hand_over(channel, run, deps, queue, action.requirements_text())
             return None
         await _leave(channel, run, deps, {"VAXEL_ACTION": "dial", "VAXEL_DIAL": action.dial,
                                           "VAXEL_DIAL_TIMEOUT": str(action.timeout_s)})

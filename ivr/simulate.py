@@ -157,8 +157,9 @@ class _Sim:
     def leave(self, action: a.Action) -> a.Event | None:
         if isinstance(action, a.Dial):
             status = self.statuses.pop(0).upper() if self.statuses else "ANSWER"
-            self.say(f"rings {action.label} ({action.dial}): {status}")
-            self.out.destination = f"{action.label} ({action.dial})"
+            reqs = f" [{action.requirements_text()}]" if action.requirements else ""
+            self.say(f"rings {action.label} ({action.dial}){reqs}: {status}")
+            self.out.destination = f"{action.label} ({action.dial}){reqs}"
             return None if status == "ANSWER" else a.DialCompleted(status)
         if isinstance(action, a.Enqueue | a.RequestCallback):
             what = "queue" if isinstance(action, a.Enqueue) else "callback in queue"

@@ -114,7 +114,8 @@ def dial_group_now(run: FlowRun, node: n.DialGroupNode, group: Group, now: datet
     if strategy is Strategy.RING_ALL:
         run._set(waiting="dial", ring_steps=())
         ringing(run, group.name, f"svarsgrupp (answering group) {group.name}")
-        return [a.Dial(group.dial, group.timeout_s, f"group {group.name}")]
+        return [a.Dial(group.dial, group.timeout_s, f"group {group.name}",
+                       fill_requirements(run, node.requirements))]
     if strategy is Strategy.LONGEST_IDLE:
         run._set(waiting="idle")
         return [a.ReadIdleTimes(group.members)]
@@ -285,7 +286,7 @@ def enter_absence_note(run: FlowRun, node: n.AbsenceNoteNode, now: datetime, hop
 
 # ---- queue, call back, message ------------------------------------------------------------
 
-def _requirements(run: FlowRun, reqs: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+def fill_requirements(run: FlowRun, reqs: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """The node's requirements filled in; a pair whose value came out empty (the callee's
     unit has no district) is left out: it could match no agent and asks for nothing."""
     filled = ((k, interpolate(val, run.state.variables, run.state.language))
@@ -302,7 +303,7 @@ def enter_enqueue(run: FlowRun, node: n.EnqueueNode, now: datetime, hops: int) -
 def enqueue_stage(run: FlowRun, node: n.EnqueueNode, now: datetime) -> Actions:
     run._trace(f"queue:{node.queue}")
     run._set(done=True, waiting="none")
-    return [a.Enqueue(node.queue, _requirements(run, node.requirements), node.priority)]
+    return [a.Enqueue(node.queue, fill_requirements(run, node.requirements), node.priority)]
 
 
 def enqueue_unit(run: FlowRun, unit: str) -> Actions:
@@ -337,7 +338,7 @@ def callback_no_input(run: FlowRun, node: n.CallbackOfferNode, ev: a.NoInput,
 def callback_stage(run: FlowRun, node: n.CallbackOfferNode, now: datetime) -> Actions:
     run._trace(f"callback:{node.queue}")
     run._set(done=True, waiting="none")
-    return [a.RequestCallback(node.queue, _requirements(run, node.requirements), node.priority)]
+    return [a.RequestCallback(node.queue, fill_requirements(run, node.requirements), node.priority)]
 
 
 def enter_voicemail(run: FlowRun, node: n.VoicemailNode, now: datetime, hops: int) -> Actions:

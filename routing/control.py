@@ -28,6 +28,7 @@ from routing.model import (
     EscalationStep,
     QueueConfig,
     Requirement,
+    skill_kind,
 )
 
 #: The holding context callers wait in (asterisk-config/extensions.conf.in).
@@ -92,6 +93,16 @@ def parse_requirements(text: str, where: str) -> tuple[str, ...]:
     return tuple(skills)
 
 
+def call_requirements(defaults: str, requirements: str, where: str) -> tuple[str, ...]:
+    """The skills a handed-over call needs: the queue's ``defaults`` (``lang=sv``), with
+    each kind the call names itself (``lang=en;district=sodermalm``) taking its value
+    from the call instead."""
+    own = parse_requirements(requirements, where)
+    kinds = {skill_kind(s) for s in own}
+    kept = [s for s in parse_requirements(defaults, where) if skill_kind(s) not in kinds]
+    return tuple(dict.fromkeys([*own, *kept]))
+
+
 def parse_escalation(steps: Iterable[str], where: str) -> tuple[EscalationStep, ...]:
     """``["0:topic=3,district", "30:topic", "90:"]`` -> escalation steps.
 
@@ -142,8 +153,9 @@ def check_queue_settings(name: str, settings: Any) -> list[str]:
     except ConfigError as exc:
         where = f"queues.{name}"
         problems.append(str(exc) if exc.where.startswith(where) else f"{where}: {exc}")
-    if not 0 <= settings.priority <= 9:
-        problems.append(f"queues.{name}.priority: {settings.priority} is outside 0..9")
+    for key in ("priority", "return_priority"):
+        if not 0 <= getattr(settings, key) <= 9:
+            problems.append(f"queues.{name}.{key}: {getattr(settings, key)} is outside 0..9")
     if settings.hold_s < 1:
         problems.append(f"queues.{name}.hold_s: must be at least 1")
     return problems

@@ -5,8 +5,13 @@ A thin adapter over ``switchboard``: it reads the configuration (``--config`` TO
 prints what an operator reads (Swedish, with English). Calls are named by the caller's
 channel (``PJSIP/trunk-00000012``) as the console shows it. Refusals (unknown target,
 no such channel, AMI or Redis down, SMTP down) are one-line user errors; a message whose
-e-mail failed is still recorded, and the command says so. Log in, pause and answer-next
-belong to the operators' queue (``vaxel agent``) and are not here.
+e-mail failed is still recorded, and the command says so.
+
+Operators are agents of the ``operators`` ACD queue: ``login``, ``logout``, ``pause``,
+``unpause``, ``next`` (answer the next call) and ``status`` are ``vaxel agent``'s actions
+(``routing.cli.add_desk_actions``, the same store and rules) with the operator named by
+``--operator`` and the phone by ``--device``; ``next`` also prints the history of the
+call that comes next (its switchboard context), when it has one.
 """
 
 from __future__ import annotations
@@ -18,9 +23,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from routing.cli import add_desk_actions, format_next, format_status
+from routing.desk import AgentDesk
 from switchboard.errors import SwitchboardError
 
 ActionFn = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+#: The ACD queue whose agents the operators are (``[queues.operators]``).
+OPERATORS_QUEUE = "operators"
+#: The operator id when ``--operator`` is not given.
+DEFAULT_OPERATOR = "operator"
 
 
 def register(subparsers: Any, name: str, help_text: str) -> None:
@@ -31,10 +42,16 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     common.add_argument("--ami-port", type=int, help="AMI port (default: configuration)")
     common.add_argument("--ami-user", help="AMI user (default: configuration)")
     common.add_argument("--ami-secret", help="AMI secret (better: VAXEL_AMI_SECRET)")
-    common.add_argument("--operator", default="operator", help="operator id (for the history)")
+    common.add_argument("--operator", default=None,
+                        help="your operator (agent) id: the history and the queue know you by it "
+                             f"(default {DEFAULT_OPERATOR!r}; status: every operator)")
     common.add_argument("--device", default="", help="your phone's dial string, e.g. PJSIP/1000")
     common.add_argument("--ring", type=int, default=20, help="seconds a transfer target rings")
+    common.add_argument("--redis", help="Redis URL (default: configuration)")
     sub = parser.add_subparsers(dest="operator_command", required=True, metavar="ACTION")
+    add_desk_actions(sub, common, agent_arg=False, default_queues=[OPERATORS_QUEUE],
+                     func=_as_agent, overrides={"next": _next_with_history,
+                                                "status": _operators_status})
 
     def action(name: str, text: str, fn: ActionFn) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = sub.add_parser(name, help=text, parents=[common])
@@ -102,7 +119,7 @@ async def _with_operator(args: argparse.Namespace, act: Callable[[Any], Awaitabl
                     args.ami_user or config.ami.username, args.ami_secret or config.ami.secret)
     await ami.connect()
     try:
-        operator = Operator(ami, operator_id=args.operator, device=args.device,
+        operator = Operator(ami, operator_id=args.operator or DEFAULT_OPERATOR, device=args.device,
                             directory=_directory(config), settings=Settings(ring_s=args.ring))
         print(await act(operator))
     finally:
@@ -197,7 +214,7 @@ async def _message(args: argparse.Namespace) -> int:
     try:
         kind = m.Kind.CALLBACK if args.callback else m.Kind.MESSAGE
         msg = await desk.take(recipient, kind, args.from_number, args.text, datetime.now(UTC),
-                              taken_by=args.operator)
+                              taken_by=args.operator or DEFAULT_OPERATOR)
     finally:
         await desk.store.close()
     if msg.sent_at is None:
@@ -238,3 +255,53 @@ async def _context(args: argparse.Namespace) -> int:
         raise SwitchboardError(f"call {args.call_id}: no context (unknown or expired)")
     print("\n".join(describe(ctx)))
     return 0
+
+
+def _as_agent(args: argparse.Namespace) -> int:
+    """login, logout, pause, unpause, next, status: the operator as an agent."""
+    from routing.cli import queue_configs, run_desk_action
+    from routing.store import DEFAULT_PREFIX
+    from vaxel.cli import UserError
+    from vaxel.config import ConfigError
+
+    if args.operator_command == "login":
+        _needs_device(args)
+    try:
+        config = _config(args)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from exc
+    args.context_config = config
+    named = args.operator or (None if args.operator_command == "status" else DEFAULT_OPERATOR)
+    print(run_desk_action(args.redis or config.redis.url, DEFAULT_PREFIX,
+                          queue_configs(config.queues), named, args))
+    return 0
+
+
+async def _operators_status(desk: AgentDesk, agent_id: str | None,
+                            args: argparse.Namespace) -> str:
+    """One operator, or every agent of the operators' queue."""
+    agents = await desk.status(agent_id)
+    if agent_id is None:
+        agents = [a for a in agents if OPERATORS_QUEUE in a.queues]
+    return format_status(agents, desk.clock())
+
+
+async def _next_with_history(desk: AgentDesk, agent_id: str | None,
+                             args: argparse.Namespace) -> str:
+    from switchboard.context import describe
+    from switchboard.context_store import CallContextStore, DirectoryLookup
+
+    result = await desk.next(agent_id or DEFAULT_OPERATOR)
+    text = format_next(result, desk.clock())
+    if result.call is None:
+        return text
+    config = args.context_config
+    store = CallContextStore.from_url(args.redis or config.redis.url,
+                                      DirectoryLookup(_directory(config)))
+    try:
+        ctx = await store.get(result.call.id)
+    finally:
+        await store.close()
+    if ctx is None:
+        return text
+    return "\n".join([text, *(f"  {line}" for line in describe(ctx))])

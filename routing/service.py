@@ -88,6 +88,7 @@ class QueueSetup:
     priority: int
     hold_s: int
     callback_dial: str
+    return_priority: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,15 +270,24 @@ class RoutingService:
         return None
 
     async def enqueue(self, call_id: str, channel: str, queue: str, requirements: str,
-                      priority: int, caller: str) -> None:
-        """`ivr.session.RoutingPort`: the call is waiting in Redis when this returns."""
+                      priority: int, caller: str, last_agent: str | None = None) -> None:
+        """`ivr.session.RoutingPort`: the call is waiting in Redis when this returns.
+
+        The queue's own requirements apply too, except for a kind the call names itself.
+        ``last_agent`` is offered the call first when free (a call coming back to its
+        operator). The holding record starts afresh: a call queued again after it ended
+        once (an operator's transfer nobody answered) must not be sent away as ended."""
         setup = self.queues[queue]
-        skills = control.parse_requirements(requirements or setup.requirements,
-                                            f"call {call_id} requirements")
-        call = Call(call_id, queue, skills, priority or setup.priority, self._clock(), caller)
+        skills = control.call_requirements(setup.requirements, requirements,
+                                           f"call {call_id} requirements")
+        call = Call(call_id, queue, skills, priority or setup.priority, self._clock(), caller,
+                    last_agent=last_agent)
         key = self._hold_key(call_id)
-        await self._client.hset(key, mapping={"channel": channel, "queue": queue})
-        await self._client.expire(key, HOLD_TTL_S)
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.hset(key, mapping={"channel": channel, "queue": queue})
+            pipe.expire(key, HOLD_TTL_S)
+            await pipe.execute()
         await self.store.enqueue(call)
         log.info("acd.enqueued", call_id=call_id, queue=queue, skills=list(skills),
                  priority=call.priority)
@@ -648,4 +658,5 @@ _COMMANDS: dict[type, Callable[[RoutingService, Any], Any]] = {
 def queue_setups(queues: Mapping[str, Any]) -> dict[str, QueueSetup]:
     """``vaxel.config.QueueSettings`` by name -> what the service runs."""
     return {name: QueueSetup(control.queue_config(name, s), s.group, s.requirements, s.priority,
-                             s.hold_s, s.callback_dial) for name, s in queues.items()}
+                             s.hold_s, s.callback_dial, s.return_priority)
+            for name, s in queues.items()}

@@ -117,6 +117,11 @@ class QueueSettings:
     """Skills a call from the group needs, ``kind=value;kind=value`` (``lang=sv``)."""
     priority: int = 0
     """Priority (0-9, 9 first) of calls handed over from the group."""
+    return_priority: int = 8
+    """Priority (0-9) of a call that comes back to the operators (a supervised transfer
+    nobody answered, a held or parked call): the operator who handled it gets it first if
+    free, else the first operator free, before calls not yet answered. Only the queue that
+    replaces the ``operators`` group uses it."""
     ring_timeout_s: int = 15
     """Seconds an agent's phone rings before the offer counts as missed."""
     wrap_up_s: int = 10

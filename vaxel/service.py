@@ -37,6 +37,7 @@ from switchboard.context_store import DirectoryLookup as ContextLookup
 from switchboard.ivr_messages import IvrMessages
 from switchboard.message_store import MessageDesk, MessageStore, SmtpMailer, deliver_forever
 from switchboard.recorder import ContextRecorder
+from switchboard.return_agi import serve_return
 from vaxel.ami import AmiClient, AmiError
 from vaxel.config import Config, ConfigError
 
@@ -128,6 +129,12 @@ class Controller:
                     # No queue side configured: no agent will ever take the call from the
                     # holding context, so it goes to the operators now, not after 3 stints.
                     await channel.command("SET VARIABLE", "VAXEL_HOLD", "leave")
+                return
+            if env.network_script == "return":
+                # A call coming back to the operator: queued for the operators, or not
+                # (then the dialplan rings the operator's phone).
+                await serve_return(channel, env.uniqueid, env.args[0] if env.args else "",
+                                   self.routing)
                 return
             if env.network_script == "agent" and self.routing is not None:
                 await self.routing.agent_code(channel, env.args[0] if env.args else "",

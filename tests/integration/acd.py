@@ -25,7 +25,7 @@ CITY = "4000"
 
 def acd_config(*, fastagi_port: int, redis_url: str, directory_url: str, dialplans: Path,
                sounds_path: str, ami_port: int, ami_secret: str,
-               queue: dict[str, Any]) -> Any:
+               queue: dict[str, Any], more_queues: dict[str, Any] | None = None) -> Any:
     return parse_config({
         "fastagi": {"port": fastagi_port},
         "ami": {"port": ami_port, "secret": ami_secret},
@@ -37,8 +37,22 @@ def acd_config(*, fastagi_port: int, redis_url: str, directory_url: str, dialpla
             "operators": {"members": ["Local/1000@sim-phones"], "timeout": GROUP_RING_S},
             "contact_center": {"members": ["Local/2000@sim-phones"], "timeout": GROUP_RING_S},
         },
-        "queues": {"kontaktcenter": {"group": "contact_center", **queue}},
+        "queues": {"kontaktcenter": {"group": "contact_center", **queue}, **(more_queues or {})},
     }, "test", env={})
+
+
+def acd_config_for(tmp_path: Path, fastagi_port: int, redis_server: Any, asterisk: Any,
+                   directory_url: str, queue: dict[str, Any],
+                   more_queues: dict[str, Any] | None = None) -> Any:
+    """``acd_config`` for the test's Asterisk and Redis, with the shipped flows' test copies."""
+    from tests.integration.controller import make_test_dialplans
+
+    return acd_config(fastagi_port=fastagi_port, redis_url=redis_server.url,
+                      directory_url=directory_url,
+                      dialplans=make_test_dialplans(tmp_path / "dialplans"),
+                      sounds_path=asterisk.instance.sounds_path,
+                      ami_port=asterisk.params.ami_port, ami_secret=asterisk.params.ami_secret,
+                      queue=queue, more_queues=more_queues)
 
 
 class AcdController:

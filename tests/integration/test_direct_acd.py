@@ -19,8 +19,7 @@ from routing.model import CallState
 from switchboard.agent_call import agent_call
 from switchboard.context import Outcome
 from switchboard.context_store import CallContextStore
-from tests.integration.acd import AcdController, acd_config, ivr_call_id, login
-from tests.integration.controller import make_test_dialplans
+from tests.integration.acd import AcdController, acd_config_for, ivr_call_id, login
 from tests.integration.test_acd_calls import store, wait_state  # noqa: F401 (fixture)
 from tests.integration.test_direct_calls import UNIT_GROUP_RING_S, seed
 from vaxel.cli import main
@@ -36,11 +35,7 @@ QUEUE = {"ring_timeout_s": 6, "wrap_up_s": 1, "hold_s": 2, "callback_after_s": 0
 async def acd(tmp_path, fastagi_port, redis_server, asterisk):
     url = f"sqlite:///{tmp_path / 'directory.db'}"
     seed(url)
-    config = acd_config(fastagi_port=fastagi_port, redis_url=redis_server.url,
-                        directory_url=url, dialplans=make_test_dialplans(tmp_path / "dialplans"),
-                        sounds_path=asterisk.instance.sounds_path,
-                        ami_port=asterisk.params.ami_port,
-                        ami_secret=asterisk.params.ami_secret, queue=QUEUE)
+    config = acd_config_for(tmp_path, fastagi_port, redis_server, asterisk, url, QUEUE)
     unit_group = GroupConfig(("Local/3000@sim-phones",), UNIT_GROUP_RING_S)
     config = dataclasses.replace(config, groups={**config.groups, "grp-bygglov": unit_group})
     c = await AcdController(config).start()

@@ -133,3 +133,18 @@ def test_storm_announcement_is_on_only_inside_its_window(city):
 def test_shipped_dialplans_have_no_lint_errors():
     findings = check_files(read_folder(FOLDER), "dialplans", TUESDAY_10.date())
     assert [str(f) for f in findings if f.severity == "error"] == []
+
+
+def test_given_old_sodermalm_number_then_every_way_to_the_operators_asks_for_the_district(city):
+    """4100 marks the call with district=sodermalm; 0, a failed name search and no input
+    at the main menu all reach the operators' group carrying that requirement."""
+    for keys in (["#", "0"], ["#", "3", "99", "99", "99"], ["#", "#", "#", "#"]):
+        result = simulate(city, "4100", keys, TUESDAY_10, directory=DIRECTORY)
+        assert result.destination.startswith("group operators"), keys
+        assert result.destination.endswith("[district=sodermalm]"), keys
+        assert "set:district=sodermalm" in result.state.path
+
+
+def test_given_the_city_number_then_the_operators_get_no_district_requirement(city):
+    result = call(city, ["#", "0"])
+    assert "[" not in result.destination and "district" not in result.state.variables

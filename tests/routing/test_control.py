@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from routing import control
 from routing import messages as m
 from routing.control import (
     Channel,
@@ -184,3 +185,14 @@ def test_queue_load_counts_members_staffed_and_estimates_one_more_caller():
     assert (load.waiting, load.logged_in, load.staffed) == (3, 3, 2)
     assert load.estimated_wait_s == 240.0                   # 4th caller * 120 s / 2 agents
     assert queue_load("kc", 0, [agents[2]], 120.0).estimated_wait_s is None
+
+
+def test_given_queue_and_call_requirements_then_the_call_overrides_per_kind():
+    """The queue's defaults apply unless the call names that kind itself."""
+    assert control.call_requirements("lang=sv", "district=sodermalm", "x") == (
+        "district:sodermalm", "lang:sv")
+    assert control.call_requirements("lang=sv;topic=x", "lang=en", "x") == (
+        "lang:en", "topic:x")
+    assert control.call_requirements("", "", "x") == ()
+    with pytest.raises(ConfigError, match="where"):
+        control.call_requirements("lang", "", "where")

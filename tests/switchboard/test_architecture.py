@@ -9,7 +9,7 @@ import pytest
 
 import switchboard
 
-CORES = ("context.py", "operator.py", "messages.py")
+CORES = ("context.py", "operator.py", "messages.py", "returns.py")
 IO_MODULES = {"asyncio", "socket", "redis", "sqlalchemy", "smtplib", "time", "os", "panoramisk",
               "subprocess", "structlog", "vaxel"}
 
