@@ -84,6 +84,7 @@ async def test_given_closed_contact_center_then_recorded_message_is_mailed_with_
         [mail] = inbox.mails
         saved = await controller.saved_call(call_id)
     assert "closed" in saved.path and "message:taken" in saved.path
+    assert "offer_message -> key:1" in " -> ".join(saved.path)  # chosen, not no input
     assert mail["To"] == "Anna Ekström <anna.ekstrom@stad.example>"
     assert mail["Subject"] == f"Meddelande (message): {CALLER}"
     assert "röstmeddelande" in mail.get_body(("plain",)).get_content()
