@@ -135,7 +135,8 @@ class AgiChannel:
         started = time.monotonic()
         log.debug("agi.command.started", **fields)
         try:
-            reply = await asyncio.wait_for(self._round_trip(command), timeout)
+            async with asyncio.timeout(timeout):
+                reply = await self._round_trip(command)
         except TimeoutError:
             self._abort()
             log.warning("agi.command.failed", error="timeout", ms=_ms_since(started), **fields)
@@ -273,7 +274,8 @@ class FastAgiServer:
             return
         conn = AgiConnection()
         try:
-            env = await asyncio.wait_for(_read_environment(reader, conn), self.header_timeout)
+            async with asyncio.timeout(self.header_timeout):
+                env = await _read_environment(reader, conn)
         except TimeoutError:
             log.warning("fastagi.rejected", peer=host, reason="no environment in time")
             return

@@ -369,3 +369,59 @@ async def test_repr_says_who_and_whether_connected(fake: FakeAmi, client: AmiCli
     assert repr(client) == f"<AmiClient vaxel@127.0.0.1:{fake.port} connected>"
     await client.close()
     assert repr(client) == f"<AmiClient vaxel@127.0.0.1:{fake.port} disconnected>"
+
+
+async def test_action_cancelled_as_its_reply_arrives_stays_cancelled(
+    fake: FakeAmi, client: AmiClient
+) -> None:
+    # Python 3.11's wait_for returned the reply here and lost the cancellation, so a
+    # controller stopping while it rebuilt its state ran on (and its stop hung).
+    fake.silent.add("getvar")
+    task = asyncio.create_task(client.action({"Action": "Getvar", "Variable": "X"}, 5))
+    await eventually(lambda: fake.actions("Getvar") and client._inflight)
+    (_name, future), = client._inflight.values()
+    future.set_result([])
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not client._inflight
+
+
+async def test_close_is_bounded_when_the_watchdog_ignores_its_cancellation(
+    fake: FakeAmi, client: AmiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("vaxel.ami.WATCHDOG_STOP_S", 0.2)
+    release = asyncio.Event()
+    ignored: list[str] = []
+
+    async def stubborn() -> None:
+        while not release.is_set():
+            try:
+                await release.wait()
+            except asyncio.CancelledError:
+                ignored.append("cancel")
+
+    assert client._watchdog is not None
+    client._watchdog.cancel()
+    stuck = asyncio.create_task(stubborn())
+    client._watchdog = stuck
+    await asyncio.sleep(0)
+    with capture_logs() as logs:
+        async with asyncio.timeout(2):
+            await client.close()
+    assert ignored == ["cancel"]
+    assert [e["event"] for e in logs] == ["ami.watchdog_stuck", "ami.closed"]
+    assert not client.connected
+    release.set()
+    await stuck
+
+
+async def test_closed_client_watchdog_ends_instead_of_reconnecting(
+    fake: FakeAmi, client: AmiClient
+) -> None:
+    watchdog = client._watchdog
+    assert watchdog is not None
+    await client.close()
+    assert watchdog.done()
+    await asyncio.sleep(0.3)  # several ping intervals and reconnect delays
+    assert len(fake.actions("Login")) == 1

@@ -67,3 +67,84 @@ def test_serve_with_bad_config_exits_2_and_names_the_key(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert "vaxel.toml: ami.port: expected an integer, got 'x'" in out.stderr
+
+
+async def test_cancel_bounded_gives_up_on_a_task_that_ignores_cancellation():
+    import asyncio
+
+    from structlog.testing import capture_logs
+
+    from vaxel.service import _cancel_bounded
+    release = asyncio.Event()
+
+    async def stubborn() -> None:
+        while not release.is_set():
+            try:
+                await release.wait()
+            except asyncio.CancelledError:
+                pass
+
+    async def polite() -> None:
+        await asyncio.sleep(60)
+
+    stuck = asyncio.create_task(stubborn(), name="stubborn")
+    ends = asyncio.create_task(polite(), name="polite")
+    await asyncio.sleep(0)
+    with capture_logs() as logs:
+        async with asyncio.timeout(2):
+            await _cancel_bounded([stuck, None, ends], 0.2)
+    assert ends.cancelled()
+    assert [(e["event"], e["task"]) for e in logs] == [("controller.task_stuck", "stubborn")]
+    release.set()
+    await stuck
+
+
+async def test_stop_during_ami_state_rebuild_starts_no_recorders(tmp_path):
+    """A stop that lands while the controller rebuilds its AMI state (the cancellation lost,
+    as Python 3.11's wait_for could) ends the connect task without starting the recorders."""
+    import asyncio
+
+    from vaxel.service import Controller
+
+    rebuilding = asyncio.Event()
+    answer = asyncio.Event()
+    closed: list[str] = []
+
+    class Ami:
+        connected = True
+
+        async def connect(self, retry: bool = False) -> None:
+            pass
+
+        async def core_show_channels(self):  # type: ignore[no-untyped-def]
+            rebuilding.set()
+            try:
+                await answer.wait()
+            except asyncio.CancelledError:
+                await answer.wait()   # the reply arrived with the cancellation: lost
+            return []
+
+        async def close(self) -> None:
+            closed.append("ami")
+
+    class Closable:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        async def close(self) -> None:
+            closed.append(self.name)
+
+    config = config_for(tmp_path, repo_root() / "dialplans")
+    controller = Controller(config, deps=None, server=Closable("fastagi"),  # type: ignore[arg-type]
+                            store=Closable("redis"), ami=Ami(),  # type: ignore[arg-type]
+                            contexts=object(), idle=object())  # type: ignore[arg-type]
+    controller.ami_task = asyncio.create_task(controller.connect_ami())
+    await rebuilding.wait()
+    closing = asyncio.create_task(controller.close())
+    await asyncio.sleep(0.05)
+    answer.set()
+    async with asyncio.timeout(5):
+        await closing
+    assert controller.ami_task.done()
+    assert controller.recorder_task is None and controller.idle_task is None
+    assert closed == ["fastagi", "ami", "redis"]

@@ -54,6 +54,8 @@ FORGETABLE_ACTIONS = frozenset(
 
 #: Seconds to wait for the TCP connection and for the Login reply.
 CONNECT_TIMEOUT = 5.0
+#: Seconds `close()` waits for the ping watchdog to end.
+WATCHDOG_STOP_S = 5.0
 
 #: Seconds between reconnect attempts (the last value repeats).
 RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
@@ -160,6 +162,7 @@ class AmiClient:
         self._manager: Any = None
         self._lost = asyncio.Event()
         self._watchdog: asyncio.Task[None] | None = None
+        self._closed = False
         self._subscriptions: set[Subscription] = set()
         self._inflight: dict[str, tuple[str, asyncio.Future[Any]]] = {}
         self._originates: dict[str, asyncio.Future[AmiMessage]] = {}
@@ -179,6 +182,7 @@ class AmiClient:
         With `retry`, wait (retrying with `reconnect_delays`) until the AMI port answers,
         for a controller started before Asterisk; a refused Login still raises.
         """
+        self._closed = False
         self._manager = _GuardedManager(
             host=self.host,
             port=self.port,
@@ -201,9 +205,13 @@ class AmiClient:
         self._watchdog = asyncio.create_task(self._watch(), name="ami-watchdog")
 
     async def close(self) -> None:
+        self._closed = True
         if self._watchdog is not None:
             self._watchdog.cancel()
-            await asyncio.gather(self._watchdog, return_exceptions=True)
+            # Bounded: a watchdog that lost its cancellation must not hang the close.
+            done, _ = await asyncio.wait([self._watchdog], timeout=WATCHDOG_STOP_S)
+            if not done:
+                log.error("ami.watchdog_stuck")
             self._watchdog = None
         self._drop()
         self._fail_inflight("client closed", every=True)
@@ -213,7 +221,8 @@ class AmiClient:
         manager = self._manager
         self._lost.clear()
         try:
-            await asyncio.wait_for(manager.connect(), CONNECT_TIMEOUT)
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                await manager.connect()
         except (OSError, TimeoutError) as exc:
             raise AmiUnavailable(f"cannot connect to AMI at {self.host}:{self.port}") from exc
         login: asyncio.Future[Any] = manager.authenticated_future
@@ -268,7 +277,10 @@ class AmiClient:
         self._inflight[action_id] = (name, action.future)
         try:
             self._manager.send_action(action, as_list=as_list)
-            reply = await asyncio.wait_for(action.future, timeout)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that arrives together with the reply, and a stopping controller then hangs.
+            async with asyncio.timeout(timeout):
+                reply = await action.future
         except TimeoutError:
             self._manager.protocol.responses.pop(action_id, None)
             raise self._failed(name, started, None, f"no reply in {timeout} s") from None
@@ -334,7 +346,8 @@ class AmiClient:
         self._originates[fields["ActionID"]] = waiter
         try:
             await self.action(fields, timeout=5.0)
-            return await asyncio.wait_for(waiter, timeout + 5.0)
+            async with asyncio.timeout(timeout + 5.0):
+                return await waiter
         except TimeoutError:
             raise AmiActionFailed("Originate", None, "no OriginateResponse in time") from None
         finally:
@@ -375,11 +388,16 @@ class AmiClient:
     # --- watchdog ------------------------------------------------------------------
 
     async def _watch(self) -> None:
-        while True:
+        while not self._closed:
             reason = await self._trouble()
+            if self._closed:
+                return
             log.warning("ami.connection_lost", reason=reason)
             self._drop()
-            await self._reconnect()
+            try:
+                await self._reconnect()
+            except AmiUnavailable:
+                return  # closed while reconnecting
             self.reconnects += 1
             if self.on_reconnect is not None:
                 try:
@@ -406,6 +424,8 @@ class AmiClient:
         while True:
             delay = self._delays[min(attempt, len(self._delays) - 1)]
             await asyncio.sleep(delay)
+            if self._closed:
+                raise AmiUnavailable("client closed")
             attempt += 1
             try:
                 await self._login()

@@ -10,7 +10,6 @@ listener closes, running sessions get a bounded time to finish.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +43,8 @@ from vaxel.config import Config, ConfigError
 log = structlog.get_logger("vaxel.service")
 #: Seconds a stopping controller waits for its message delivery round to end.
 DELIVERY_STOP_S = 5.0
+#: Seconds a stopping controller waits for each of its other background tasks to end.
+TASK_STOP_S = 5.0
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
@@ -65,6 +66,23 @@ def build_groups(config: Config, registry: FlowRegistry) -> dict[str, Group]:
     if missing:
         raise ConfigError("groups", [f"{m}, which is not in the configuration" for m in missing])
     return groups
+
+
+async def _cancel_bounded(tasks: list[asyncio.Task[None] | None], timeout: float) -> None:
+    """Cancel the tasks and wait at most ``timeout`` s for them to end. ``asyncio.wait``,
+    not ``wait_for``: wait_for waits without bound for a task that ignores its cancellation,
+    and on Python 3.11 a cancellation can be lost inside a task (then it runs on)."""
+    live = [task for task in tasks if task is not None and not task.done()]
+    for task in live:
+        task.cancel()
+    if not live:
+        return
+    _, pending = await asyncio.wait(live, timeout=timeout)
+    for task in pending:
+        log.error("controller.task_stuck", task=task.get_name())
+    for task in live:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.error("controller.task_failed", task=task.get_name(), error=str(task.exception()))
 
 
 def _wall_clock() -> datetime:
@@ -117,6 +135,7 @@ class Controller:
     idle: IdleStore | None = None
     idle_task: asyncio.Task[None] | None = None
     delivery_task: asyncio.Task[None] | None = None
+    closing: bool = False
 
     async def handle(self, channel) -> None:  # type: ignore[no-untyped-def]
         env = channel.env
@@ -146,18 +165,18 @@ class Controller:
                 log.info("ivr.session_end", path=" -> ".join(run.state.path))
 
     async def close(self) -> None:
+        """Stop serving and end every background task; bounded, so a stop never hangs."""
+        self.closing = True
         await self.server.close()
         if self.routing is not None:
             await self.routing.close()
-        for task in (self.ami_task, self.deploy_task, self.recorder_task, self.idle_task):
-            if task is not None:
-                task.cancel()
-        if self.delivery_task is not None:
-            # Wait for it (bounded): a delivery round cut short leaves its message pending
-            # (its lock expires), never half-saved, and nothing uses Redis once it is closed.
-            self.delivery_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self.delivery_task, DELIVERY_STOP_S)
+        # The AMI connect task first: it starts the recorders, so cancel it and let it end
+        # before cancelling what it may have started.
+        await _cancel_bounded([self.ami_task, self.deploy_task], TASK_STOP_S)
+        # The delivery round gets its own wait: one cut short leaves its message pending
+        # (its lock expires), never half-saved, and nothing uses Redis once it is closed.
+        await _cancel_bounded([self.recorder_task, self.idle_task, self.delivery_task],
+                              DELIVERY_STOP_S)
         if self.ami is not None:
             await self.ami.close()
         await self.store.close()
@@ -174,6 +193,8 @@ class Controller:
             log.error("ami.unavailable", error=str(exc), key="ami")
             return
         await self.rebuild_state()
+        if self.closing:
+            return
         if self.contexts is not None:
             # Transfers' results and returns (switchboard contexts) follow the call.
             recorder = ContextRecorder(self.ami, self.contexts, clock=lambda: datetime.now(UTC))

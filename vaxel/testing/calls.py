@@ -129,7 +129,8 @@ class _EventLog:
                 )
             self._changed.clear()
             try:
-                await asyncio.wait_for(self._changed.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._changed.wait()
             except TimeoutError:
                 pass
 
@@ -273,9 +274,13 @@ class Harness:
         """Connect and log in; raise HarnessError when the login is refused."""
         self._manager.register_event("*", lambda _m, event: self._queue.put_nowait(event))
         self._consumer = asyncio.create_task(self._consume())
-        await asyncio.wait_for(self._manager.connect(), timeout)
+        async with asyncio.timeout(timeout):
+            await self._manager.connect()
         future = self._manager.authenticated_future
-        reply = await asyncio.wait_for(asyncio.shield(future), timeout) if future else None
+        reply = None
+        if future:
+            async with asyncio.timeout(timeout):
+                reply = await asyncio.shield(future)
         if not self._manager.authenticated:
             await self.close()
             raise HarnessError(f"AMI login refused: {dict(reply) if reply else 'no reply'}")
@@ -307,7 +312,8 @@ class Harness:
         async def send() -> Any:
             return await self._manager.send_action(action, as_list=False)
 
-        return await asyncio.wait_for(send(), timeout)
+        async with asyncio.timeout(timeout):
+            return await send()
 
     async def call(
         self, number: str, caller_id: str = "0701234567", timeout: float = 30,
