@@ -34,6 +34,7 @@ from routing.errors import ClaimConflict, RoutingError
 from routing.model import AgentState, Call, CallState, QueueConfig
 from routing.restore import replay, snapshot
 from routing.store import RoutingStore
+from vaxel.tasks import cancel_bounded
 
 log = structlog.get_logger("vaxel.routing")
 
@@ -42,6 +43,8 @@ LEASE_S = 5.0
 RENEW_EVERY_S = 1.0
 #: How long a demotion waits for the router's tasks to finish after cancelling them (s).
 DEMOTE_TIMEOUT_S = 5.0
+#: Seconds `close()` waits for the lease loop (and its router tasks) to end.
+TASK_STOP_S = 5.0
 #: Recently hung-up channels remembered for hand-overs whose stream entry comes later.
 RECENT_HANGUPS = 2048
 #: Seconds a call's holding-context record outlives its last change.
@@ -145,9 +148,7 @@ class RoutingService:
 
     async def close(self) -> None:
         await self._demote()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_bounded(self._tasks, TASK_STOP_S)
         self._tasks.clear()
         await self._release_lease()
         await self._client.aclose()

@@ -74,7 +74,7 @@ async def test_cancel_bounded_gives_up_on_a_task_that_ignores_cancellation():
 
     from structlog.testing import capture_logs
 
-    from vaxel.service import _cancel_bounded
+    from vaxel.tasks import cancel_bounded
     release = asyncio.Event()
 
     async def stubborn() -> None:
@@ -92,9 +92,9 @@ async def test_cancel_bounded_gives_up_on_a_task_that_ignores_cancellation():
     await asyncio.sleep(0)
     with capture_logs() as logs:
         async with asyncio.timeout(2):
-            await _cancel_bounded([stuck, None, ends], 0.2)
+            await cancel_bounded([stuck, None, ends], 0.2)
     assert ends.cancelled()
-    assert [(e["event"], e["task"]) for e in logs] == [("controller.task_stuck", "stubborn")]
+    assert [(e["event"], e["task"]) for e in logs] == [("task.stuck", "stubborn")]
     release.set()
     await stuck
 

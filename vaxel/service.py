@@ -39,6 +39,7 @@ from switchboard.recorder import ContextRecorder
 from switchboard.return_agi import serve_return
 from vaxel.ami import AmiClient, AmiError
 from vaxel.config import Config, ConfigError
+from vaxel.tasks import cancel_bounded
 
 log = structlog.get_logger("vaxel.service")
 #: Seconds a stopping controller waits for its message delivery round to end.
@@ -66,23 +67,6 @@ def build_groups(config: Config, registry: FlowRegistry) -> dict[str, Group]:
     if missing:
         raise ConfigError("groups", [f"{m}, which is not in the configuration" for m in missing])
     return groups
-
-
-async def _cancel_bounded(tasks: list[asyncio.Task[None] | None], timeout: float) -> None:
-    """Cancel the tasks and wait at most ``timeout`` s for them to end. ``asyncio.wait``,
-    not ``wait_for``: wait_for waits without bound for a task that ignores its cancellation,
-    and on Python 3.11 a cancellation can be lost inside a task (then it runs on)."""
-    live = [task for task in tasks if task is not None and not task.done()]
-    for task in live:
-        task.cancel()
-    if not live:
-        return
-    _, pending = await asyncio.wait(live, timeout=timeout)
-    for task in pending:
-        log.error("controller.task_stuck", task=task.get_name())
-    for task in live:
-        if task.done() and not task.cancelled() and task.exception() is not None:
-            log.error("controller.task_failed", task=task.get_name(), error=str(task.exception()))
 
 
 def _wall_clock() -> datetime:
@@ -172,10 +156,10 @@ class Controller:
             await self.routing.close()
         # The AMI connect task first: it starts the recorders, so cancel it and let it end
         # before cancelling what it may have started.
-        await _cancel_bounded([self.ami_task, self.deploy_task], TASK_STOP_S)
+        await cancel_bounded([self.ami_task, self.deploy_task], TASK_STOP_S)
         # The delivery round gets its own wait: one cut short leaves its message pending
         # (its lock expires), never half-saved, and nothing uses Redis once it is closed.
-        await _cancel_bounded([self.recorder_task, self.idle_task, self.delivery_task],
+        await cancel_bounded([self.recorder_task, self.idle_task, self.delivery_task],
                               DELIVERY_STOP_S)
         if self.ami is not None:
             await self.ami.close()
