@@ -41,8 +41,12 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
+#: SIPp scenario of the demo's desk phone: rings for 2 s, then answers.
+PHONE_SCENARIO = Path(__file__).parent / "sipp" / "demo_phone.xml"
+
+
 class _SippPhone:
-    """SIPp's built-in UAS on a loopback port: a SIP phone that answers every call."""
+    """SIPp as a SIP phone on a loopback port: rings 2 s, then answers every call."""
 
     def __init__(self, port: int, workdir: Path) -> None:
         self.port = port
@@ -55,7 +59,7 @@ class _SippPhone:
             raise UserError("sipp is not installed (Debian package sip-tester); run bin/setup")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", str(self.port), "-nostdin",
+            [sipp, "-sf", str(PHONE_SCENARIO), "-i", "127.0.0.1", "-p", str(self.port), "-nostdin",
              "-nd", "-d", "1000"],
             cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
