@@ -5,7 +5,8 @@ her phone and her unit's answering group ring unanswered; the direct flow hands 
 over to ``kontaktcenter`` with ``topic=bygglov;district=sodermalm`` and priority 5. Of two
 free agents with the topic, the one who knows Södermalm answers (the first escalation step
 requires topic and district), and sees who was called and why it failed (the call's context,
-through the API and ``vaxel agent status``).
+through the API and ``vaxel agent status``). With nobody staffed in open hours, the live
+ACD's load makes the flow offer a message or callback instead of the queue.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import dataclasses
 
 import pytest
 
+from routing.errors import UnknownCall
 from routing.model import CallState
 from switchboard.agent_call import agent_call
 from switchboard.context import Outcome
@@ -89,3 +91,51 @@ def _agent_status(redis_url: str, directory_url: str) -> tuple[int, str]:
         code = main(["agent", "status", "bo", "--redis", redis_url,
                      "--directory-url", directory_url])
     return code, buffer.getvalue()
+
+
+async def test_given_nobody_staffed_in_open_hours_then_callback_is_offered_and_mailed(
+        tmp_path, fastagi_port, redis_server, asterisk, harness, store):  # noqa: F811
+    """The live ACD reports its load: open hours, but no agent logged in, so the direct
+    flow's ``queue_status`` node says ``nobody`` and the caller orders a callback for Anna
+    instead of waiting in a queue nobody serves. Only one agent is logged in, paused."""
+    from switchboard.message_store import MessageStore
+    from tests.switchboard.smtp import smtp_server
+    from vaxel.config import SmtpConfig
+    from vaxel.testing.services import free_port
+
+    url = f"sqlite:///{tmp_path / 'directory.db'}"
+    seed(url)
+    smtp_port = free_port()
+    config = acd_config_for(tmp_path, fastagi_port, redis_server, asterisk, url, QUEUE)
+    unit_group = GroupConfig(("Local/3000@sim-phones",), UNIT_GROUP_RING_S)
+    config = dataclasses.replace(
+        config, groups={**config.groups, "grp-bygglov": unit_group},
+        smtp=SmtpConfig(host="127.0.0.1", port=smtp_port, sender="vaxel@stad.example",
+                        mail_domain="stad.example", deliver_every_s=1, timeout_s=2))
+    acd = await AcdController(config).start()
+    messages = MessageStore.from_url(redis_server.url)
+    try:
+        await acd.wait_router()
+        await login(store, "anna", "2001", {"topic:bygglov": 5})
+        await store.pause("anna", "lunch", now=0.0)
+        await harness.set_phone("4711", "noanswer")
+        await harness.set_phone("3000", "noanswer")
+        with smtp_server(smtp_port) as inbox:
+            call = await harness.call("4711", caller_id="0701234567", timeout=120)
+            await call.wait_listening(timeout=60)     # "lämna meddelande 1, bli uppringd 2"
+            await call.send_digits("2")
+            await call.wait_hangup(timeout=40)
+            [mail] = inbox.mails
+        call_id = ivr_call_id(call)
+        saved = await acd.controller.store.load(call_id)
+        path = " -> ".join(saved.path)
+        assert "queue-status:nobody" in path and "offer_message -> key:2" in path, path
+        assert "callback:taken" in saved.path
+        assert mail["To"] == "Anna Ekström <anna.ekstrom@stad.example>"
+        assert "0701234567" in mail["Subject"]
+        assert await messages.pending() == []
+        with pytest.raises(UnknownCall):            # never queued
+            await store.call(call_id)
+    finally:
+        await messages.close()
+        await acd.stop()
