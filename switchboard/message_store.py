@@ -7,12 +7,18 @@ first delivery attempt and moved to sent in one transaction after the SMTP serve
 accepted it, so a crash or an SMTP failure leaves it pending, never lost (at worst it
 is mailed twice; the Message-ID header lets mail clients fold the copy). SMTP runs
 ``smtplib`` in a thread; its errors become ``MailFailed``.
+
+When Redis cannot take a new message, the desk writes it to a local spool folder
+(``MessageSpool``: one JSON file per message, written atomically), still tries to mail
+it, and its delivery rounds move the spooled messages into Redis once Redis answers
+again: a caller's message survives a Redis outage as well as an SMTP one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import smtplib
 import uuid
 from collections.abc import Callable, Sequence
@@ -129,12 +135,62 @@ class MessageStore:
         return [msg for msg in found if msg is not None]
 
 
+class MessageSpool:
+    """Messages Redis could not take, one ``<id>.json`` file each, until Redis is back.
+
+    Files are written to a temporary name and renamed, so a crash never leaves half a
+    message; a file that cannot be read is renamed ``<id>.json.bad`` and logged, not
+    dropped."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __repr__(self) -> str:
+        return f"<MessageSpool {self.folder}>"
+
+    def put(self, message: m.Message) -> Path:
+        """Write (or rewrite) the message; raises ``StoreUnavailable`` naming the folder."""
+        path = self.folder / f"{message.id}.json"
+        temporary = path.with_suffix(".json.tmp")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with temporary.open("w", encoding="utf-8") as out:
+                json.dump(message.to_dict(), out, ensure_ascii=False)
+                out.flush()
+                os.fsync(out.fileno())
+            temporary.replace(path)
+        except OSError as exc:
+            raise StoreUnavailable(f"spooling message {message.id} in {self.folder}: "
+                                   f"{exc.strerror or exc}") from exc
+        return path
+
+    def items(self) -> list[tuple[Path, m.Message]]:
+        """The spooled messages, oldest file first."""
+        if not self.folder.is_dir():
+            return []
+        found = []
+        for path in sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime):
+            try:
+                message = m.Message.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.error("message.spool_unreadable", path=str(path), error=str(exc))
+                path.replace(path.with_suffix(".json.bad"))
+                continue
+            found.append((path, message))
+        return found
+
+    def remove(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+
+
 class MessageDesk:
     """Takes messages (store first, then mail) and retries the ones that failed."""
 
     def __init__(self, store: MessageStore, mailer: Mailer, sender: str,
-                 new_id: Callable[[], str] = lambda: uuid.uuid4().hex) -> None:
+                 new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+                 spool: MessageSpool | None = None) -> None:
         self.store, self.mailer, self.sender, self.new_id = store, mailer, sender, new_id
+        self.spool = spool
         self.holder = uuid.uuid4().hex[:12]
 
     def __repr__(self) -> str:
@@ -148,14 +204,48 @@ class MessageDesk:
         message = m.Message(self.new_id(), recipient, kind, caller_number.strip(), text.strip(),
                             now, taken_by=taken_by, call_id=call_id, recording=recording,
                             recording_s=recording_s, caller_names=tuple(caller_names))
-        await self.store.save(message)
+        try:
+            await self.store.save(message)
+        except StoreUnavailable as exc:
+            if self.spool is None:
+                raise
+            return await self._take_spooled(message, now, exc)
         log.info("message.taken", message_id=message.id, employee=recipient.employee_id,
                  kind=kind.value)
         return await self._deliver(message, now)
 
+    async def _take_spooled(self, message: m.Message, now: datetime,
+                            problem: StoreUnavailable) -> m.Message:
+        """Redis is down: spool the message, try the mail once, spool the outcome."""
+        assert self.spool is not None
+        spool = self.spool
+        await asyncio.to_thread(spool.put, message)
+        log.warning("message.spooled", message_id=message.id, kind=message.kind.value,
+                    employee=message.recipient.employee_id, error=str(problem))
+        message = await self._mail(message, now)
+        await asyncio.to_thread(spool.put, message)
+        return message
+
     async def deliver_due(self, now: datetime) -> Sequence[m.Message]:
-        """Try every pending message whose next try is due; returns them as they are now."""
+        """Move spooled messages into Redis, then try every pending message whose next
+        try is due; returns those as they are now."""
+        await self.unspool()
         return [await self._deliver(msg, now) for msg in await self.store.pending(due_by=now)]
+
+    async def unspool(self) -> int:
+        """Save each spooled message in Redis, then remove its file; how many moved. A
+        Redis failure stops the round (``StoreUnavailable``); the rest stay spooled."""
+        if self.spool is None:
+            return 0
+        spool = self.spool
+        moved = 0
+        for path, message in await asyncio.to_thread(spool.items):
+            await self.store.save(message)
+            await asyncio.to_thread(spool.remove, path)
+            log.info("message.unspooled", message_id=message.id,
+                     sent=message.sent_at is not None)
+            moved += 1
+        return moved
 
     async def _deliver(self, message: m.Message, now: datetime) -> m.Message:
         """Mail it unless another controller is mailing it right now (then it is returned
@@ -168,6 +258,12 @@ class MessageDesk:
             await self.store.unlock(message.id)
 
     async def _send(self, message: m.Message, now: datetime) -> m.Message:
+        message = await self._mail(message, now)
+        await self.store.save(message)
+        return message
+
+    async def _mail(self, message: m.Message, now: datetime) -> m.Message:
+        """One SMTP attempt; the message as it is after it (delivered, or failed once)."""
         try:
             recording = await asyncio.to_thread(_recording_bytes, message.recording)
             await self.mailer.send(m.compose(message, self.sender, recording))
@@ -178,7 +274,6 @@ class MessageDesk:
         else:
             message = m.delivered(message, now)
             log.info("message.mailed", message_id=message.id, attempts=message.attempts)
-        await self.store.save(message)
         return message
 
 

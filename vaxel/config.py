@@ -96,6 +96,9 @@ class SmtpConfig:
     """Seconds between the controller's rounds of mailing messages that are due (retries)."""
     timeout_s: int = 10
     """Seconds an SMTP connection and each command may take."""
+    spool_dir: str = ""
+    """Folder for messages taken while Redis was unreachable, moved into Redis by the
+    delivery rounds once it answers; empty: ``message-spool`` in the Vaxel cache folder."""
 
 
 @dataclass(frozen=True)

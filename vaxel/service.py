@@ -10,12 +10,14 @@ listener closes, running sessions get a bounded time to finish.
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -34,11 +36,18 @@ from routing.service import RoutingService, queue_setups
 from switchboard.context_store import CallContextStore
 from switchboard.context_store import DirectoryLookup as ContextLookup
 from switchboard.ivr_messages import IvrMessages
-from switchboard.message_store import MessageDesk, MessageStore, SmtpMailer, deliver_forever
+from switchboard.message_store import (
+    MessageDesk,
+    MessageSpool,
+    MessageStore,
+    SmtpMailer,
+    deliver_forever,
+)
 from switchboard.recorder import ContextRecorder
 from switchboard.return_agi import serve_return
 from vaxel.ami import AmiClient, AmiError
 from vaxel.config import Config, ConfigError
+from vaxel.paths import cache_dir
 from vaxel.tasks import cancel_bounded
 
 log = structlog.get_logger("vaxel.service")
@@ -74,12 +83,24 @@ def _wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def message_spool(config: Config) -> MessageSpool:
+    """Where messages wait when Redis cannot take them (``smtp.spool_dir``), in a
+    subfolder named after the Redis they are meant for (host, port, database; never
+    a password), so that they are moved into that Redis and no other."""
+    folder = config.smtp.spool_dir
+    base = Path(folder).expanduser() if folder else cache_dir() / "message-spool"
+    url = urlsplit(config.redis.url)
+    database = url.path.strip("/") or "0"
+    name = f"{url.hostname or 'localhost'}-{url.port or 6379}-{database}"
+    return MessageSpool(base / re.sub(r"[^A-Za-z0-9.-]+", "_", name))
+
+
 def build_messages(config: Config, client: Any, directory: Any,
                    contexts: CallContextStore) -> IvrMessages:
     """The message desk (Redis first, then SMTP) and what the IVR hands messages to."""
     smtp = config.smtp
     desk = MessageDesk(MessageStore(client), SmtpMailer(smtp.host, smtp.port, smtp.timeout_s),
-                       smtp.sender)
+                       smtp.sender, spool=message_spool(config))
     host = Path(config.prompts.host_dir) / "messages" if config.prompts.host_dir else Path(".")
     return IvrMessages(desk, directory, contexts, ContextLookup(directory),
                        mail_domain=smtp.mail_domain,

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from switchboard import messages as m
-from switchboard.message_store import MessageDesk, MessageStore, SmtpMailer
+from switchboard.errors import StoreUnavailable
+from switchboard.message_store import MessageDesk, MessageSpool, MessageStore, SmtpMailer
 from tests.switchboard.smtp import smtp_server
 from vaxel.testing.services import RedisServer, free_port
 
@@ -151,3 +152,90 @@ async def test_given_two_controllers_then_only_the_lock_holder_mails_a_message()
             assert sent.sent_at == T0 and len(inbox.mails) == 1
         finally:
             await store.close()
+
+
+# ---- Redis down: the local spool --------------------------------------------------------
+
+@pytest.fixture
+async def down_desk(smtp, tmp_path):
+    """A desk whose Redis does not answer (nothing listens on its port), with a spool."""
+    store = MessageStore.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    desk = MessageDesk(store, SmtpMailer("127.0.0.1", smtp[1], timeout=2), "vaxel@stad.example",
+                       spool=MessageSpool(tmp_path / "spool"))
+    yield desk
+    await desk.store.close()
+
+
+async def back_up(desk: MessageDesk, server: RedisServer) -> None:
+    await desk.store.close()
+    desk.store = MessageStore.from_url(server.url)
+
+
+async def test_given_redis_down_then_the_message_is_spooled_mailed_and_moved_into_redis_later(
+        down_desk, smtp, tmp_path):
+    inbox, _ = smtp
+    msg = await down_desk.take(ANNA, m.Kind.MESSAGE, "0701234567", "Ring om bygglovet", T0)
+    assert msg.sent_at == T0 and len(inbox.mails) == 1
+    [(path, spooled)] = down_desk.spool.items()
+    assert path.name == f"{msg.id}.json" and spooled == msg
+    with pytest.raises(StoreUnavailable):           # Redis still down: the spool stays
+        await down_desk.deliver_due(T0)
+    assert len(down_desk.spool.items()) == 1
+    with RedisServer() as server:
+        await back_up(down_desk, server)
+        assert await down_desk.deliver_due(T0 + timedelta(seconds=5)) == []
+        assert await down_desk.store.get(msg.id) == msg          # filed as sent
+        assert await down_desk.store.pending() == []
+    assert down_desk.spool.items() == [] and len(inbox.mails) == 1   # not mailed twice
+
+
+async def test_given_redis_and_smtp_down_then_the_spooled_message_is_mailed_when_both_are_back(
+        down_desk, smtp):
+    inbox, _ = smtp
+    inbox.refuse = True
+    msg = await down_desk.take(ANNA, m.Kind.CALLBACK, "0701234567", "", T0)
+    assert msg.sent_at is None and msg.attempts == 1
+    inbox.refuse = False
+    with RedisServer() as server:
+        await back_up(down_desk, server)
+        [mailed] = await down_desk.deliver_due(T0 + timedelta(seconds=m.RETRY_DELAYS_S[0]))
+        assert mailed.id == msg.id and mailed.sent_at is not None and mailed.attempts == 2
+        assert await down_desk.store.pending() == []
+    assert len(inbox.mails) == 1 and down_desk.spool.items() == []
+
+
+async def test_an_unreadable_spool_file_is_set_aside_and_the_others_move(smtp, tmp_path):
+    spool = MessageSpool(tmp_path / "spool")
+    good = m.Message("good", ANNA, m.Kind.MESSAGE, "0701", "hej", T0)
+    spool.put(good)
+    (tmp_path / "spool" / "broken.json").write_text("{not json", encoding="utf-8")
+    with RedisServer() as server:
+        store = MessageStore.from_url(server.url)
+        desk = MessageDesk(store, SmtpMailer("127.0.0.1", smtp[1]), "vaxel@stad.example",
+                           spool=spool)
+        assert await desk.unspool() == 1
+        assert await store.get("good") == good
+        await store.close()
+    assert sorted(p.name for p in (tmp_path / "spool").iterdir()) == ["broken.json.bad"]
+
+
+async def test_given_redis_down_and_the_spool_unwritable_then_take_fails_naming_the_folder(
+        smtp, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    store = MessageStore.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    desk = MessageDesk(store, SmtpMailer("127.0.0.1", smtp[1]), "vaxel@stad.example",
+                       spool=MessageSpool(blocker / "spool"))
+    with pytest.raises(StoreUnavailable, match="not-a-folder"):
+        await desk.take(ANNA, m.Kind.MESSAGE, "0701", "hej", T0)
+    await store.close()
+    assert smtp[0].mails == []
+
+
+def test_the_spool_folder_is_per_redis_and_never_names_a_password(tmp_path):
+    from vaxel.config import parse_config
+    from vaxel.service import message_spool
+
+    config = parse_config({"redis": {"url": "redis://:s3cret@10.0.0.5:6380/2"},
+                           "smtp": {"spool_dir": str(tmp_path)}}, "test", env={})
+    assert message_spool(config).folder == tmp_path / "10.0.0.5-6380-2"
