@@ -36,7 +36,9 @@ DEFAULT_TARGET_S = 60.0
 
 
 @dataclass
-class _Call:
+class CallRecord:
+    """One call as the stream tells it (times are the entries' ``at``, epoch seconds)."""
+
     queue: str
     enqueued_at: float
     skills: tuple[str, ...]
@@ -120,7 +122,25 @@ def summarise(entries: Iterable[Mapping[str, str]], targets: Mapping[str, float]
     [since, until) count; entries of calls enqueued before ``since`` are ignored. An entry
     whose ``at`` is not a number raises ``ValueError`` naming the entry."""
     targets = dict(targets or {})
-    calls: dict[str, _Call] = {}
+    calls = fold_calls(entries, since=since, until=until)
+    report = Report(since, until, {}, {}, {}, {}, targets)
+    for call in calls.values():
+        target = targets.get(call.queue, DEFAULT_TARGET_S)
+        groups = [report.queues.setdefault(call.queue, Figures()),
+                  report.districts.setdefault(skill_value(call.skills, "district"), Figures()),
+                  report.topics.setdefault(skill_value(call.skills, "topic"), Figures())]
+        for f in groups:
+            _count(f, call, target, short_abandon_s)
+        if call.answered_at is not None and call.agent_id:
+            report.agents[call.agent_id] = report.agents.get(call.agent_id, 0) + 1
+    return report
+
+
+def fold_calls(entries: Iterable[Mapping[str, str]], *, since: float | None = None,
+               until: float | None = None) -> dict[str, CallRecord]:
+    """Fold stream entries into one `CallRecord` per call enqueued in [since, until), in
+    enqueue order. An entry whose ``at`` is not a number raises ``ValueError`` naming it."""
+    calls: dict[str, CallRecord] = {}
     for n, e in enumerate(entries):
         kind = e.get("kind", "")
         call_id = e.get("call_id", "")
@@ -134,9 +154,9 @@ def summarise(entries: Iterable[Mapping[str, str]], targets: Mapping[str, float]
         if kind == "call_enqueued":
             if (since is not None and at < since) or (until is not None and at >= until):
                 continue
-            calls[call_id] = _Call(queue=e.get("queue") or "?", enqueued_at=at,
-                                   skills=_skills(e.get("requirements", "")),
-                                   priority=int(e.get("priority") or 0))
+            calls[call_id] = CallRecord(queue=e.get("queue") or "?", enqueued_at=at,
+                                        skills=_skills(e.get("requirements", "")),
+                                        priority=int(e.get("priority") or 0))
             continue
         call = calls.get(call_id)
         if call is None or call.ended_at is not None:
@@ -147,20 +167,10 @@ def summarise(entries: Iterable[Mapping[str, str]], targets: Mapping[str, float]
         elif kind in ("call_ended", "call_abandoned", "call_left_queue"):
             call.ended_at = at
             call.end = kind
-    report = Report(since, until, {}, {}, {}, {}, targets)
-    for call in calls.values():
-        target = targets.get(call.queue, DEFAULT_TARGET_S)
-        groups = [report.queues.setdefault(call.queue, Figures()),
-                  report.districts.setdefault(_kind(call.skills, "district"), Figures()),
-                  report.topics.setdefault(_kind(call.skills, "topic"), Figures())]
-        for f in groups:
-            _count(f, call, target, short_abandon_s)
-        if call.answered_at is not None and call.agent_id:
-            report.agents[call.agent_id] = report.agents.get(call.agent_id, 0) + 1
-    return report
+    return calls
 
 
-def _count(f: Figures, call: _Call, target: float, short_abandon_s: float) -> None:
+def _count(f: Figures, call: CallRecord, target: float, short_abandon_s: float) -> None:
     f.offered += 1
     if call.answered_at is not None:
         wait = call.answered_at - call.enqueued_at
@@ -193,7 +203,9 @@ def _skills(text: str) -> tuple[str, ...]:
     return tuple(str(s) for s in value) if isinstance(value, list) else ()
 
 
-def _kind(skills: tuple[str, ...], kind: str) -> str:
+def skill_value(skills: tuple[str, ...], kind: str) -> str:
+    """The value of the first ``kind:value`` skill (``district:bromma`` -> ``bromma``); ``-``
+    when there is none."""
     for s in skills:
         k, _, v = s.partition(":")
         if k == kind and v:

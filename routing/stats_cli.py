@@ -12,13 +12,16 @@ import json
 import os
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from routing.cli import DEFAULT_REDIS_URL, REDIS_ENV
 from routing.errors import RoutingError
-from routing.stats import DEFAULT_TARGET_S, Report, render, summarise
+from routing.stats import DEFAULT_TARGET_S, render, summarise
 from routing.store import DEFAULT_PREFIX, RoutingStore
 from switchboard.context import CITY_ZONE
+
+if TYPE_CHECKING:
+    from vaxel.config import Config
 
 #: Stream entries read per round trip.
 BATCH = 5000
@@ -26,26 +29,34 @@ BATCH = 5000
 
 def register(subparsers: Any, name: str, help_text: str) -> None:
     parser = subparsers.add_parser(name, help=help_text, description=__doc__.split("\n")[0])
-    parser.add_argument("--redis", default=None,
-                        help=f"Redis URL (default ${REDIS_ENV} or {DEFAULT_REDIS_URL})")
-    parser.add_argument("--prefix", default=DEFAULT_PREFIX, help="routing key prefix")
-    parser.add_argument("--config", type=Path, help="TOML configuration (service-level targets)")
-    parser.add_argument("--since", default="today",
-                        help="first day or time, ISO (2026-11-26 or 2026-11-26T08:00), "
-                             "'today' (default) or 'all'")
-    parser.add_argument("--until", default="", help="end (exclusive), ISO; default: now")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_report_options(parser, "TOML configuration (service-level targets)")
     parser.set_defaults(func=run)
 
 
+def add_report_options(parser: argparse.ArgumentParser, config_help: str) -> None:
+    """The options every report of the event stream takes (`vaxel stats`, `vaxel costs`)."""
+    parser.add_argument("--redis", default=None,
+                        help=f"Redis URL (default ${REDIS_ENV} or {DEFAULT_REDIS_URL})")
+    parser.add_argument("--prefix", default=DEFAULT_PREFIX, help="routing key prefix")
+    parser.add_argument("--config", type=Path, help=config_help)
+    parser.add_argument("--since", default="today",
+                        help="first day or time, ISO (2026-11-26 or 2026-11-26T08:00), "
+                             "'today' (default), 'month' (this month) or 'all'")
+    parser.add_argument("--until", default="", help="end (exclusive), ISO; default: now")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
 def parse_when(text: str, option: str, today: date) -> float | None:
-    """``today``, ``all``, an ISO date or date-time (city time zone) -> epoch seconds."""
+    """``today``, ``month``, ``all``, an ISO date or date-time (city time zone) -> epoch
+    seconds (None for no bound)."""
     from vaxel.cli import UserError
 
     if text in ("", "all"):
         return None
     if text == "today":
         return datetime.combine(today, time(0), CITY_ZONE).timestamp()
+    if text == "month":
+        return datetime.combine(today.replace(day=1), time(0), CITY_ZONE).timestamp()
     try:
         if len(text) == 10:
             return datetime.combine(date.fromisoformat(text), time(0), CITY_ZONE).timestamp()
@@ -58,7 +69,8 @@ def parse_when(text: str, option: str, today: date) -> float | None:
     return moment.timestamp()
 
 
-def run(args: argparse.Namespace) -> int:
+def period(args: argparse.Namespace) -> tuple[float | None, float | None]:
+    """``--since`` and ``--until`` as epoch seconds (None: no bound); a bad one is a UserError."""
     from vaxel.cli import UserError
 
     today = datetime.now(CITY_ZONE).date()
@@ -66,12 +78,15 @@ def run(args: argparse.Namespace) -> int:
     until = parse_when(args.until, "--until", today)
     if since is not None and until is not None and until <= since:
         raise UserError(f"--until {args.until} is not after --since {args.since}")
-    targets = _targets(args.config)
-    url = args.redis or os.environ.get(REDIS_ENV) or DEFAULT_REDIS_URL
-    try:
-        report = asyncio.run(collect(url, args.prefix, targets, since, until))
-    except RoutingError as exc:
-        raise UserError(str(exc)) from exc
+    return since, until
+
+
+def run(args: argparse.Namespace) -> int:
+    since, until = period(args)
+    targets = _targets(load(args.config))
+    entries = read_entries(args, since)
+    report = summarise(entries, {**{q: DEFAULT_TARGET_S for q in targets}, **targets},
+                       since=since, until=until)
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -79,29 +94,46 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _targets(path: Path | None) -> dict[str, float]:
+def load(path: Path | None) -> Config | None:
+    """The checked configuration at ``--config``; its errors are the user's."""
     from vaxel.cli import UserError
     from vaxel.config import ConfigError, load_config
 
     if path is None:
-        return {}
+        return None
     try:
-        config = load_config(path)
+        return load_config(path)
     except ConfigError as exc:
         raise UserError(str(exc)) from exc
+
+
+def _targets(config: Config | None) -> dict[str, float]:
+    if config is None:
+        return {}
     return {name: float(q.service_level_s) for name, q in config.queues.items()}
 
 
-async def collect(url: str, prefix: str, targets: dict[str, float], since: float | None,
-                  until: float | None) -> Report:
-    """Read the whole stream (in batches) and summarise it."""
+def read_entries(args: argparse.Namespace, since: float | None) -> list[dict[str, str]]:
+    """The stream's entries from a little before ``since`` (all without it), from the Redis
+    of ``--redis`` (or the environment) under ``--prefix``."""
+    from vaxel.cli import UserError
+
+    url = args.redis or os.environ.get(REDIS_ENV) or DEFAULT_REDIS_URL
+    try:
+        return asyncio.run(collect(url, args.prefix, since))
+    except RoutingError as exc:
+        raise UserError(str(exc)) from exc
+
+
+async def collect(url: str, prefix: str, since: float | None) -> list[dict[str, str]]:
+    """Read the stream (in batches) from a little before ``since``."""
     store = RoutingStore.from_url(url, prefix)
     try:
         entries: list[dict[str, str]] = []
         after = "0-0"
         if since is not None:
             # Stream ids are milliseconds: start a margin before `since` (enqueue times are
-            # the controller's clock, ids Redis's), the summary filters exactly.
+            # the controller's clock, ids Redis's), the summaries filter exactly.
             after = f"{int((since - 60) * 1000)}-0" if since > 60 else "0-0"
         while True:
             rows = await store.events(after, count=BATCH)
@@ -111,5 +143,4 @@ async def collect(url: str, prefix: str, targets: dict[str, float], since: float
             after = rows[-1][0]
     finally:
         await store.close()
-    return summarise(entries, {**{q: DEFAULT_TARGET_S for q in targets}, **targets},
-                     since=since, until=until)
+    return entries

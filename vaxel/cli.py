@@ -24,6 +24,7 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("agent", "routing.cli", "agent login, logout, pause and status"),
     ("operator", "routing.operator_cli", "switchboard operator actions"),
     ("stats", "routing.stats_cli", "service level, waits and handle times per queue and district"),
+    ("costs", "routing.costs_cli", "what each district's calls cost, against before the merge"),
     ("dialplan", "ivr.dialplan_cli", "check, simulate, draw and deploy IVR flows"),
 )
 

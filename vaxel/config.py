@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from routing.costs import SCALAR_KEYS as COST_SCALAR_KEYS
+from routing.costs import CostSettings, parse_cost_settings
 from vaxel.paths import cache_dir, repo_root
 
 
@@ -166,6 +168,8 @@ class Config:
     """Ring groups the flows dial (``operators``, ``contact_center``)."""
     queues: Mapping[str, QueueSettings] = field(default_factory=dict)
     """ACD queues (``[queues.kontaktcenter]``); a queue naming a ring group replaces it."""
+    costs: CostSettings = field(default_factory=CostSettings)
+    """Prices and the pre-merge baseline for `vaxel costs` (see routing/costs.py)."""
     log_format: str = "auto"
     """``json``, ``console`` or ``auto`` (console on a terminal, JSON otherwise)."""
 
@@ -222,15 +226,29 @@ def _section(cls: type, data: Any, name: str, env: Mapping[str, str], problems: 
         if key not in fields:
             problems.append(f"{name}.{key}: unknown key; known: {', '.join(fields)}")
     for fname, fdef in fields.items():
-        env_key = f"VAXEL_{name.upper()}_{fname.upper()}"
-        if env_key in env:
-            raw, where = env[env_key], f"{name}.{fname} (from {env_key})"
-        elif fname in data:
-            raw, where = data[fname], f"{name}.{fname}"
-        else:
-            continue
-        values[fname] = _coerce(raw, fdef.type, where, problems)
+        found = _lookup(data, env, name, fname)
+        if found is not None:
+            values[fname] = _coerce(found[0], fdef.type, found[1], problems)
     return cls(**{k: v for k, v in values.items() if v is not None})
+
+
+def _lookup(data: Mapping[str, Any], env: Mapping[str, str], section: str,
+            key: str) -> tuple[Any, str] | None:
+    """A key's raw value, the environment's ``VAXEL_<SECTION>_<KEY>`` first, and how to name
+    it in an error; None when neither gives it."""
+    env_key = f"VAXEL_{section.upper()}_{key.upper()}"
+    if env_key in env:
+        return env[env_key], f"{section}.{key} (from {env_key})"
+    if key in data:
+        return data[key], f"{section}.{key}"
+    return None
+
+
+def _costs(data: Any, env: Mapping[str, str], problems: list[str]) -> CostSettings:
+    table = data if isinstance(data, dict) else {}
+    given = {key: found for key in COST_SCALAR_KEYS
+             if (found := _lookup(table, env, "costs", key)) is not None}
+    return parse_cost_settings(data, given, problems)
 
 
 def _groups(data: Any, problems: list[str]) -> dict[str, GroupConfig]:
@@ -266,7 +284,7 @@ def parse_config(
     """Build a checked ``Config`` from parsed TOML and the environment."""
     env = os.environ if env is None else env
     problems: list[str] = []
-    known = set(_SECTIONS) | set(_TOP) | {"groups", "queues"}
+    known = set(_SECTIONS) | set(_TOP) | {"groups", "queues", "costs"}
     for key in data:
         if key not in known:
             problems.append(f"{key}: unknown key; known: {', '.join(sorted(known))}")
@@ -290,11 +308,12 @@ def parse_config(
             problems.append(f"smtp.{key}: expected 1 or more seconds, got {getattr(smtp, key)}")
     groups = _groups(data.get("groups", {}), problems)
     queues = _queues(data.get("queues", {}), problems)
+    costs = _costs(data.get("costs", {}), env, problems)
     if top.get("log_format", "auto") not in ("auto", "json", "console"):
         problems.append(f"log_format: expected auto, json or console, got {top['log_format']!r}")
     if problems:
         raise ConfigError(source, problems)
-    return Config(**sections, **top, groups=groups, queues=queues)
+    return Config(**sections, **top, groups=groups, queues=queues, costs=costs)
 
 
 def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Config:

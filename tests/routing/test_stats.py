@@ -98,6 +98,17 @@ async def test_given_calls_through_the_store_then_the_stream_carries_what_stats_
     assert r.districts["bromma"].answered == 1 and r.districts["kista"].abandoned == 1
 
 
+async def answered_by_anna(store: RoutingStore, queue: str, skills: tuple[str, ...],
+                           now: float) -> None:
+    """Through the store's scripts: anna logs in, call c1 is enqueued at ``now``, offered to
+    her 1 s later and answered after 30 s."""
+    await store.login(Agent("anna", "e1", "Local/2001@sim-phones", {}, frozenset({queue})),
+                      now=now)
+    await store.enqueue(Call("c1", queue, skills, enqueued_at=now))
+    await store.claim("c1", "anna", now + 1)
+    await store.answer("c1", "anna", now + 30)
+
+
 async def test_vaxel_stats_prints_json_and_a_table_from_the_stream(
         store: RoutingStore, redis_url: str, prefix: str, tmp_path, capsys):
     import asyncio
@@ -106,11 +117,7 @@ async def test_vaxel_stats_prints_json_and_a_table_from_the_stream(
     from vaxel.cli import main
 
     now = time.time()
-    await store.login(Agent("anna", "e1", "Local/2001@sim-phones", {}, frozenset({"kc"})),
-                      now=now)
-    await store.enqueue(Call("c1", "kc", ("district:bromma",), enqueued_at=now))
-    await store.claim("c1", "anna", now + 1)
-    await store.answer("c1", "anna", now + 30)
+    await answered_by_anna(store, "kc", ("district:bromma",), now)
     config = tmp_path / "vaxel.toml"
     config.write_text('[queues.kc]\nservice_level_s = 20\n')
     args = ["stats", "--redis", redis_url, "--prefix", prefix, "--config", str(config)]
