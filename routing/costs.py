@@ -274,7 +274,7 @@ def _tally(t: _Tally, call: CallRecord, wrap_up_s: int) -> None:
     if call.ended_at is None:
         t.open += 1
     elif call.answered_at is not None:
-        handle = max(0, round_half_up(Fraction(call.ended_at) - Fraction(call.answered_at)))
+        handle = max(0, math.floor(call.ended_at - call.answered_at + 0.5))  # halves up
         t.agent_s[call.queue] = t.agent_s.get(call.queue, 0) + handle + wrap_up_s
 
 
