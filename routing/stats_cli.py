@@ -82,11 +82,16 @@ def period(args: argparse.Namespace) -> tuple[float | None, float | None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vaxel.cli import UserError
+
     since, until = period(args)
     targets = _targets(load(args.config))
     entries = read_entries(args, since)
-    report = summarise(entries, {**{q: DEFAULT_TARGET_S for q in targets}, **targets},
-                       since=since, until=until)
+    try:
+        report = summarise(entries, {**{q: DEFAULT_TARGET_S for q in targets}, **targets},
+                           since=since, until=until)
+    except ValueError as exc:  # a stream entry the store did not write
+        raise UserError(str(exc)) from exc
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:

@@ -283,3 +283,22 @@ def test_given_a_month_across_the_daylight_saving_change_then_it_is_whole_wall_c
     assert wall_days(october, november) == 31
     assert wall_days(october, october + 6 * 3600) == Fraction(1, 4)
     assert first_enqueued([ev("agent_state", "", 1), enq("a", 7.5), enq("b", 3)]) == 7.5
+
+
+async def test_given_a_bad_stream_entry_then_both_reports_name_it_without_a_traceback(
+        redis_url: str, prefix: str, tmp_path, capsys):
+    import redis.asyncio as aioredis
+
+    from vaxel.cli import main
+
+    client = aioredis.from_url(redis_url, decode_responses=True)
+    await client.xadd(f"{prefix}:events", {"kind": "call_enqueued", "call_id": "x", "at": "nu"})
+    await client.aclose()
+    config = tmp_path / "vaxel.toml"
+    config.write_text("[costs]\nper_call_sek = 1\n")
+    for command in ("stats", "costs"):
+        args = [command, "--redis", redis_url, "--prefix", prefix, "--config", str(config),
+                "--since", "all"]
+        assert await asyncio.to_thread(main, args) == 2
+        assert "stream entry 0 (call_enqueued x): at: not a number: 'nu'" in (
+            capsys.readouterr().err)
