@@ -151,3 +151,13 @@ async def test_given_two_controllers_then_only_the_lock_holder_mails_a_message()
             assert sent.sent_at == T0 and len(inbox.mails) == 1
         finally:
             await store.close()
+
+
+def test_given_directory_addresses_then_messages_go_there_instead_of_the_rule():
+    from dataclasses import replace
+    anna = replace(_employee(), email="anna.ekstrom2@stad.example")
+    unit = replace(_unit(), email="bygglovsenheten@stad.example")
+    assert m.choose_recipient(anna, unit, "stad.example", "vaxel@stad.example") == \
+        m.Recipient("e4711", "Anna Ekström", "anna.ekstrom2@stad.example")
+    assert m.choose_recipient(None, unit, "stad.example", "vaxel@stad.example") == \
+        m.Recipient("unit:u-bygglov", "Bygglovsenheten", "bygglovsenheten@stad.example")
