@@ -1,4 +1,5 @@
-"""The ``vaxel directory`` command group: demo, search, show, absence, import, sync, history.
+"""The ``vaxel directory`` command group: demo, search, show, email, absence, import, sync,
+history.
 
 A thin adapter: parses arguments, opens the directory, calls the API and prints
 what it returns. Operators read Swedish with English; times they type without
@@ -12,6 +13,7 @@ import argparse
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,14 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     p = _command(sub, "show", "show a person or unit / visa person eller enhet", cmd_show)
     p.add_argument("who", help="extension, employee id or unit id")
     p.add_argument("--at", help="time for the absence status (default now)")
+
+    p = _command(sub, "email", "set or clear an e-mail address / e-postadress", cmd_email)
+    p.add_argument("who", help="extension, employee id or unit id")
+    p.add_argument("address", nargs="?", help="the new address (omit with --clear)")
+    p.add_argument(
+        "--clear", action="store_true", help="remove the address: the city's rule applies"
+    )
+    p.add_argument("--actor", default=os.environ.get("USER", "cli"))
 
     p = _command(sub, "import", "import the HR system's CSV export / importera CSV", cmd_import)
     p.add_argument("file", type=Path)
@@ -194,6 +204,22 @@ def cmd_show(args: argparse.Namespace, d: Directory) -> int:
     unit = d.unit(employee.unit_id) if employee.unit_id else None
     notes = [n for n in d.absences(employee.id) if n.ends_at is None or n.ends_at > now]
     print("\n".join(present.employee_lines(employee, unit, notes, now)))
+    return 0
+
+
+def cmd_email(args: argparse.Namespace, d: Directory) -> int:
+    if bool(args.address) == bool(args.clear):
+        raise UserError("give an address or --clear / ange en adress eller --clear")
+    address = None if args.clear else args.address
+    unit = None if args.who.isdigit() else d.unit(args.who)
+    if unit is not None:
+        unit = d.set_unit_email(unit.id, address, actor=args.actor)
+        name, email = unit.name, unit.email
+    else:
+        employee = find_employee(d, args.who)
+        employee = d.update_employee(replace(employee, email=address), actor=args.actor)
+        name, email = employee.full_name, employee.email
+    print(f"{name}: e-post / e-mail {email or present.BY_RULE}")
     return 0
 
 

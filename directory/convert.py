@@ -41,6 +41,7 @@ def employee_columns(e: Employee) -> dict[str, object]:
         "sort_key": employee_sort_key(e),
         "family_keys": text.keypad_digits(e.family_name),
         "direct_number": e.direct_number,
+        "email": e.email,
     }
 
 
@@ -86,6 +87,7 @@ def employee_from_row(row: EmployeeRow | Any, devices: Sequence[Device]) -> Empl
         languages=tuple(x for x in row.languages.split(",") if x),
         listed=row.listed,
         direct_number=row.direct_number,
+        email=row.email,
     )
 
 
@@ -109,6 +111,7 @@ def unit_columns(u: Unit) -> dict[str, object]:
         "number": u.number,
         "answer_strategy": u.answer_strategy.value,
         "member_ring_s": u.member_ring_s,
+        "email": u.email,
     }
 
 
@@ -130,6 +133,7 @@ def unit_from_row(row: UnitRow | Any, district_ids: list[str]) -> Unit:
         number=row.number,
         answer_strategy=AnswerStrategy(row.answer_strategy),
         member_ring_s=row.member_ring_s,
+        email=row.email,
     )
 
 

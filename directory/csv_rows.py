@@ -15,6 +15,8 @@ unit_id         enhet, enhets_id, unit_id, unit       no        id of an existin
 extension       anknytning, ankn, extension           no        2 to 8 digits, unique
 direct_number   direktnummer, direktnr,               no        phone number (08-508 12 345,
                 direct_number                                   +46...), stored normalised, unique
+email           e-post, epost, e-postadress, email,   no        e-mail address (ASCII); empty:
+                e_mail, mail                                    messages go by the city's rule
 sip             sip, sip_konto, sip_device            no        PJSIP/4711 or endpoint name
 mobile          mobil, mobilnummer, mobile            no        phone number (national or +46)
 languages       språk, languages                      no        codes split by , ; or space (sv)
@@ -53,6 +55,7 @@ HEADER_ALIASES: Mapping[str, tuple[str, ...]] = {
     "unit_id": ("enhet", "enhets_id", "enhetsid", "unit_id", "unit"),
     "extension": ("anknytning", "ankn", "extension"),
     "direct_number": ("direktnummer", "direktnr", "direct_number"),
+    "email": ("e_post", "epost", "e_postadress", "epostadress", "email", "e_mail", "mail"),
     "sip": ("sip", "sip_konto", "sip_device"),
     "mobile": ("mobil", "mobilnummer", "mobile"),
     "languages": ("sprak", "languages"),
@@ -122,6 +125,7 @@ def row_to_employee(values: Mapping[str, str]) -> Employee:
         languages=languages or ("sv",),
         listed=parse_listed(values.get("listed", "")),
         direct_number=values.get("direct_number", "").strip() or None,
+        email=values.get("email", "").strip() or None,
     )
 
 
@@ -202,6 +206,7 @@ EXPORT_HEADERS = (
     "Enhet",
     "Anknytning",
     "Direktnummer",
+    "E-post",
     "SIP",
     "Mobil",
     "Språk",
@@ -226,6 +231,7 @@ def format_employees(employees: Iterable[Employee]) -> Iterator[str]:
                 e.unit_id or "",
                 e.extension or "",
                 f"+{e.direct_number}" if e.direct_number else "",
+                e.email or "",
                 sip,
                 mobile,
                 ",".join(e.languages),

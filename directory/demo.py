@@ -59,6 +59,12 @@ DIRECT_NUMBER = "08-508 {extension}"
 UNIT_NUMBER = "08-508 000 {n:02d}"
 #: Answering-group strategies of some city-wide units (the others ring all members).
 UNIT_STRATEGIES = {"bygglov": AnswerStrategy.IN_ORDER, "parkering": AnswerStrategy.LONGEST_IDLE}
+#: Mail domain of the demo people's addresses (given.family@, numbered from the second
+#: person of the same name on: anna.ekstrom2@...).
+DEMO_MAIL_DOMAIN = "stad.example"
+#: A city-wide unit with a shared mailbox whose name is not its id (the others have none:
+#: messages for them go by the rule, <unit id>@<mail domain>).
+UNIT_MAILBOXES = {"bygglov": f"bygglovsenheten@{DEMO_MAIL_DOMAIN}"}
 #: Extension of the unlisted person (protected identity).
 UNLISTED_EXTENSION = "4714"
 
@@ -87,6 +93,7 @@ def seed(d: Directory, *, size: Size = "small", seed: int = 1, people: bool = Tr
     extra = SMALL_EXTRA_EMPLOYEES if size == "small" else CITY_EMPLOYEES - len(staff)
     first_extension = 4720 if size == "small" else 10000
     staff += _generated_people(rng, units, extra, first_extension)
+    staff = with_addresses(staff, DEMO_MAIL_DOMAIN)
     d.apply_plan(plan_sync({}, staff, deactivate_missing=False), actor="demo")
     d.set_absence(
         f"E{ABSENT_EXTENSION}",
@@ -126,7 +133,8 @@ def _seed_organisation(
         unit = _unit(unit_id, name, _slug(admin), topics, all_districts, len(units))
         strategy = UNIT_STRATEGIES.get(unit_id, AnswerStrategy.RING_ALL)
         number = UNIT_NUMBER.format(n=10 + len(units))
-        units.append(replace(unit, number=number, answer_strategy=strategy))
+        units.append(replace(unit, number=number, answer_strategy=strategy,
+                             email=UNIT_MAILBOXES.get(unit_id)))
     for district_id, name, _, _ in districts:
         admin_id = f"sdf-{district_id}"
         d.add_org_node(
@@ -243,6 +251,18 @@ def _generated_people(
             )
         )
     return people
+
+
+def with_addresses(people: list[Employee], domain: str) -> list[Employee]:
+    """Each person with an address by the city's rule at ``domain``; the second person of
+    a name gets ``anna.ekstrom2@``, the third ``anna.ekstrom3@``, in the list's order."""
+    seen: dict[str, int] = {}
+    result = []
+    for e in people:
+        local = text.rule_mail_local_part(e.given_name, e.family_name)
+        seen[local] = count = seen.get(local, 0) + 1
+        result.append(replace(e, email=f"{local}{count if count > 1 else ''}@{domain}"))
+    return result
 
 
 def _family_name(rng: random.Random) -> str:

@@ -27,6 +27,17 @@ _EXTENSION = re.compile(r"[0-9]{2,8}")
 #: A direct or unit number as stored: international digits without "+" (``46850812345``).
 _NUMBER = re.compile(r"[1-9][0-9]{6,14}")
 
+#: Longest e-mail address stored (RFC 5321: 256 octets of path, 254 between the brackets).
+MAX_EMAIL = 254
+#: Longest local part of an e-mail address (RFC 5321, 4.5.3.1.1).
+MAX_EMAIL_LOCAL = 64
+#: The local part: RFC 5322 dot-atoms (no quoted strings, no leading, trailing or double dot).
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+#: The domain: host name labels; a name without a dot (a relay's own) is allowed, as in config.
+_EMAIL_DOMAIN = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
+
 #: Seconds each member of an answering group rings under ``in_order`` and ``longest_idle``.
 DEFAULT_MEMBER_RING_S = 15
 
@@ -93,6 +104,29 @@ def normalise_number(value: str | None, entity: str, field_name: str) -> str | N
         f"not a phone number: {value!r}",
     )
     return digits
+
+
+def normalise_email(value: str | None, entity: str, field_name: str) -> str | None:
+    """An e-mail address as stored: trimmed, its domain in lower case; blank is None.
+
+    ASCII addresses only (``local@domain``): an address with å, ä or ö is refused rather
+    than mailed to a relay that may not accept it. Anything else that is no address
+    raises ``InvalidEntity`` naming the field."""
+    if value is None or not value.strip():
+        return None
+    address = value.strip()
+    local, at, domain = address.rpartition("@")
+
+    def check(ok: bool, reason: str) -> None:
+        _require(ok, entity, field_name, f"{reason}: {value!r}")
+
+    check(bool(at) and bool(local) and bool(domain), "not an e-mail address (local@domain)")
+    check(address.isascii(), "only ASCII letters in an e-mail address (å, ä, ö as a, a, o)")
+    check(len(address) <= MAX_EMAIL, f"e-mail address longer than {MAX_EMAIL} characters")
+    check(len(local) <= MAX_EMAIL_LOCAL and _EMAIL_LOCAL.fullmatch(local) is not None,
+          "not an e-mail address (bad part before @)")
+    check(_EMAIL_DOMAIN.fullmatch(domain) is not None, "not an e-mail address (bad domain)")
+    return f"{local}@{domain.lower()}"
 
 
 def _require_aware(value: datetime | None, entity: str, field_name: str) -> None:
@@ -170,11 +204,15 @@ class Employee:
     listed: bool = True
     direct_number: str | None = None
     """The employee's own number from outside, normalised (``46850812345``); unique."""
+    email: str | None = None
+    """The employee's e-mail address when the directory knows it (messages go there; else
+    to the city's rule ``given.family@<mail domain>``). Not unique: mailboxes may be shared."""
 
     def __post_init__(self) -> None:
         _require(bool(self.id.strip()), "Employee", "id", "must not be empty")
         number = normalise_number(self.direct_number, "Employee", "direct_number")
         object.__setattr__(self, "direct_number", number)
+        object.__setattr__(self, "email", normalise_email(self.email, "Employee", "email"))
         _require(bool(self.given_name.strip()), "Employee", "given_name", "must not be empty")
         _require(bool(self.family_name.strip()), "Employee", "family_name", "must not be empty")
         if self.extension is not None:
@@ -223,11 +261,15 @@ class Unit:
     """How the unit's answering group (``phone_group``) rings its members."""
     member_ring_s: int = DEFAULT_MEMBER_RING_S
     """Seconds each member rings under ``in_order`` and ``longest_idle``."""
+    email: str | None = None
+    """The unit's mailbox when the directory knows it (messages for the unit go there; else
+    to ``<unit id>@<mail domain>``)."""
 
     def __post_init__(self) -> None:
         _require(bool(self.id.strip()), "Unit", "id", "must not be empty")
         _require(bool(self.name.strip()), "Unit", "name", "must not be empty")
         object.__setattr__(self, "number", normalise_number(self.number, "Unit", "number"))
+        object.__setattr__(self, "email", normalise_email(self.email, "Unit", "email"))
         _require(
             isinstance(self.answer_strategy, AnswerStrategy),
             "Unit",

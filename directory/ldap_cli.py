@@ -37,6 +37,11 @@ def register(sub: Any, command: Command) -> None:
     p.add_argument(
         "--direct-number-attribute", default=None, help="holds the direct number from outside"
     )
+    p.add_argument(
+        "--mail-attribute",
+        default=LdapMapping.email,
+        help="holds the e-mail address (default %(default)s; '' for none: the city's rule)",
+    )
     p.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
     p.add_argument("--actor", default="ldap-sync")
 
@@ -51,6 +56,7 @@ def cmd_sync(args: argparse.Namespace, d: Directory) -> int:
         unit_id=args.unit_attribute,
         listed=args.listed_attribute,
         direct_number=args.direct_number_attribute,
+        email=args.mail_attribute or None,
     )
     settings = LdapSettings(
         url=args.ldap_url,

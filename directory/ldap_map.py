@@ -48,6 +48,9 @@ class LdapMapping:
     direct_number: str | None = None
     """Attribute holding the direct number from outside (AD: ``telephoneNumber`` when the
     extension is in ``ipPhone``); None: people have no direct number from LDAP."""
+    email: str | None = "mail"
+    """Attribute holding the e-mail address (inetOrgPerson and AD: ``mail``); None: people
+    have no address from LDAP and messages go by the city's rule."""
 
     def attributes(self) -> list[str]:
         names = [
@@ -60,7 +63,7 @@ class LdapMapping:
             self.mobile,
             self.languages,
         ]
-        optional = [a for a in (self.listed, self.direct_number) if a]
+        optional = [a for a in (self.listed, self.direct_number, self.email) if a]
         return names + optional
 
 
@@ -96,10 +99,14 @@ def entry_to_employee(attrs: Mapping[str, Sequence[str]], mapping: LdapMapping) 
         devices=tuple(devices),
         languages=("sv",) if language in ("", "sv") else ("sv", language),
         listed=listed,
-        direct_number=_first(attrs, mapping.direct_number) or None
-        if mapping.direct_number
-        else None,
+        direct_number=_optional(attrs, mapping.direct_number),
+        email=_optional(attrs, mapping.email),
     )
+
+
+def _optional(attrs: Mapping[str, Sequence[str]], name: str | None) -> str | None:
+    """The first value of an optional attribute; None when unmapped or absent."""
+    return (_first(attrs, name) or None) if name else None
 
 
 def entries_to_records(entries: Iterable[Entry], mapping: LdapMapping, source: str) -> list[Record]:

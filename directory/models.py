@@ -95,6 +95,7 @@ class UnitRow(Base):
     number: Mapped[str | None] = mapped_column(String(20))  # international digits, unique
     answer_strategy: Mapped[str] = mapped_column(String(20), default="ring_all")
     member_ring_s: Mapped[int] = mapped_column(Integer, default=15)
+    email: Mapped[str | None] = mapped_column(String(254))  # the unit's mailbox, if not the rule
     __table_args__ = (Index("ix_units_number", "number", unique=True),)
 
 
@@ -133,6 +134,7 @@ class EmployeeRow(Base):
     sort_key: Mapped[str] = mapped_column(SortKey)
     family_keys: Mapped[str] = mapped_column(Token)
     direct_number: Mapped[str | None] = mapped_column(String(20))  # international digits
+    email: Mapped[str | None] = mapped_column(String(254))  # not unique: mailboxes are shared
     __table_args__ = (
         Index("ix_employees_order", "sort_key"),
         Index("ix_employees_keys", "family_keys", "sort_key"),

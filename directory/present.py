@@ -23,6 +23,8 @@ from directory.ranking import SearchHit
 LOCAL = ZoneInfo("Europe/Stockholm")
 
 PROTECTED = "Ingen information kan lämnas / No information can be given"
+#: Shown for an employee or unit without an e-mail address of its own.
+BY_RULE = "- (enligt stadens regel / by the city's rule)"
 
 CATEGORY_TEXT = {
     AbsenceCategory.MEETING: "i möte / in a meeting",
@@ -83,6 +85,7 @@ def employee_lines(
         f"  titel / title:      {e.title}",
         f"  enhet / unit:       {unit.name if unit else '-'} ({e.unit_id or '-'})",
         f"  anknytning / ext.:  {e.extension or '-'}",
+        f"  e-post / e-mail:    {e.email or BY_RULE}",
         f"  språk / languages:  {', '.join(e.languages)}",
     ]
     lines += [
@@ -109,6 +112,7 @@ def unit_lines(u: Unit, people: Sequence[Employee]) -> list[str]:
         f"  stadsdelar / districts: {', '.join(u.district_ids)}",
         f"  öppet / open:       {hours or '-'}",
         f"  telefongrupp / phone group: {u.phone_group or '-'}",
+        f"  e-post / e-mail:    {u.email or BY_RULE}",
         f"  besöksadress / address: {u.visiting_address or '-'}",
         f"  kostnadsställe / cost centre: {u.cost_centre or '-'}",
         f"  personal / staff:   {sum(1 for p in people if p.listed)} listed",

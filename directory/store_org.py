@@ -7,9 +7,10 @@ names the missing one); every write records history in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from directory import rows, text
 from directory.changes import diff
@@ -122,6 +123,21 @@ class OrganisationStore(Store):
                 raise NotFound("district", missing)
             rows.write_units(s, units)
             self.record(s, actor, "unit", [(u.id, "created", diff(None, u)) for u in units])
+
+    def set_unit_email(self, unit_id: str, email: str | None, *, actor: str = "system") -> Unit:
+        """Set (or, with None or blank, clear) a unit's mailbox; InvalidEntity names a bad
+        address, NotFound an unknown unit; the change is recorded in the history."""
+        with self.transaction() as s:
+            found = rows.load_units(s, [unit_id])
+            if not found:
+                raise NotFound("unit", unit_id)
+            old = found[0]
+            new = replace(old, email=email)
+            s.execute(update(UnitRow).where(UnitRow.id == unit_id).values(email=new.email))
+            changes = diff(old, new)
+            if changes:
+                self.record(s, actor, "unit", [(unit_id, "updated", changes)])
+            return new
 
     def unit(self, unit_id: str) -> Unit | None:
         with self.transaction() as s:

@@ -118,6 +118,17 @@ def number_key(number: str) -> str | None:
     return digits
 
 
+def mail_words(text: str) -> str:
+    """``text`` as part of an e-mail address by the city's rule: folded, its words joined by
+    "-" ("Ekström Öberg" -> "ekstrom-oberg", "Anna-Karin" -> "anna-karin")."""
+    return "-".join(re.findall(r"[a-z0-9]+", fold(text)))
+
+
+def rule_mail_local_part(given_name: str, family_name: str) -> str:
+    """The local part the city's address rule gives a person: "Anna", "Ekström" -> anna.ekstrom."""
+    return f"{mail_words(given_name)}.{mail_words(family_name)}"
+
+
 def edit_distance(a: str, b: str, limit: int) -> int:
     """Optimal-string-alignment distance of ``a`` and ``b``, or ``limit + 1`` above ``limit``.
 

@@ -209,7 +209,7 @@ async def _message(args: argparse.Namespace) -> int:
     if employee is None:
         raise TargetNotFound("employee", args.extension, "no employee has this extension")
     recipient = m.employee_recipient(employee.id, employee.given_name, employee.family_name,
-                                     config.smtp.mail_domain)
+                                     config.smtp.mail_domain, employee.email)
     desk = await _desk(config)
     try:
         kind = m.Kind.CALLBACK if args.callback else m.Kind.MESSAGE

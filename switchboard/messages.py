@@ -21,7 +21,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from directory.entities import Employee, Unit
-from directory.text import fold
+from directory.text import mail_words, rule_mail_local_part
 from switchboard.context import CITY_ZONE
 from switchboard.errors import SwitchboardError
 
@@ -134,13 +134,10 @@ class Message:
             raise MessageError(f"stored message {d.get('id', '?')}: bad field: {exc}") from exc
 
 
-def _local_part(text: str) -> str:
-    return "-".join(re.findall(r"[a-z0-9]+", fold(text)))
-
-
 def address_for(given_name: str, family_name: str, domain: str) -> str:
-    """The city's address pattern: "Anna Ekström" -> anna.ekstrom@<domain>."""
-    return f"{_local_part(given_name)}.{_local_part(family_name)}@{domain}"
+    """The city's address rule: "Anna Ekström" -> anna.ekstrom@<domain> (used when the
+    directory has no address of the employee's own)."""
+    return f"{rule_mail_local_part(given_name, family_name)}@{domain}"
 
 
 def employee_recipient(employee_id: str, given_name: str, family_name: str, domain: str,
@@ -154,7 +151,7 @@ def unit_recipient(unit_id: str, name: str, domain: str,
                    own_address: str | None = None) -> Recipient:
     """A unit's mailbox: its own address when the directory has one, else the rule
     ``<unit id>@<domain>`` (the id, not the name: ids are stable when units are renamed)."""
-    address = own_address or f"{_local_part(unit_id)}@{domain}"
+    address = own_address or f"{mail_words(unit_id)}@{domain}"
     return Recipient(f"{UNIT_PREFIX}{unit_id}", name, address)
 
 
@@ -167,11 +164,13 @@ def choose_recipient(employee: Employee | None, unit: Unit | None, domain: str,
                      switchboard_address: str) -> Recipient:
     """Who gets a message the IVR took: the employee the caller tried to reach when the
     directory knows them; else the unit's mailbox (theirs, or the unit the flow named);
-    else the switchboard's own mailbox, so that no message is without a recipient."""
+    else the switchboard's own mailbox, so that no message is without a recipient.
+    Each goes to the address the directory holds for it, else to the city's rule."""
     if employee is not None:
-        return employee_recipient(employee.id, employee.given_name, employee.family_name, domain)
+        return employee_recipient(employee.id, employee.given_name, employee.family_name, domain,
+                                  employee.email)
     if unit is not None:
-        return unit_recipient(unit.id, unit.name, domain)
+        return unit_recipient(unit.id, unit.name, domain, unit.email)
     return switchboard_recipient(switchboard_address)
 
 

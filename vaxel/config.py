@@ -89,8 +89,9 @@ class SmtpConfig:
     sender: str = "vaxel@localhost"
     """From address of the switchboard's e-mails."""
     mail_domain: str = "localhost"
-    """Employees' mail domain: Anna Ekström -> anna.ekstrom@<mail_domain>; a unit's
-    mailbox is <unit id>@<mail_domain>."""
+    """Employees' mail domain, for the city's address rule when the directory holds no
+    address of their own: Anna Ekström -> anna.ekstrom@<mail_domain>; a unit's mailbox is
+    <unit id>@<mail_domain>."""
     switchboard_address: str = ""
     """Where a message goes whose recipient the directory no longer knows (the
     switchboard's own mailbox); empty: the sender address."""

@@ -110,3 +110,46 @@ def test_given_unknown_forward_kind_then_user_error_names_the_option(
         ]
     )
     assert code == 2 and "--forward: unknown kind 'mars'" in capsys.readouterr().err
+
+
+def test_given_cli_when_employee_email_set_then_show_prints_it_and_clear_restores_the_rule(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["directory", "show", "4711", "--url", url]) == 0
+    assert "e-post / e-mail:    anna.lindqvist@stad.example" in capsys.readouterr().out
+    assert main(["directory", "email", "4711", "anna.lindqvist2@stad.example",
+                 "--actor", "op1", "--url", url]) == 0
+    assert "Anna Lindqvist: e-post / e-mail anna.lindqvist2@stad.example" in \
+        capsys.readouterr().out
+    assert main(["directory", "history", "4711", "--limit", "1", "--url", url]) == 0
+    assert ("op1 updated employee E4711: email: 'anna.lindqvist@stad.example' -> "
+            "'anna.lindqvist2@stad.example'") in capsys.readouterr().out
+    assert main(["directory", "email", "E4711", "--clear", "--url", url]) == 0
+    capsys.readouterr()
+    main(["directory", "show", "4711", "--url", url])
+    assert "e-post / e-mail:    - (enligt stadens regel / by the city's rule)" in \
+        capsys.readouterr().out
+
+
+def test_given_cli_when_unit_email_set_then_show_prints_it(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["directory", "email", "parkering", "parkering@kontakt.stad.example",
+                 "--url", url]) == 0
+    capsys.readouterr()
+    assert main(["directory", "show", "parkering", "--url", url]) == 0
+    assert "e-post / e-mail:    parkering@kontakt.stad.example" in capsys.readouterr().out
+
+
+def test_given_cli_with_bad_address_or_no_address_then_exit_2_and_nothing_changes(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["directory", "email", "4711", "anna@lindqvist@stad", "--url", url]) == 2
+    assert "Employee.email: not an e-mail address" in capsys.readouterr().err
+    assert main(["directory", "email", "4711", "--url", url]) == 2
+    assert "--clear" in capsys.readouterr().err
+    assert main(["directory", "email", "4711", "x@stad.example", "--clear", "--url", url]) == 2
+    capsys.readouterr()
+    main(["directory", "show", "4711", "--url", url])
+    assert "anna.lindqvist@stad.example" in capsys.readouterr().out

@@ -68,6 +68,16 @@ def city(directory: Directory) -> Directory:
     return directory
 
 
+@pytest.fixture
+def city_url(tmp_path: object) -> str:
+    """An SQLite file holding the demo city without people, for the command line."""
+    url = f"sqlite:///{tmp_path}/d.db"
+    d = Directory.open(url)
+    demo.seed(d, size="small", people=False)
+    d.close()
+    return url
+
+
 def _settings(slapd: SlapdServer) -> LdapSettings:
     return LdapSettings(url=slapd.url, base_dn=PEOPLE, bind_dn=slapd.admin, password=slapd.password)
 
@@ -126,33 +136,53 @@ def test_given_wrong_password_then_sync_failed_names_the_server(
         sync_ldap(city, settings)
 
 
-def test_given_cli_sync_with_password_in_environment_then_changes_printed(
-    slapd: SlapdServer,
-    ldap: ldap3.Connection,
-    tmp_path: object,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    url = f"sqlite:///{tmp_path}/d.db"
-    d = Directory.open(url)
-    demo.seed(d, size="small", people=False)
-    d.close()
+@pytest.fixture
+def sync_argv(
+    slapd: SlapdServer, ldap: ldap3.Connection, city_url: str, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """``vaxel directory sync`` of the test tree into ``city_url``, password in the env."""
     monkeypatch.setenv("TEST_LDAP_PW", slapd.password)
-    code = main(
-        [
-            "directory",
-            "sync",
-            "--url",
-            url,
-            "--ldap-url",
-            slapd.url,
-            "--base-dn",
-            PEOPLE,
-            "--bind-dn",
-            slapd.admin,
-            "--password-env",
-            "TEST_LDAP_PW",
-        ]
-    )
+    return ["directory", "sync", "--url", city_url, "--ldap-url", slapd.url, "--base-dn", PEOPLE,
+            "--bind-dn", slapd.admin, "--password-env", "TEST_LDAP_PW"]
+
+
+def test_given_cli_sync_with_password_in_environment_then_changes_printed(
+    sync_argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(sync_argv)
     out = capsys.readouterr().out
     assert code == 0 and "+ H1 Åsa Öberg" in out and "3 added" in out
+
+
+def test_given_mail_in_ldap_when_changed_then_sync_reports_it_and_a_bad_one_stops_the_sync(
+    city: Directory, slapd: SlapdServer, ldap: ldap3.Connection
+) -> None:
+    ldap.modify(f"uid=asa,{PEOPLE}", {"mail": [(ldap3.MODIFY_ADD, ["asa.oberg@stad.example"])]})
+    sync_ldap(city, _settings(slapd))
+    assert city.employee("H1").email == "asa.oberg@stad.example"  # type: ignore[union-attr]
+    assert city.employee("H2").email is None  # type: ignore[union-attr]
+    ldap.modify(f"uid=asa,{PEOPLE}", {"mail": [(ldap3.MODIFY_REPLACE, ["asa.lind@stad.example"])]})
+    plan = sync_ldap(city, _settings(slapd))
+    assert plan.lines() == [
+        "~ H1 Åsa Öberg: email: 'asa.oberg@stad.example' -> 'asa.lind@stad.example'"
+    ]
+    ldap.modify(f"uid=per,{PEOPLE}", {"mail": [(ldap3.MODIFY_ADD, ["per.holm(at)stad.example"])]})
+    ldap.modify(f"uid=li,{PEOPLE}", {"mail": [(ldap3.MODIFY_ADD, ["li.wang@stad.example"])]})
+    with pytest.raises(ImportRejected, match=rf"uid=per,{PEOPLE}: Employee.email"):
+        sync_ldap(city, _settings(slapd))
+    assert city.employee("H3").email is None  # type: ignore[union-attr]
+
+
+def test_given_cli_sync_with_mail_attribute_then_that_attribute_is_the_address(
+    sync_argv: list[str], ldap: ldap3.Connection, city_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ldap.modify(f"uid=asa,{PEOPLE}", {"mail": [(ldap3.MODIFY_ADD, ["asa.oberg@stad.example"])]})
+    ldap.modify(f"uid=asa,{PEOPLE}", {"description": [(ldap3.MODIFY_ADD, ["asa@kontakt.example"])]})
+    assert main([*sync_argv, "--mail-attribute", "description"]) == 0
+    d = Directory.open(city_url)
+    assert d.employee("H1").email == "asa@kontakt.example"  # type: ignore[union-attr]
+    d.close()
+    assert main([*sync_argv, "--mail-attribute", ""]) == 0
+    out = capsys.readouterr().out
+    assert "~ H1 Åsa Öberg: email: 'asa@kontakt.example' -> None" in out

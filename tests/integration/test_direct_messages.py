@@ -6,7 +6,9 @@ Tuesday; her phone rings unanswered; the direct flow finds the contact center cl
 offers a message (1) or a callback (2). The recording is Asterisk's own (RECORD FILE; the
 simulated caller sends music, so the recording runs to the flow's ``max_seconds``, shortened
 here). The message is in Redis before the e-mail is tried; with the SMTP server down it
-stays pending and the controller's delivery loop mails it once the server is up.
+stays pending and the controller's delivery loop mails it once the server is up. The
+message goes by the city's address rule (anna.ekstrom@) unless the directory holds an
+address of Anna's own (the callback test gives her one: a second Anna Ekström's).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from directory.api import Directory
 from switchboard import messages as m
 from switchboard.context import Outcome
 from switchboard.message_store import MessageStore
@@ -34,6 +37,8 @@ EVENING = datetime(2026, 11, 24, 20, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 #: The longest recording in the test flows (seconds), so a call takes seconds.
 RECORD_S = 3
 CALLER = "0701234567"
+#: Anna's address in the directory in the callback test (the city has two Anna Ekström).
+ANNA_OWN_ADDRESS = "anna.ekstrom2@stad.example"
 
 
 @pytest.fixture
@@ -100,18 +105,25 @@ async def test_given_closed_contact_center_then_recorded_message_is_mailed_with_
 
 async def test_given_smtp_down_then_callback_stays_pending_and_is_mailed_when_it_is_up(
         controller, harness, messages, smtp_port):
+    directory = Directory.open(controller.config.directory_url)
+    try:
+        anna = directory.employee_by_extension("4711")
+        directory.update_employee(dataclasses.replace(anna, email=ANNA_OWN_ADDRESS))
+    finally:
+        directory.close()
     call = await call_closed_and_choose(harness, "2")
     call_id = f"{call.id}-2"
     [pending] = await messages.pending()         # in Redis before the mail was tried
     assert pending.kind is m.Kind.CALLBACK and pending.call_id == call_id
     assert pending.caller_number == CALLER and pending.sent_at is None
+    assert pending.recipient.address == ANNA_OWN_ADDRESS   # the directory's, not the rule's
     assert pending.attempts >= 1 and f"127.0.0.1:{smtp_port}" in pending.last_error
     with smtp_server(smtp_port) as inbox:
         # The delivery loop retries after RETRY_DELAYS_S[0] seconds.
         await wait_for(lambda: _mailed(inbox), m.RETRY_DELAYS_S[0] + 15,
                        "the delivery loop to mail the pending callback request")
         [mail] = inbox.mails
-    assert mail["To"] == "Anna Ekström <anna.ekstrom@stad.example>"
+    assert mail["To"] == f"Anna Ekström <{ANNA_OWN_ADDRESS}>"
     assert mail["Subject"] == f"Ring tillbaka (callback request): {CALLER}"
     assert await messages.pending() == []
     sent = await messages.get(pending.id)

@@ -239,3 +239,11 @@ def test_the_spool_folder_is_per_redis_and_never_names_a_password(tmp_path):
     config = parse_config({"redis": {"url": "redis://:s3cret@10.0.0.5:6380/2"},
                            "smtp": {"spool_dir": str(tmp_path)}}, "test", env={})
     assert message_spool(config).folder == tmp_path / "10.0.0.5-6380-2"
+def test_given_directory_addresses_then_messages_go_there_instead_of_the_rule():
+    from dataclasses import replace
+    anna = replace(_employee(), email="anna.ekstrom2@stad.example")
+    unit = replace(_unit(), email="bygglovsenheten@stad.example")
+    assert m.choose_recipient(anna, unit, "stad.example", "vaxel@stad.example") == \
+        m.Recipient("e4711", "Anna Ekström", "anna.ekstrom2@stad.example")
+    assert m.choose_recipient(None, unit, "stad.example", "vaxel@stad.example") == \
+        m.Recipient("unit:u-bygglov", "Bygglovsenheten", "bygglovsenheten@stad.example")

@@ -40,6 +40,23 @@ def test_message_is_mailed_to_the_employee_through_real_smtp(setup, capsys):
     assert "Gäller bygglov" in mail.get_content()
 
 
+def test_message_goes_to_the_address_the_directory_has_for_the_employee(
+        setup, capsys, tmp_path):
+    from dataclasses import replace
+
+    from directory.api import Directory
+
+    inbox, port, write_config = setup
+    d = Directory.open(f"sqlite:///{tmp_path / 'directory.db'}")
+    bjorn = d.employee_by_extension("4712")
+    d.update_employee(replace(bjorn, email="bygglov.oberg@stad.example"))
+    rc = main(["operator", "message", "4712", "--text", "Ring tillbaka", "--config",
+               write_config(port)])
+    assert rc == 0, capsys.readouterr()
+    [mail] = inbox.mails
+    assert mail["To"] == "Björn Öberg <bygglov.oberg@stad.example>"
+
+
 def test_given_smtp_down_then_the_message_is_kept_listed_and_delivered_on_retry(setup, capsys):
     inbox, port, write_config = setup
     down = write_config(free_port())
