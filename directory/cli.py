@@ -1,5 +1,5 @@
-"""The ``vaxel directory`` command group: demo, search, show, email, absence, import, sync,
-history.
+"""The ``vaxel directory`` command group: demo, search, show, email, answering, absence,
+import, sync, history.
 
 A thin adapter: parses arguments, opens the directory, calls the API and prints
 what it returns. Operators read Swedish with English; times they type without
@@ -21,7 +21,13 @@ from zoneinfo import ZoneInfo
 
 from directory import demo, ldap_cli, present
 from directory.csv_import import import_csv
-from directory.entities import AbsenceCategory, AbsenceNote, Employee, ForwardKind
+from directory.entities import (
+    AbsenceCategory,
+    AbsenceNote,
+    AnswerStrategy,
+    Employee,
+    ForwardKind,
+)
 from directory.errors import DirectoryError, ImportRejected, InvalidEntity, NotFound
 from directory.store import Directory
 from vaxel.cli import UserError
@@ -66,6 +72,14 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument(
         "--clear", action="store_true", help="remove the address: the city's rule applies"
     )
+    p.add_argument("--actor", default=os.environ.get("USER", "cli"))
+
+    p = _command(sub, "answering",
+                 "how a unit's answering group rings / svarsgruppens ringordning", cmd_answering)
+    p.add_argument("unit", help="unit id")
+    p.add_argument("strategy", choices=[s.value for s in AnswerStrategy],
+                   help="ring_all: all at once; in_order: one after the other; "
+                        "longest_idle: the member idle longest first")
     p.add_argument("--actor", default=os.environ.get("USER", "cli"))
 
     p = _command(sub, "import", "import the HR system's CSV export / importera CSV", cmd_import)
@@ -204,6 +218,14 @@ def cmd_show(args: argparse.Namespace, d: Directory) -> int:
     unit = d.unit(employee.unit_id) if employee.unit_id else None
     notes = [n for n in d.absences(employee.id) if n.ends_at is None or n.ends_at > now]
     print("\n".join(present.employee_lines(employee, unit, notes, now)))
+    return 0
+
+
+def cmd_answering(args: argparse.Namespace, d: Directory) -> int:
+    if d.unit(args.unit) is None:
+        raise UserError(f"no unit {args.unit!r} / ingen enhet {args.unit!r}")
+    unit = d.set_unit_answer_strategy(args.unit, args.strategy, actor=args.actor)
+    print(f"{unit.name}: svarsgrupp / answering group {unit.answer_strategy.value}")
     return 0
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from directory.entities import (
     AbsenceCategory,
     AbsenceNote,
+    AnswerStrategy,
     Employee,
     ForwardKind,
     HistoryEntry,
@@ -101,6 +102,14 @@ def employee_lines(
     return lines
 
 
+#: How a unit's answering group rings, as operators read it.
+ANSWER_STRATEGIES = {
+    AnswerStrategy.RING_ALL: "alla samtidigt / ring all",
+    AnswerStrategy.IN_ORDER: "i tur och ordning / in order",
+    AnswerStrategy.LONGEST_IDLE: "längst ledig först / longest idle",
+}
+
+
 def unit_lines(u: Unit, people: Sequence[Employee]) -> list[str]:
     days = "mån tis ons tor fre lör sön".split()
     hours = ", ".join(
@@ -111,7 +120,8 @@ def unit_lines(u: Unit, people: Sequence[Employee]) -> list[str]:
         f"  ämnen / topics:     {', '.join(u.topics)}",
         f"  stadsdelar / districts: {', '.join(u.district_ids)}",
         f"  öppet / open:       {hours or '-'}",
-        f"  telefongrupp / phone group: {u.phone_group or '-'}",
+        f"  telefongrupp / phone group: {u.phone_group or '-'} "
+        f"({ANSWER_STRATEGIES[u.answer_strategy]})",
         f"  e-post / e-mail:    {u.email or BY_RULE}",
         f"  besöksadress / address: {u.visiting_address or '-'}",
         f"  kostnadsställe / cost centre: {u.cost_centre or '-'}",

@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 
 from directory import rows, text
 from directory.changes import diff
-from directory.entities import District, OrgKind, OrgNode, Unit
-from directory.errors import NotFound
+from directory.entities import AnswerStrategy, District, OrgKind, OrgNode, Unit
+from directory.errors import InvalidEntity, NotFound
 from directory.models import DistrictRow, OrgNodeRow, PostcodeRow, StreetRow, UnitRow
 from directory.store_base import Store
 
@@ -127,13 +127,32 @@ class OrganisationStore(Store):
     def set_unit_email(self, unit_id: str, email: str | None, *, actor: str = "system") -> Unit:
         """Set (or, with None or blank, clear) a unit's mailbox; InvalidEntity names a bad
         address, NotFound an unknown unit; the change is recorded in the history."""
+        return self._update_unit(unit_id, actor, email=email)
+
+    def set_unit_answer_strategy(self, unit_id: str, strategy: AnswerStrategy | str, *,
+                                 actor: str = "system") -> Unit:
+        """How the unit's answering group rings: ``ring_all``, ``in_order`` or
+        ``longest_idle``. InvalidEntity names an unknown strategy, NotFound an unknown
+        unit; the change is recorded in the history."""
+        try:
+            chosen = AnswerStrategy(strategy)
+        except ValueError:
+            known = ", ".join(s.value for s in AnswerStrategy)
+            raise InvalidEntity("Unit", "answer_strategy",
+                                f"unknown strategy {strategy!r}; one of {known}") from None
+        return self._update_unit(unit_id, actor, answer_strategy=chosen)
+
+    def _update_unit(self, unit_id: str, actor: str, **fields: Any) -> Unit:
         with self.transaction() as s:
             found = rows.load_units(s, [unit_id])
             if not found:
                 raise NotFound("unit", unit_id)
             old = found[0]
-            new = replace(old, email=email)
-            s.execute(update(UnitRow).where(UnitRow.id == unit_id).values(email=new.email))
+            new = replace(old, **fields)
+            values = {name: getattr(new, name) for name in fields}
+            if "answer_strategy" in values:
+                values["answer_strategy"] = new.answer_strategy.value
+            s.execute(update(UnitRow).where(UnitRow.id == unit_id).values(**values))
             changes = diff(old, new)
             if changes:
                 self.record(s, actor, "unit", [(unit_id, "updated", changes)])
