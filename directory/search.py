@@ -22,7 +22,7 @@ from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
+    Connection,
     and_,
     bindparam,
     exists,
@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from directory import ranking, rows, text
+from directory import prepared, ranking, rows, text
 from directory.entities import Employee, Unit
 from directory.models import (
     DeviceRow,
@@ -46,8 +46,8 @@ from directory.models import (
     UnitTokenRow,
     VocabularyRow,
 )
+from directory.prepared import Prepared
 from directory.ranking import Flags, MatchRank, SearchHit
-from directory.rows import Reader
 
 Audience = Literal["public", "operator"]
 
@@ -59,7 +59,7 @@ _LEVELS = (MatchRank.EXACT_NAME, MatchRank.PREFIX, MatchRank.FUZZY)
 
 
 def search(
-    s: Reader, query: str, *, audience: Audience, district_id: str | None, limit: int
+    s: Connection, query: str, *, audience: Audience, district_id: str | None, limit: int
 ) -> list[SearchHit]:
     """Every hit for ``query``, best first (see ``ranking`` for the order)."""
     parsed = ranking.parse_query(query)
@@ -77,35 +77,42 @@ def search(
     return ranking.order_hits(ranking.protect(hits), limit)
 
 
-def dial_by_name(s: Reader, digits: str, limit: int) -> list[Employee]:
+def dial_by_name(s: Connection, digits: str, limit: int) -> list[Employee]:
     """Listed employees whose family name starts with the keys ``digits``, in a stable order:
     by the keys of the whole family name, then by name (the index order, so a short key
     sequence matching thousands of people still reads only one page)."""
     if not digits.isdigit():
         return []
-    ids = list(
-        s.scalars(
-            select(EmployeeRow.id)
-            .where(
-                EmployeeRow.family_keys >= digits,
-                EmployeeRow.family_keys < digits + _PREFIX_END,
-                EmployeeRow.active.is_(True),
-                EmployeeRow.listed.is_(True),
-            )
-            .order_by(EmployeeRow.family_keys, EmployeeRow.sort_key)
-            .limit(limit)
-        )
-    )
+    params = {"keys": digits, "end": digits + _PREFIX_END, "n": limit}
+    ids = [i for (i,) in _DIAL_BY_NAME.rows(s, params)]
     found = rows.load_employees(s, ids)
     return [found[i] for i in ids]
 
 
-def district_id(s: Reader, name_or_id: str) -> str | None:
+_DIAL_BY_NAME = Prepared(
+    select(EmployeeRow.id)
+    .where(
+        EmployeeRow.family_keys >= bindparam("keys"),
+        EmployeeRow.family_keys < bindparam("end"),
+        EmployeeRow.active.is_(True),
+        EmployeeRow.listed.is_(True),
+    )
+    .order_by(EmployeeRow.family_keys, EmployeeRow.sort_key)
+    .limit(bindparam("n"))
+)
+_DISTRICT_BY_ID = Prepared(select(DistrictRow.id).where(DistrictRow.id == bindparam("key")))
+_DISTRICT_BY_NAME = Prepared(
+    select(DistrictRow.id).where(DistrictRow.name_fold == bindparam("key"))
+)
+_DISTRICT_NAMES = Prepared(select(DistrictRow.id, DistrictRow.name_fold))
+
+
+def district_id(s: Connection, name_or_id: str) -> str | None:
     """A district id from its id or its name typed any way ("Ostermalm", "östermalm")."""
-    if s.scalar(select(DistrictRow.id).where(DistrictRow.id == name_or_id)) is not None:
+    if _DISTRICT_BY_ID.rows(s, {"key": name_or_id}):
         return name_or_id
-    folded = " ".join(text.tokens(name_or_id))
-    return s.scalar(select(DistrictRow.id).where(DistrictRow.name_fold == folded))
+    found = _DISTRICT_BY_NAME.rows(s, {"key": " ".join(text.tokens(name_or_id))})
+    return str(found[0][0]) if found else None
 
 
 def _visible(listed_only: bool) -> ColumnElement[bool]:
@@ -113,49 +120,52 @@ def _visible(listed_only: bool) -> ColumnElement[bool]:
     return and_(active, EmployeeRow.listed == true()) if listed_only else active
 
 
-#: Prebuilt lookups by (what, listed_only); parameters ``extension`` / ``phone`` and ``n``.
+#: Prepared lookups by listed_only; parameters ``extension`` / ``phone`` and ``n``.
 _BY_EXTENSION = {
-    listed: select(EmployeeRow.id).where(
-        EmployeeRow.extension == bindparam("extension"), _visible(listed)
+    listed: Prepared(
+        select(EmployeeRow.id).where(
+            EmployeeRow.extension == bindparam("extension"), _visible(listed)
+        )
     )
     for listed in (False, True)
 }
 _BY_PHONE = {
-    listed: select(EmployeeRow.id)
-    .join(DeviceRow, DeviceRow.employee_id == EmployeeRow.id)
-    .where(DeviceRow.number == bindparam("phone"), _visible(listed))
-    .distinct()
-    .order_by(EmployeeRow.id)
-    .limit(bindparam("n"))
+    listed: Prepared(
+        select(EmployeeRow.id)
+        .join(DeviceRow, DeviceRow.employee_id == EmployeeRow.id)
+        .where(DeviceRow.number == bindparam("phone"), _visible(listed))
+        .distinct()
+        .order_by(EmployeeRow.id)
+        .limit(bindparam("n"))
+    )
     for listed in (False, True)
 }
 _BY_DIRECT_NUMBER = {
-    listed: select(EmployeeRow.id).where(
-        EmployeeRow.direct_number == bindparam("phone"), _visible(listed)
+    listed: Prepared(
+        select(EmployeeRow.id).where(
+            EmployeeRow.direct_number == bindparam("phone"), _visible(listed)
+        )
     )
     for listed in (False, True)
 }
 
 
-def _by_extension(s: Reader, extension: str, listed_only: bool) -> list[Employee]:
-    ids = list(s.scalars(_BY_EXTENSION[listed_only], {"extension": extension}))
+def _by_extension(s: Connection, extension: str, listed_only: bool) -> list[Employee]:
+    ids = [i for (i,) in _BY_EXTENSION[listed_only].rows(s, {"extension": extension})]
     return list(rows.load_employees(s, ids).values())
 
 
-def _by_phone(s: Reader, phone: str, listed_only: bool, limit: int) -> list[Employee]:
+def _by_phone(s: Connection, phone: str, listed_only: bool, limit: int) -> list[Employee]:
     """The owner of the direct number first, then the owners of devices with the number."""
-    direct = list(s.scalars(_BY_DIRECT_NUMBER[listed_only], {"phone": phone}))
-    devices = s.scalars(_BY_PHONE[listed_only], {"phone": phone, "n": limit})
+    direct = [i for (i,) in _BY_DIRECT_NUMBER[listed_only].rows(s, {"phone": phone})]
+    devices = [i for (i,) in _BY_PHONE[listed_only].rows(s, {"phone": phone, "n": limit})]
     ids = list(dict.fromkeys([*direct, *devices]))[:limit]
     found = rows.load_employees(s, ids)
     return [found[i] for i in ids if i in found]
 
 
-def _district_names(s: Reader) -> dict[tuple[str, ...], str]:
-    return {
-        tuple(fold.split()): did
-        for did, fold in s.execute(select(DistrictRow.id, DistrictRow.name_fold))
-    }
+def _district_names(s: Connection) -> dict[tuple[str, ...], str]:
+    return {tuple(fold.split()): did for did, fold in _DISTRICT_NAMES.rows(s, {})}
 
 
 #: Token rows of people counted per known token, up to this many: enough to tell a rare
@@ -184,7 +194,7 @@ _VOCABULARY_COLUMNS = (
 
 
 def _vocabulary(
-    s: Reader, query_tokens: Sequence[str], counts: dict[str, int]
+    s: Connection, query_tokens: Sequence[str], counts: dict[str, int]
 ) -> dict[str, dict[str, Flags]]:
     """Per query token, the known tokens equal to it or (when long enough) starting with it;
     ``counts`` gets each known token's people (up to ``_COUNT_CAP``).
@@ -195,7 +205,7 @@ def _vocabulary(
     for i, q in enumerate(query_tokens):
         params[f"q{i}"], params[f"e{i}"] = q, q + _PREFIX_END
     found: dict[str, dict[str, Flags]] = {q: {} for q in query_tokens}
-    for token, e, u, d, people in s.execute(_vocabulary_statement(shapes), params):
+    for token, e, u, d, people in _vocabulary_statement(shapes).rows(s, params):
         counts[token] = people
         for q in query_tokens:
             if token == q or (len(q) >= ranking.MIN_PREFIX and token.startswith(q)):
@@ -204,7 +214,7 @@ def _vocabulary(
 
 
 @functools.lru_cache(maxsize=32)
-def _vocabulary_statement(prefix: tuple[bool, ...]) -> Any:
+def _vocabulary_statement(prefix: tuple[bool, ...]) -> Prepared:
     column = VocabularyRow.token
     conditions = [
         and_(column >= bindparam(f"q{i}"), column < bindparam(f"e{i}"))
@@ -212,27 +222,33 @@ def _vocabulary_statement(prefix: tuple[bool, ...]) -> Any:
         else column == bindparam(f"q{i}")
         for i, is_prefix in enumerate(prefix)
     ]
-    return select(*_VOCABULARY_COLUMNS).where(or_(*conditions))
+    return Prepared(select(*_VOCABULARY_COLUMNS).where(or_(*conditions)))
 
 
-_FUZZY = (
-    select(*_VOCABULARY_COLUMNS)
-    .join(NameVariantRow, NameVariantRow.token == VocabularyRow.token)
-    .where(NameVariantRow.variant.in_(bindparam("variants", expanding=True)))
-)
+@functools.lru_cache(maxsize=16)
+def _fuzzy_statement(size: int) -> Prepared:
+    """Known tokens having one of ``size`` deletion variants (``variants_j``)."""
+    return Prepared(
+        select(*_VOCABULARY_COLUMNS)
+        .join(NameVariantRow, NameVariantRow.token == VocabularyRow.token)
+        .where(NameVariantRow.variant.in_(_params("variants", size)))
+    )
 
 
 def _fuzzy(
-    s: Reader, query_tokens: Sequence[str], counts: dict[str, int]
+    s: Connection, query_tokens: Sequence[str], counts: dict[str, int]
 ) -> dict[str, dict[str, Flags]]:
     """Per query token, known tokens within its typo allowance (symmetric-delete lookup);
     ``counts`` gets each known token's people (up to ``_COUNT_CAP``)."""
     limits = {q: text.max_edits(q) for q in query_tokens}
-    variants = sorted({v for q, k in limits.items() if k for v in text.deletion_variants(q, k)})
+    variants: list[str] = sorted(
+        {v for q, k in limits.items() if k for v in text.deletion_variants(q, k)}
+    )
     found: dict[str, dict[str, Flags]] = {q: {} for q in query_tokens}
     if not variants:
         return found
-    for token, e, u, d, people in s.execute(_FUZZY, {"variants": variants}):  # repeats
+    statement = _fuzzy_statement(len(prepared.padded(variants)))
+    for token, e, u, d, people in statement.rows(s, prepared.in_params("variants", variants)):
         counts[token] = people
         for q, k in limits.items():
             if k and text.edit_distance(q, token, k) <= k:
@@ -241,7 +257,7 @@ def _fuzzy(
 
 
 def _by_name(
-    s: Reader,
+    s: Connection,
     query_tokens: tuple[str, ...],
     listed_only: bool,
     district_id: str | None,
@@ -307,7 +323,7 @@ class _Person(NamedTuple):
     listed: bool
 
 
-def _load_people(s: Reader, people: dict[str, _Person], limit: int) -> list[SearchHit]:
+def _load_people(s: Connection, people: dict[str, _Person], limit: int) -> list[SearchHit]:
     """Only the people that can be on the page: the first ``limit`` listed ones in result
     order, and the best unlisted one (``ranking.protect`` shows one protected hit at its
     rank). Loading a person costs more than finding them."""
@@ -331,7 +347,7 @@ def _add(
 
 
 def _unit_level(
-    s: Reader,
+    s: Connection,
     tokens: Sequence[str],
     sets: list[set[str]],
     previous: list[set[str]],
@@ -343,22 +359,23 @@ def _unit_level(
     if tokens and sets and sets != previous:
         ids = [row[0] for row in _token_rows(s, UnitTokenRow, sets, n, district_id=district_id)]
     elif not tokens and district_id is not None and level is MatchRank.EXACT_NAME:
-        ids = list(
-            s.scalars(
-                select(UnitDistrictRow.unit_id)
-                .join(UnitRow, UnitRow.id == UnitDistrictRow.unit_id)
-                .where(UnitDistrictRow.district_id == district_id)
-                .order_by(UnitRow.sort_key)
-                .limit(n)
-            )
-        )
+        ids = [i for (i,) in _UNITS_IN_DISTRICT.rows(s, {"district": district_id, "n": n})]
     else:
         return []
     return _load_units(s, [i for i in ids if ("u", i) not in hits])
 
 
+_UNITS_IN_DISTRICT = Prepared(
+    select(UnitDistrictRow.unit_id)
+    .join(UnitRow, UnitRow.id == UnitDistrictRow.unit_id)
+    .where(UnitDistrictRow.district_id == bindparam("district"))
+    .order_by(UnitRow.sort_key)
+    .limit(bindparam("n"))
+)
+
+
 def _token_rows(
-    s: Reader,
+    s: Connection,
     model: type[EmployeeTokenRow] | type[UnitTokenRow],
     sets: list[set[str]],
     n: int,
@@ -383,45 +400,43 @@ def _token_rows(
     words = prefixes if prefixes is not None else [None] * len(sets)
     (driving, _), *others = sorted(zip(sets, words, strict=True), key=lambda x: weight(x[0]))
     # A person's other sets are checked in the row with LIKE: one pattern for a prefix
-    # word, else one per token, padded to a power of two (repeating the last token), so
-    # that few statement shapes exist and all stay compiled.
+    # word, else one per token; a unit's by token. Every list is padded to a power of two
+    # (``prepared.padded``), so that few statement shapes exist and all stay compiled.
     patterns = [
-        [text.prefix_pattern(word)] if word else [text.token_pattern(t) for t in sorted(tokens)]
+        sorted(tokens)
+        if model is UnitTokenRow
+        else [text.prefix_pattern(word)]
+        if word
+        else [text.token_pattern(t) for t in sorted(tokens)]
         for tokens, word in others
     ]
-    sizes = tuple(1 << (len(p) - 1).bit_length() for p in patterns)
+    params: dict[str, object] = {"n": n, **prepared.in_params("t0", sorted(driving))}
+    if district_id is not None:
+        params["district"] = district_id
+    for k, found in enumerate(patterns, start=1):
+        params.update(prepared.in_params(f"t{k}", found))
     statement = _token_statement(
         model,
-        sizes if model is EmployeeTokenRow else tuple(1 for _ in others),
+        (len(prepared.padded(sorted(driving))), *(len(prepared.padded(p)) for p in patterns)),
         listed_only,
         district_id is not None,
         len(driving) > 1,
     )
-    params: dict[str, object] = {"t0": sorted(driving), "n": n, "district": district_id}
-    for k, ((tokens, _), found, size) in enumerate(
-        zip(others, patterns, sizes, strict=True), start=1
-    ):
-        if model is EmployeeTokenRow:
-            found += found[-1:] * (size - len(found))
-            params.update({f"t{k}_{j}": p for j, p in enumerate(found)})
-        else:
-            params[f"t{k}"] = sorted(tokens)
-    return list(s.execute(statement, params))
+    return statement.rows(s, params)
 
 
 @functools.lru_cache(maxsize=256)
 def _token_statement(
     model: type[EmployeeTokenRow] | type[UnitTokenRow],
-    others: tuple[int, ...],
+    sizes: tuple[int, ...],
     listed_only: bool,
     in_district: bool,
     distinct: bool,
-) -> Select[Any]:
-    """The statement for one shape of token query, built once (parameters: t0, the other
-    sets' tokens, n, district). ``others`` holds the (padded) sizes of the sets after the
-    first, for people; for units only their number counts.
+) -> Prepared:
+    """The statement for one shape of token query, built once (parameters: ``tk_j``, the
+    j-th token or pattern of set k, n, district). ``sizes`` holds the padded size of each set.
 
-    ``t0`` is the driving set (the smallest), read in sort-key order from a covering index.
+    Set 0 is the driving set (the smallest), read in sort-key order from a covering index.
     A person's other words are checked in the same index row (``name_tokens LIKE '% t %'``
     per token ``t`` of set ``k``, parameters ``tk_j``): no probe per candidate, so a name
     of two common words (1,500 people called Anna) costs one index range scan. A unit's
@@ -433,7 +448,8 @@ def _token_statement(
     columns = [owner, outer.sort_key]
     if model is EmployeeTokenRow:
         columns += [outer.listed, outer.name_tokens]  # type: ignore[union-attr]
-    query = select(*columns).where(outer.token.in_(bindparam("t0", expanding=True)))
+    driving, *others = sizes
+    query = select(*columns).where(outer.token.in_(_params("t0", driving)))
     if listed_only:
         query = query.where(outer.listed == true())  # type: ignore[union-attr]
     if in_district:
@@ -444,7 +460,7 @@ def _token_statement(
     for k, size in enumerate(others, start=1):
         if model is EmployeeTokenRow:
             names = outer.name_tokens  # type: ignore[union-attr]
-            query = query.where(or_(*(names.like(bindparam(f"t{k}_{j}")) for j in range(size))))
+            query = query.where(or_(*(names.like(p) for p in _params(f"t{k}", size))))
             continue
         # EXISTS, not IN: each candidate read in order is checked with one primary-key
         # probe, and the scan stops after a page; IN would first collect every owner of
@@ -453,13 +469,18 @@ def _token_statement(
         query = query.where(
             exists().where(
                 getattr(inner, owner_name) == owner,
-                inner.token.in_(bindparam(f"t{k}", expanding=True)),
+                inner.token.in_(_params(f"t{k}", size)),
             )
         )
     if distinct:
         query = query.distinct()  # one owner may match through several of its driving tokens
-    return query.order_by(outer.sort_key).limit(bindparam("n"))
+    return Prepared(query.order_by(outer.sort_key).limit(bindparam("n")))
 
 
-def _load_units(s: Reader, ids: Sequence[str]) -> list[Unit]:
+def _params(name: str, size: int) -> list[Any]:
+    """Bind parameters ``name_0 .. name_{size-1}`` (a padded list, see ``prepared``)."""
+    return [bindparam(f"{name}_{j}") for j in range(size)]
+
+
+def _load_units(s: Connection, ids: Sequence[str]) -> list[Unit]:
     return rows.load_units(s, ids) if ids else []
