@@ -33,7 +33,7 @@ class _Compiled(NamedTuple):
     names: tuple[str, ...]  # the parameters: in order for positional drivers
     positional: bool
     defaults: dict[str, Any]  # values of the parameters the statement carries itself
-    processors: tuple[Callable[[Any], Any] | None, ...] | None  # None: no column needs any
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column, its processor)
 
 
 class Prepared:
@@ -72,12 +72,15 @@ class Prepared:
             raise StoreUnavailable(f"directory database unavailable: {exc}") from exc
         except dbapi.Error as exc:
             raise DirectoryError(f"directory query failed: {exc}") from exc
-        if compiled.processors is None:
+        if not compiled.processors:
             return found
-        procs = compiled.processors
-        return [
-            tuple(v if p is None else p(v) for p, v in zip(procs, r, strict=True)) for r in found
-        ]
+        processed = []
+        for row in found:
+            values = list(row)
+            for i, process in compiled.processors:
+                values[i] = process(values[i])
+            processed.append(tuple(values))
+        return processed
 
     def named(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
         """The rows for ``params`` as named tuples (columns by their keys, like ORM rows)."""
@@ -101,17 +104,17 @@ def _compile(statement: Select[*tuple[Any, ...]], dialect: Dialect) -> _Compiled
         for bind, name in compiled.bind_names.items()
         if not bind.required and bind.callable is None
     }
-    processors = tuple(
+    processors = [
         column.type.dialect_impl(dialect).result_processor(dialect, None)
         for column in statement.selected_columns
-    )
+    ]
     positional = compiled.positiontup is not None
     return _Compiled(
         sql=compiled.string,
         names=tuple(compiled.positiontup or sorted(set(compiled.bind_names.values()))),
         positional=positional,
         defaults=defaults,
-        processors=processors if any(p is not None for p in processors) else None,
+        processors=tuple((i, p) for i, p in enumerate(processors) if p is not None),
     )
 
 

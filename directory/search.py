@@ -26,14 +26,13 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
-    func,
     or_,
     select,
     true,
 )
 from sqlalchemy.orm import aliased
 
-from directory import prepared, ranking, rows, text
+from directory import prepared, ranking, rows, text, token_counts
 from directory.entities import Employee, Unit
 from directory.models import (
     DeviceRow,
@@ -56,6 +55,10 @@ _PREFIX_END = "\x7f"
 
 #: Levels of the name search, in the order they are fetched.
 _LEVELS = (MatchRank.EXACT_NAME, MatchRank.PREFIX, MatchRank.FUZZY)
+
+#: Pages of prefix-level people fetched early for a query of several words: fewer found
+#: means all of them (exact matches included); more, and the rows still serve that level.
+_EARLY = 2
 
 
 def search(
@@ -168,36 +171,16 @@ def _district_names(s: Connection) -> dict[tuple[str, ...], str]:
     return {tuple(fold.split()): did for did, fold in _DISTRICT_NAMES.rows(s, {})}
 
 
-#: Token rows of people counted per known token, up to this many: enough to tell a rare
-#: word from a common one, so that the rarer word drives the scan ("Mikael Wang": wang).
-_COUNT_CAP = 128
-
-_PEOPLE_COUNT = (
-    select(func.count())
-    .select_from(
-        select(EmployeeTokenRow.employee_id)
-        .where(EmployeeTokenRow.token == VocabularyRow.token)
-        .limit(_COUNT_CAP)
-        .correlate(VocabularyRow)
-        .subquery()
-    )
-    .scalar_subquery()
-)
-
 _VOCABULARY_COLUMNS = (
     VocabularyRow.token,
     VocabularyRow.employees,
     VocabularyRow.units,
     VocabularyRow.districts,
-    _PEOPLE_COUNT,
 )
 
 
-def _vocabulary(
-    s: Connection, query_tokens: Sequence[str], counts: dict[str, int]
-) -> dict[str, dict[str, Flags]]:
-    """Per query token, the known tokens equal to it or (when long enough) starting with it;
-    ``counts`` gets each known token's people (up to ``_COUNT_CAP``).
+def _vocabulary(s: Connection, query_tokens: Sequence[str]) -> dict[str, dict[str, Flags]]:
+    """Per query token, the known tokens equal to it or (when long enough) starting with it.
 
     One statement for all words: a search's round trips are what PostgreSQL charges for."""
     shapes = tuple(len(q) >= ranking.MIN_PREFIX for q in query_tokens)
@@ -205,8 +188,7 @@ def _vocabulary(
     for i, q in enumerate(query_tokens):
         params[f"q{i}"], params[f"e{i}"] = q, q + _PREFIX_END
     found: dict[str, dict[str, Flags]] = {q: {} for q in query_tokens}
-    for token, e, u, d, people in _vocabulary_statement(shapes).rows(s, params):
-        counts[token] = people
+    for token, e, u, d in _vocabulary_statement(shapes).rows(s, params):
         for q in query_tokens:
             if token == q or (len(q) >= ranking.MIN_PREFIX and token.startswith(q)):
                 found[q][token] = Flags(e, u, d)
@@ -235,11 +217,8 @@ def _fuzzy_statement(size: int) -> Prepared:
     )
 
 
-def _fuzzy(
-    s: Connection, query_tokens: Sequence[str], counts: dict[str, int]
-) -> dict[str, dict[str, Flags]]:
-    """Per query token, known tokens within its typo allowance (symmetric-delete lookup);
-    ``counts`` gets each known token's people (up to ``_COUNT_CAP``)."""
+def _fuzzy(s: Connection, query_tokens: Sequence[str]) -> dict[str, dict[str, Flags]]:
+    """Per query token, known tokens within its typo allowance (symmetric-delete lookup)."""
     limits = {q: text.max_edits(q) for q in query_tokens}
     variants: list[str] = sorted(
         {v for q, k in limits.items() if k for v in text.deletion_variants(q, k)}
@@ -248,8 +227,7 @@ def _fuzzy(
     if not variants:
         return found
     statement = _fuzzy_statement(len(prepared.padded(variants)))
-    for token, e, u, d, people in statement.rows(s, prepared.in_params("variants", variants)):
-        counts[token] = people
+    for token, e, u, d in statement.rows(s, prepared.in_params("variants", variants)):
         for q, k in limits.items():
             if k and text.edit_distance(q, token, k) <= k:
                 found[q][token] = Flags(e, u, d)
@@ -269,8 +247,7 @@ def _by_name(
     token sets are empty or unchanged costs no query. Each level's candidates come in
     name order, limited, so the best of every level are fetched; ranks are decided purely.
     """
-    counts: dict[str, int] = {}
-    words = _vocabulary(s, query_tokens, counts)
+    words = _vocabulary(s, query_tokens)
     unit_tokens = query_tokens
     if any(f.districts for q in query_tokens for t, f in words[q].items() if t == q):
         unit_tokens, named = ranking.split_district(query_tokens, _district_names(s))
@@ -278,28 +255,38 @@ def _by_name(
     hits: dict[tuple[str, str], SearchHit] = {}  # units
     people: dict[str, _Person] = {}
     previous: dict[str, list[set[str]]] = {"employees": [], "units": []}
+    early: list[Any] | None = None  # the prefix level's people, fetched at the exact level
     for level in _LEVELS:
         if level is MatchRank.FUZZY:
             if hits or people:
                 break  # typos are forgiven only when nothing matches as typed
-            near = _fuzzy(s, query_tokens, counts)
+            near = _fuzzy(s, query_tokens)
             words = {q: {**words[q], **near[q]} for q in query_tokens}
         n = limit + len(hits) + len(people)
         sets = ranking.level_tokens(query_tokens, words, level, "employees")
         if sets and sets != previous["employees"]:
-            prefixes = [
-                q if level is MatchRank.PREFIX and len(q) >= ranking.MIN_PREFIX else None
-                for q in query_tokens
-            ]
-            for i, key, listed, names in _token_rows(
-                s,
-                EmployeeTokenRow,
-                sets,
-                n,
-                listed_only=listed_only,
-                counts=counts,
-                prefixes=prefixes,
-            ):
+            found = None
+            if level is MatchRank.EXACT_NAME and len(query_tokens) > 1:
+                # Two words or more rarely fit many people: the prefix level's first rows,
+                # fetched first, hold every exact match too when they are fewer than asked
+                # for (a complete superset), and the exact level costs no query of its own.
+                wider = ranking.level_tokens(query_tokens, words, MatchRank.PREFIX, "employees")
+                if wider != sets:
+                    early = _person_rows(
+                        s,
+                        query_tokens,
+                        wider,
+                        MatchRank.PREFIX,
+                        _EARLY * limit,
+                        listed_only,
+                    )
+                    if len(early) < _EARLY * limit:
+                        found, sets = early, wider
+            elif level is MatchRank.PREFIX and early is not None and n <= len(early):
+                found = early[:n]  # the first n of the same rows in the same order
+            if found is None:
+                found = _person_rows(s, query_tokens, sets, level, n, listed_only)
+            for i, key, listed, names in found:
                 rank = None if i in people else ranking.name_rank(query_tokens, names.split())
                 if rank is not None:
                     people[i] = _Person(rank, key, listed)
@@ -313,6 +300,30 @@ def _by_name(
         if len(hits) + len(people) >= limit:
             break
     return _load_people(s, people, limit) + list(hits.values())
+
+
+def _person_rows(
+    s: Connection,
+    query_tokens: Sequence[str],
+    sets: list[set[str]],
+    level: MatchRank,
+    n: int,
+    listed_only: bool,
+) -> list[Any]:
+    """The first ``n`` people having a token from every set (see ``_token_rows``); at the
+    prefix level a word's set is checked as the word's prefix."""
+    prefixes = [
+        q if level is MatchRank.PREFIX and len(q) >= ranking.MIN_PREFIX else None
+        for q in query_tokens
+    ]
+    return _token_rows(
+        s,
+        EmployeeTokenRow,
+        sets,
+        n,
+        listed_only=listed_only,
+        prefixes=prefixes,
+    )
 
 
 class _Person(NamedTuple):
@@ -382,20 +393,22 @@ def _token_rows(
     *,
     listed_only: bool = False,
     district_id: str | None = None,
-    counts: dict[str, int] | None = None,
     prefixes: Sequence[str | None] | None = None,
 ) -> list[Any]:
     """Owners having a token from every set, the first ``n`` in sort-key order: rows of
     (unit id, sort key), or (employee id, sort key, listed, name tokens). The smallest
-    set drives the index scan: the one with the fewest people when ``counts`` are known,
-    else the fewest tokens.
+    set drives the index scan: for people the one with the fewest people (counts cached
+    per database, see ``token_counts``), for units the one with the fewest tokens.
 
     ``prefixes[i]``, when set, is a word whose set ``i`` holds every person token starting
     with it (the vocabulary knows every token written): checked as one prefix pattern."""
 
+    counts: dict[str, int] = {}
+    if model is EmployeeTokenRow and len(sets) > 1:
+        counts = token_counts.people_per_token(s, set().union(*sets))
+
     def weight(tokens: set[str]) -> tuple[int, int]:
-        people = sum(counts.get(t, _COUNT_CAP) for t in tokens) if counts is not None else 0
-        return people, len(tokens)
+        return sum(counts.get(t, 0) for t in tokens), len(tokens)
 
     words = prefixes if prefixes is not None else [None] * len(sets)
     (driving, _), *others = sorted(zip(sets, words, strict=True), key=lambda x: weight(x[0]))
