@@ -45,8 +45,7 @@ class Prepared:
         self._by_dialect: weakref.WeakKeyDictionary[Dialect, _Compiled] = (
             weakref.WeakKeyDictionary()
         )
-        keys = list(statement.selected_columns.keys())
-        self._row_type: Any = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
+        self._row_type: Any = None  # the named tuple of ``named``, made on first use
 
     def __repr__(self) -> str:
         return f"<Prepared {str(self._statement).splitlines()[0][:60]}...>"
@@ -84,6 +83,9 @@ class Prepared:
 
     def named(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
         """The rows for ``params`` as named tuples (columns by their keys, like ORM rows)."""
+        if self._row_type is None:
+            keys = list(self._statement.selected_columns.keys())
+            self._row_type = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
         make = self._row_type._make
         return [make(r) for r in self.rows(conn, params)]
 

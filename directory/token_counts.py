@@ -40,11 +40,8 @@ _caches: weakref.WeakKeyDictionary[Engine, dict[str, tuple[int, float]]] = (
 def _count_statement(size: int) -> Prepared:
     """People per token for ``size`` tokens (``t_j``); tokens nobody carries give no row."""
     tokens: list[Any] = [bindparam(f"t_{j}") for j in range(size)]
-    return Prepared(
-        select(EmployeeTokenRow.token, func.count())
-        .where(EmployeeTokenRow.token.in_(tokens))
-        .group_by(EmployeeTokenRow.token)
-    )
+    token = EmployeeTokenRow.__table__.c.token
+    return Prepared(select(token, func.count()).where(token.in_(tokens)).group_by(token))
 
 
 def people_per_token(
