@@ -17,7 +17,6 @@ directory errors with the cause kept.
 
 from __future__ import annotations
 
-import weakref
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -37,14 +36,12 @@ class _Compiled(NamedTuple):
 
 
 class Prepared:
-    """One read statement, compiled on first use per dialect (thread-safe: compiling twice
-    in a race gives the same result)."""
+    """One read statement, compiled on first use per kind of database (thread-safe:
+    compiling twice in a race gives the same result)."""
 
     def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self._statement = statement
-        self._by_dialect: weakref.WeakKeyDictionary[Dialect, _Compiled] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._by_dialect: dict[tuple[Any, ...], _Compiled] = {}
         self._row_type: Any = None  # the named tuple of ``named``, made on first use
 
     def __repr__(self) -> str:
@@ -89,10 +86,17 @@ class Prepared:
         make = self._row_type._make
         return [make(r) for r in self.rows(conn, params)]
 
+    def prepare(self, dialect: Dialect) -> None:
+        """Compile now for ``dialect`` (at start-up, so that no search pays for it)."""
+        self._compiled(dialect)
+
     def _compiled(self, dialect: Dialect) -> _Compiled:
-        found = self._by_dialect.get(dialect)
+        # By kind of database, not by engine: every engine of one kind and server version
+        # renders the same SQL, so a process compiles each statement once.
+        key = (type(dialect), dialect.paramstyle, dialect.server_version_info)
+        found = self._by_dialect.get(key)
         if found is None:
-            found = self._by_dialect[dialect] = _compile(self._statement, dialect)
+            found = self._by_dialect[key] = _compile(self._statement, dialect)
         return found
 
 

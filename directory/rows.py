@@ -113,7 +113,7 @@ def _ids(size: int) -> list[Any]:
 
 
 @functools.lru_cache(maxsize=16)
-def _employees_statement(size: int) -> Prepared:
+def employees_statement(size: int) -> Prepared:
     """Active people joined with their devices, by ``size`` ids (``ids_j``)."""
     return Prepared(
         select(
@@ -129,7 +129,7 @@ def _employees_statement(size: int) -> Prepared:
 
 
 @functools.lru_cache(maxsize=16)
-def _units_statement(size: int) -> Prepared:
+def units_statement(size: int) -> Prepared:
     """Units joined with their district links, by ``size`` ids (``ids_j``)."""
     return Prepared(
         select(*_UNITS, _LINKS.district_id.label("l_district"), _LINKS.position.label("l_position"))
@@ -157,7 +157,7 @@ def load_employees(s: Reader, ids: Sequence[str]) -> dict[str, Employee]:
     """
     rows: dict[str, Any] = {}
     devices: dict[str, list[Device]] = {}
-    found = _by_ids(s, _employees_statement, ids)
+    found = _by_ids(s, employees_statement, ids)
     for r in sorted(found, key=lambda r: (r.id, r.d_position or 0)):
         rows[r.id] = r
         mine = devices.setdefault(r.id, [])
@@ -258,7 +258,7 @@ def load_units(s: Reader, ids: Sequence[str]) -> list[Unit]:
     """Units with their districts, in the order of ``ids`` (missing ids are left out)."""
     found: dict[str, Any] = {}
     links: dict[str, list[tuple[int, str]]] = {}
-    for r in _by_ids(s, _units_statement, ids):
+    for r in _by_ids(s, units_statement, ids):
         found[r.id] = r
         if r.l_district is not None:
             links.setdefault(r.id, []).append((r.l_position, r.l_district))

@@ -16,6 +16,7 @@ caller, and an operator sees only a protected hit without any detail.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal, NamedTuple
@@ -30,6 +31,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Boolean
@@ -118,6 +120,32 @@ def district_id(s: Connection, name_or_id: str) -> str | None:
         return name_or_id
     found = _DISTRICT_BY_NAME.rows(s, {"key": " ".join(text.tokens(name_or_id))})
     return str(found[0][0]) if found else None
+
+
+#: Sizes of IN lists (padded) whose statements ``prepare`` compiles at start-up.
+_PREPARED_SIZES = (1, 2, 4, 8, 16)
+
+
+def prepare(dialect: Dialect) -> None:
+    """Build and compile the statement shapes that most searches use, once per process
+    (about a hundred, 2 ms each), so that no caller waits for a shape's first use."""
+    statements = [_DIAL_BY_NAME, _DISTRICT_BY_ID, _DISTRICT_BY_NAME, _DISTRICT_NAMES]
+    statements += [*_BY_EXTENSION.values(), *_BY_PHONE.values(), *_BY_DIRECT_NUMBER.values()]
+    statements += [_UNITS_IN_DISTRICT]
+    for words in (1, 2, 3):
+        statements += map(_vocabulary_statement, itertools.product((True, False), repeat=words))
+    statements += [_fuzzy_statement(size) for size in (8, 16, 32, 64, 128)]
+    for size in _PREPARED_SIZES:
+        statements += [rows.employees_statement(size), rows.units_statement(size)]
+        statements += [token_counts.count_statement(size)]
+        for listed, others in itertools.product((True, False), ((), (1,), (2,), (4,), (1, 1))):
+            people = (size, *others)
+            statements.append(_token_statement(EmployeeTokenRow, people, listed, False, size > 1))
+        for in_district, others in itertools.product((False, True), ((), (1,))):
+            units = (size, *others)
+            statements.append(_token_statement(UnitTokenRow, units, False, in_district, size > 1))
+    for statement in statements:
+        statement.prepare(dialect)
 
 
 def _visible(listed_only: bool) -> ColumnElement[bool]:

@@ -48,6 +48,7 @@ class Directory(OrganisationStore):
         schema if it is missing."""
         directory = cls(make_engine(url), clock=clock)
         directory.create_schema()
+        search_db.prepare(directory._engine.dialect)
         return directory
 
     # --- employees -------------------------------------------------------------------

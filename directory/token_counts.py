@@ -37,7 +37,7 @@ _caches: weakref.WeakKeyDictionary[Engine, dict[str, tuple[int, float]]] = (
 
 
 @functools.lru_cache(maxsize=16)
-def _count_statement(size: int) -> Prepared:
+def count_statement(size: int) -> Prepared:
     """People per token for ``size`` tokens (``t_j``); tokens nobody carries give no row."""
     tokens: list[Any] = [bindparam(f"t_{j}") for j in range(size)]
     token = EmployeeTokenRow.__table__.c.token
@@ -57,7 +57,7 @@ def people_per_token(
     missing = sorted(t for t in wanted if t not in known or known[t][1] <= now)
     counted: dict[str, tuple[int, float]] = {}
     for part in chunks(missing):
-        statement = _count_statement(len(prepared.padded(part)))
+        statement = count_statement(len(prepared.padded(part)))
         found = dict(statement.rows(conn, prepared.in_params("t", part)))
         counted.update((t, (int(found.get(t, 0)), now + COUNT_TTL_S)) for t in part)
     if counted:

@@ -69,3 +69,17 @@ def test_given_a_failing_statement_then_a_directory_error_keeps_the_cause(
         with pytest.raises(DirectoryError) as caught:
             Prepared(statement).rows(conn, {"id": object()})  # no driver can bind this
         assert caught.value.__cause__ is not None
+
+
+def test_given_an_opened_directory_then_common_searches_compile_nothing(
+    directory: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shapes most searches use are compiled at open, not on a caller's time."""
+    directory.add_employee("E1", "Anna", "Ek", extension="4711")
+    directory.add_employee("E2", "Anna", "Ekström", extension="4712")
+    compiled: list[object] = []
+    real = prepared._compile
+    monkeypatch.setattr(prepared, "_compile", lambda *a: compiled.append(a) or real(*a))
+    for query in ("anna ek", "ek anna", "ekstr", "4711", "anna", "ekstrom"):
+        assert directory.search(query), query
+    assert directory.dial_by_name("35") and compiled == []
