@@ -8,8 +8,9 @@ SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -17,7 +18,7 @@ from sqlalchemy import bindparam, delete, insert, select, true, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from directory import convert, text
+from directory import convert, prepared, text
 from directory.entities import Device, District, Employee, OrgKind, OrgNode, Unit
 from directory.errors import NotFound
 from directory.models import (
@@ -36,6 +37,7 @@ from directory.models import (
     UnitTokenRow,
     VocabularyRow,
 )
+from directory.prepared import Prepared
 
 #: Rows per statement in bulk writes (keeps IN lists and parameter counts within limits).
 BATCH = 500
@@ -102,37 +104,65 @@ def require_units(s: Session, unit_ids: Sequence[str | None]) -> None:
 
 _EMPLOYEES = EmployeeRow.__table__.c
 _DEVICES = DeviceRow.__table__.c
-# Built once: on the search path, building the statement costs more than running it.
-_LOAD_EMPLOYEES = (
-    select(
-        *_EMPLOYEES,
-        _DEVICES.position.label("d_position"),
-        _DEVICES.kind.label("d_kind"),
-        _DEVICES.dial.label("d_dial"),
-        _DEVICES.raw_number.label("d_number"),
+_UNITS = UnitRow.__table__.c
+_LINKS = UnitDistrictRow.__table__.c
+
+
+def _ids(size: int) -> list[Any]:
+    return [bindparam(f"ids_{j}") for j in range(size)]
+
+
+@functools.lru_cache(maxsize=16)
+def employees_statement(size: int) -> Prepared:
+    """Active people joined with their devices, by ``size`` ids (``ids_j``)."""
+    return Prepared(
+        select(
+            *_EMPLOYEES,
+            _DEVICES.position.label("d_position"),
+            _DEVICES.kind.label("d_kind"),
+            _DEVICES.dial.label("d_dial"),
+            _DEVICES.raw_number.label("d_number"),
+        )
+        .outerjoin(DeviceRow.__table__, _DEVICES.employee_id == _EMPLOYEES.id)
+        .where(_EMPLOYEES.id.in_(_ids(size)), _EMPLOYEES.active == true())
     )
-    .outerjoin(DeviceRow.__table__, _DEVICES.employee_id == _EMPLOYEES.id)
-    .where(_EMPLOYEES.id.in_(bindparam("ids", expanding=True)), _EMPLOYEES.active == true())
-)
+
+
+@functools.lru_cache(maxsize=16)
+def units_statement(size: int) -> Prepared:
+    """Units joined with their district links, by ``size`` ids (``ids_j``)."""
+    return Prepared(
+        select(*_UNITS, _LINKS.district_id.label("l_district"), _LINKS.position.label("l_position"))
+        .outerjoin(UnitDistrictRow.__table__, _LINKS.unit_id == _UNITS.id)
+        .where(_UNITS.id.in_(_ids(size)))
+    )
+
+
+def _by_ids(s: Reader, statement: Callable[[int], Prepared], ids: Sequence[str]) -> Iterator[Any]:
+    """Rows of ``statement`` for ``ids``, in batches (a session's pending rows flushed first)."""
+    if isinstance(s, Session):
+        s.flush()
+    conn = s.connection() if isinstance(s, Session) else s
+    for part in chunks(ids):
+        found = statement(len(prepared.padded(part)))
+        yield from found.named(conn, prepared.in_params("ids", part))
 
 
 def load_employees(s: Reader, ids: Sequence[str]) -> dict[str, Employee]:
     """Active employees with their devices, by id (missing or inactive ids are left out).
 
-    One Core statement (people joined with their devices), not ORM entities: this is on
-    every search's path, where a round trip or the ORM's identity map costs more than
-    the query itself.
+    One prepared statement (people joined with their devices), not ORM entities: this is
+    on every search's path, where SQLAlchemy's execution layer and the ORM's identity map
+    cost more than the query itself.
     """
     rows: dict[str, Any] = {}
     devices: dict[str, list[Device]] = {}
-    for part in chunks(ids):
-        for r in sorted(
-            s.execute(_LOAD_EMPLOYEES, {"ids": part}), key=lambda r: (r.id, r.d_position or 0)
-        ):
-            rows[r.id] = r
-            found = devices.setdefault(r.id, [])
-            if r.d_kind is not None:
-                found.append(Device(kind=r.d_kind, dial=r.d_dial, number=r.d_number))
+    found = _by_ids(s, employees_statement, ids)
+    for r in sorted(found, key=lambda r: (r.id, r.d_position or 0)):
+        rows[r.id] = r
+        mine = devices.setdefault(r.id, [])
+        if r.d_kind is not None:
+            mine.append(Device(kind=r.d_kind, dial=r.d_dial, number=r.d_number))
     return {i: convert.employee_from_row(r, devices[i]) for i, r in rows.items()}
 
 
@@ -224,25 +254,19 @@ def add_vocabulary(s: Session, tokens: set[str], kind: VocabularyKind) -> None:
     insert_many(s, NameVariantRow, [{"variant": v, "token": t} for v, t in pairs])
 
 
-_UNITS = UnitRow.__table__.c
-_LINKS = UnitDistrictRow.__table__.c
-_LOAD_UNITS = select(*_UNITS).where(_UNITS.id.in_(bindparam("ids", expanding=True)))
-_LOAD_LINKS = (
-    select(_LINKS.unit_id, _LINKS.district_id)
-    .where(_LINKS.unit_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_LINKS.unit_id, _LINKS.position)
-)
-
-
 def load_units(s: Reader, ids: Sequence[str]) -> list[Unit]:
     """Units with their districts, in the order of ``ids`` (missing ids are left out)."""
     found: dict[str, Any] = {}
-    links: dict[str, list[str]] = {}
-    for part in chunks(ids):
-        found.update((r.id, r) for r in s.execute(_LOAD_UNITS, {"ids": part}))
-        for unit_id, district_id in s.execute(_LOAD_LINKS, {"ids": part}):
-            links.setdefault(unit_id, []).append(district_id)
-    return [convert.unit_from_row(found[i], links.get(i, [])) for i in ids if i in found]
+    links: dict[str, list[tuple[int, str]]] = {}
+    for r in _by_ids(s, units_statement, ids):
+        found[r.id] = r
+        if r.l_district is not None:
+            links.setdefault(r.id, []).append((r.l_position, r.l_district))
+    return [
+        convert.unit_from_row(found[i], [d for _, d in sorted(links.get(i, []))])
+        for i in ids
+        if i in found
+    ]
 
 
 def postcode_key(code: str) -> str:

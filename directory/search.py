@@ -16,24 +16,27 @@ caller, and an operator sees only a protected hit without any detail.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
+    Connection,
     and_,
     bindparam,
     exists,
-    func,
     or_,
     select,
     true,
 )
-from sqlalchemy.orm import aliased
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import Boolean
 
-from directory import ranking, rows, text
+from directory import prepared, ranking, rows, text, token_counts
 from directory.entities import Employee, Unit
 from directory.models import (
     DeviceRow,
@@ -46,8 +49,8 @@ from directory.models import (
     UnitTokenRow,
     VocabularyRow,
 )
+from directory.prepared import Prepared
 from directory.ranking import Flags, MatchRank, SearchHit
-from directory.rows import Reader
 
 Audience = Literal["public", "operator"]
 
@@ -57,9 +60,13 @@ _PREFIX_END = "\x7f"
 #: Levels of the name search, in the order they are fetched.
 _LEVELS = (MatchRank.EXACT_NAME, MatchRank.PREFIX, MatchRank.FUZZY)
 
+#: Pages of prefix-level people fetched early for a query of several words: fewer found
+#: means all of them (exact matches included); more, and the rows still serve that level.
+_EARLY = 2
+
 
 def search(
-    s: Reader, query: str, *, audience: Audience, district_id: str | None, limit: int
+    s: Connection, query: str, *, audience: Audience, district_id: str | None, limit: int
 ) -> list[SearchHit]:
     """Every hit for ``query``, best first (see ``ranking`` for the order)."""
     parsed = ranking.parse_query(query)
@@ -77,35 +84,68 @@ def search(
     return ranking.order_hits(ranking.protect(hits), limit)
 
 
-def dial_by_name(s: Reader, digits: str, limit: int) -> list[Employee]:
+def dial_by_name(s: Connection, digits: str, limit: int) -> list[Employee]:
     """Listed employees whose family name starts with the keys ``digits``, in a stable order:
     by the keys of the whole family name, then by name (the index order, so a short key
     sequence matching thousands of people still reads only one page)."""
     if not digits.isdigit():
         return []
-    ids = list(
-        s.scalars(
-            select(EmployeeRow.id)
-            .where(
-                EmployeeRow.family_keys >= digits,
-                EmployeeRow.family_keys < digits + _PREFIX_END,
-                EmployeeRow.active.is_(True),
-                EmployeeRow.listed.is_(True),
-            )
-            .order_by(EmployeeRow.family_keys, EmployeeRow.sort_key)
-            .limit(limit)
-        )
-    )
+    params = {"keys": digits, "end": digits + _PREFIX_END, "n": limit}
+    ids = [i for (i,) in _DIAL_BY_NAME.rows(s, params)]
     found = rows.load_employees(s, ids)
     return [found[i] for i in ids]
 
 
-def district_id(s: Reader, name_or_id: str) -> str | None:
+_DIAL_BY_NAME = Prepared(
+    select(EmployeeRow.id)
+    .where(
+        EmployeeRow.family_keys >= bindparam("keys"),
+        EmployeeRow.family_keys < bindparam("end"),
+        EmployeeRow.active.is_(True),
+        EmployeeRow.listed.is_(True),
+    )
+    .order_by(EmployeeRow.family_keys, EmployeeRow.sort_key)
+    .limit(bindparam("n"))
+)
+_DISTRICT_BY_ID = Prepared(select(DistrictRow.id).where(DistrictRow.id == bindparam("key")))
+_DISTRICT_BY_NAME = Prepared(
+    select(DistrictRow.id).where(DistrictRow.name_fold == bindparam("key"))
+)
+_DISTRICT_NAMES = Prepared(select(DistrictRow.id, DistrictRow.name_fold))
+
+
+def district_id(s: Connection, name_or_id: str) -> str | None:
     """A district id from its id or its name typed any way ("Ostermalm", "östermalm")."""
-    if s.scalar(select(DistrictRow.id).where(DistrictRow.id == name_or_id)) is not None:
+    if _DISTRICT_BY_ID.rows(s, {"key": name_or_id}):
         return name_or_id
-    folded = " ".join(text.tokens(name_or_id))
-    return s.scalar(select(DistrictRow.id).where(DistrictRow.name_fold == folded))
+    found = _DISTRICT_BY_NAME.rows(s, {"key": " ".join(text.tokens(name_or_id))})
+    return str(found[0][0]) if found else None
+
+
+#: Sizes of IN lists (padded) whose statements ``prepare`` compiles at start-up.
+_PREPARED_SIZES = (1, 2, 4, 8, 16)
+
+
+def prepare(dialect: Dialect) -> None:
+    """Build and compile the statement shapes that most searches use, once per process
+    (about a hundred, 2 ms each), so that no caller waits for a shape's first use."""
+    statements = [_DIAL_BY_NAME, _DISTRICT_BY_ID, _DISTRICT_BY_NAME, _DISTRICT_NAMES]
+    statements += [*_BY_EXTENSION.values(), *_BY_PHONE.values(), *_BY_DIRECT_NUMBER.values()]
+    statements += [_UNITS_IN_DISTRICT]
+    for words in (1, 2, 3):
+        statements += map(_vocabulary_statement, itertools.product((True, False), repeat=words))
+    statements += [_fuzzy_statement(size) for size in (8, 16, 32, 64, 128)]
+    for size in _PREPARED_SIZES:
+        statements += [rows.employees_statement(size), rows.units_statement(size)]
+        statements += [token_counts.count_statement(size)]
+        for listed, others in itertools.product((True, False), ((), (1,), (2,), (4,), (1, 1))):
+            people = (size, *others)
+            statements.append(_token_statement(EmployeeTokenRow, people, listed, False, size > 1))
+        for in_district, others in itertools.product((False, True), ((), (1,))):
+            units = (size, *others)
+            statements.append(_token_statement(UnitTokenRow, units, False, in_district, size > 1))
+    for statement in statements:
+        statement.prepare(dialect)
 
 
 def _visible(listed_only: bool) -> ColumnElement[bool]:
@@ -113,81 +153,66 @@ def _visible(listed_only: bool) -> ColumnElement[bool]:
     return and_(active, EmployeeRow.listed == true()) if listed_only else active
 
 
-#: Prebuilt lookups by (what, listed_only); parameters ``extension`` / ``phone`` and ``n``.
+#: Prepared lookups by listed_only; parameters ``extension`` / ``phone`` and ``n``.
 _BY_EXTENSION = {
-    listed: select(EmployeeRow.id).where(
-        EmployeeRow.extension == bindparam("extension"), _visible(listed)
+    listed: Prepared(
+        select(EmployeeRow.id).where(
+            EmployeeRow.extension == bindparam("extension"), _visible(listed)
+        )
     )
     for listed in (False, True)
 }
 _BY_PHONE = {
-    listed: select(EmployeeRow.id)
-    .join(DeviceRow, DeviceRow.employee_id == EmployeeRow.id)
-    .where(DeviceRow.number == bindparam("phone"), _visible(listed))
-    .distinct()
-    .order_by(EmployeeRow.id)
-    .limit(bindparam("n"))
+    listed: Prepared(
+        select(EmployeeRow.id)
+        .join(DeviceRow, DeviceRow.employee_id == EmployeeRow.id)
+        .where(DeviceRow.number == bindparam("phone"), _visible(listed))
+        .distinct()
+        .order_by(EmployeeRow.id)
+        .limit(bindparam("n"))
+    )
     for listed in (False, True)
 }
 _BY_DIRECT_NUMBER = {
-    listed: select(EmployeeRow.id).where(
-        EmployeeRow.direct_number == bindparam("phone"), _visible(listed)
+    listed: Prepared(
+        select(EmployeeRow.id).where(
+            EmployeeRow.direct_number == bindparam("phone"), _visible(listed)
+        )
     )
     for listed in (False, True)
 }
 
 
-def _by_extension(s: Reader, extension: str, listed_only: bool) -> list[Employee]:
-    ids = list(s.scalars(_BY_EXTENSION[listed_only], {"extension": extension}))
+def _by_extension(s: Connection, extension: str, listed_only: bool) -> list[Employee]:
+    ids = [i for (i,) in _BY_EXTENSION[listed_only].rows(s, {"extension": extension})]
     return list(rows.load_employees(s, ids).values())
 
 
-def _by_phone(s: Reader, phone: str, listed_only: bool, limit: int) -> list[Employee]:
+def _by_phone(s: Connection, phone: str, listed_only: bool, limit: int) -> list[Employee]:
     """The owner of the direct number first, then the owners of devices with the number."""
-    direct = list(s.scalars(_BY_DIRECT_NUMBER[listed_only], {"phone": phone}))
-    devices = s.scalars(_BY_PHONE[listed_only], {"phone": phone, "n": limit})
+    direct = [i for (i,) in _BY_DIRECT_NUMBER[listed_only].rows(s, {"phone": phone})]
+    devices = [i for (i,) in _BY_PHONE[listed_only].rows(s, {"phone": phone, "n": limit})]
     ids = list(dict.fromkeys([*direct, *devices]))[:limit]
     found = rows.load_employees(s, ids)
     return [found[i] for i in ids if i in found]
 
 
-def _district_names(s: Reader) -> dict[tuple[str, ...], str]:
-    return {
-        tuple(fold.split()): did
-        for did, fold in s.execute(select(DistrictRow.id, DistrictRow.name_fold))
-    }
+def _district_names(s: Connection) -> dict[tuple[str, ...], str]:
+    return {tuple(fold.split()): did for did, fold in _DISTRICT_NAMES.rows(s, {})}
 
 
-#: Token rows of people counted per known token, up to this many: enough to tell a rare
-#: word from a common one, so that the rarer word drives the scan ("Mikael Wang": wang).
-_COUNT_CAP = 128
-
-_PEOPLE_COUNT = (
-    select(func.count())
-    .select_from(
-        select(EmployeeTokenRow.employee_id)
-        .where(EmployeeTokenRow.token == VocabularyRow.token)
-        .limit(_COUNT_CAP)
-        .correlate(VocabularyRow)
-        .subquery()
-    )
-    .scalar_subquery()
-)
-
+_VOCABULARY = VocabularyRow.__table__.c
+_VARIANTS = NameVariantRow.__table__.c
 _VOCABULARY_COLUMNS = (
-    VocabularyRow.token,
-    VocabularyRow.employees,
-    VocabularyRow.units,
-    VocabularyRow.districts,
-    _PEOPLE_COUNT,
+    _VOCABULARY.token,
+    _VOCABULARY.employees,
+    _VOCABULARY.units,
+    _VOCABULARY.districts,
 )
 
 
-def _vocabulary(
-    s: Reader, query_tokens: Sequence[str], counts: dict[str, int]
-) -> dict[str, dict[str, Flags]]:
-    """Per query token, the known tokens equal to it or (when long enough) starting with it;
-    ``counts`` gets each known token's people (up to ``_COUNT_CAP``).
+def _vocabulary(s: Connection, query_tokens: Sequence[str]) -> dict[str, dict[str, Flags]]:
+    """Per query token, the known tokens equal to it or (when long enough) starting with it.
 
     One statement for all words: a search's round trips are what PostgreSQL charges for."""
     shapes = tuple(len(q) >= ranking.MIN_PREFIX for q in query_tokens)
@@ -195,8 +220,7 @@ def _vocabulary(
     for i, q in enumerate(query_tokens):
         params[f"q{i}"], params[f"e{i}"] = q, q + _PREFIX_END
     found: dict[str, dict[str, Flags]] = {q: {} for q in query_tokens}
-    for token, e, u, d, people in s.execute(_vocabulary_statement(shapes), params):
-        counts[token] = people
+    for token, e, u, d in _vocabulary_statement(shapes).rows(s, params):
         for q in query_tokens:
             if token == q or (len(q) >= ranking.MIN_PREFIX and token.startswith(q)):
                 found[q][token] = Flags(e, u, d)
@@ -204,36 +228,38 @@ def _vocabulary(
 
 
 @functools.lru_cache(maxsize=32)
-def _vocabulary_statement(prefix: tuple[bool, ...]) -> Any:
-    column = VocabularyRow.token
+def _vocabulary_statement(prefix: tuple[bool, ...]) -> Prepared:
+    column = _VOCABULARY.token
     conditions = [
         and_(column >= bindparam(f"q{i}"), column < bindparam(f"e{i}"))
         if is_prefix
         else column == bindparam(f"q{i}")
         for i, is_prefix in enumerate(prefix)
     ]
-    return select(*_VOCABULARY_COLUMNS).where(or_(*conditions))
+    return Prepared(select(*_VOCABULARY_COLUMNS).where(or_(*conditions)))
 
 
-_FUZZY = (
-    select(*_VOCABULARY_COLUMNS)
-    .join(NameVariantRow, NameVariantRow.token == VocabularyRow.token)
-    .where(NameVariantRow.variant.in_(bindparam("variants", expanding=True)))
-)
+@functools.lru_cache(maxsize=16)
+def _fuzzy_statement(size: int) -> Prepared:
+    """Known tokens having one of ``size`` deletion variants (``variants_j``)."""
+    return Prepared(
+        select(*_VOCABULARY_COLUMNS)
+        .join(NameVariantRow.__table__, _VARIANTS.token == _VOCABULARY.token)
+        .where(_VARIANTS.variant.in_(_params("variants", size)))
+    )
 
 
-def _fuzzy(
-    s: Reader, query_tokens: Sequence[str], counts: dict[str, int]
-) -> dict[str, dict[str, Flags]]:
-    """Per query token, known tokens within its typo allowance (symmetric-delete lookup);
-    ``counts`` gets each known token's people (up to ``_COUNT_CAP``)."""
+def _fuzzy(s: Connection, query_tokens: Sequence[str]) -> dict[str, dict[str, Flags]]:
+    """Per query token, known tokens within its typo allowance (symmetric-delete lookup)."""
     limits = {q: text.max_edits(q) for q in query_tokens}
-    variants = sorted({v for q, k in limits.items() if k for v in text.deletion_variants(q, k)})
+    variants: list[str] = sorted(
+        {v for q, k in limits.items() if k for v in text.deletion_variants(q, k)}
+    )
     found: dict[str, dict[str, Flags]] = {q: {} for q in query_tokens}
     if not variants:
         return found
-    for token, e, u, d, people in s.execute(_FUZZY, {"variants": variants}):  # repeats
-        counts[token] = people
+    statement = _fuzzy_statement(len(prepared.padded(variants)))
+    for token, e, u, d in statement.rows(s, prepared.in_params("variants", variants)):
         for q, k in limits.items():
             if k and text.edit_distance(q, token, k) <= k:
                 found[q][token] = Flags(e, u, d)
@@ -241,7 +267,7 @@ def _fuzzy(
 
 
 def _by_name(
-    s: Reader,
+    s: Connection,
     query_tokens: tuple[str, ...],
     listed_only: bool,
     district_id: str | None,
@@ -253,8 +279,7 @@ def _by_name(
     token sets are empty or unchanged costs no query. Each level's candidates come in
     name order, limited, so the best of every level are fetched; ranks are decided purely.
     """
-    counts: dict[str, int] = {}
-    words = _vocabulary(s, query_tokens, counts)
+    words = _vocabulary(s, query_tokens)
     unit_tokens = query_tokens
     if any(f.districts for q in query_tokens for t, f in words[q].items() if t == q):
         unit_tokens, named = ranking.split_district(query_tokens, _district_names(s))
@@ -262,41 +287,83 @@ def _by_name(
     hits: dict[tuple[str, str], SearchHit] = {}  # units
     people: dict[str, _Person] = {}
     previous: dict[str, list[set[str]]] = {"employees": [], "units": []}
+    early: list[Any] | None = None  # the prefix level's people, fetched at the exact level
+    # While every unit query so far was complete (fewer rows than asked for), a unit found
+    # at a level ranks at that level or worse: a better rank would have found it before.
+    units_complete = True
     for level in _LEVELS:
         if level is MatchRank.FUZZY:
             if hits or people:
                 break  # typos are forgiven only when nothing matches as typed
-            near = _fuzzy(s, query_tokens, counts)
+            near = _fuzzy(s, query_tokens)
             words = {q: {**words[q], **near[q]} for q in query_tokens}
         n = limit + len(hits) + len(people)
         sets = ranking.level_tokens(query_tokens, words, level, "employees")
         if sets and sets != previous["employees"]:
-            prefixes = [
-                q if level is MatchRank.PREFIX and len(q) >= ranking.MIN_PREFIX else None
-                for q in query_tokens
-            ]
-            for i, key, listed, names in _token_rows(
-                s,
-                EmployeeTokenRow,
-                sets,
-                n,
-                listed_only=listed_only,
-                counts=counts,
-                prefixes=prefixes,
-            ):
+            found = None
+            if level is MatchRank.EXACT_NAME and len(query_tokens) > 1:
+                # Two words or more rarely fit many people: the prefix level's first rows,
+                # fetched first, hold every exact match too when they are fewer than asked
+                # for (a complete superset), and the exact level costs no query of its own.
+                wider = ranking.level_tokens(query_tokens, words, MatchRank.PREFIX, "employees")
+                if wider != sets:
+                    early = _person_rows(
+                        s,
+                        query_tokens,
+                        wider,
+                        MatchRank.PREFIX,
+                        _EARLY * limit,
+                        listed_only,
+                    )
+                    if len(early) < _EARLY * limit:
+                        found, sets = early, wider
+            elif level is MatchRank.PREFIX and early is not None and n <= len(early):
+                found = early[:n]  # the first n of the same rows in the same order
+            if found is None:
+                found = _person_rows(s, query_tokens, sets, level, n, listed_only)
+            for i, key, listed, names in found:
                 rank = None if i in people else ranking.name_rank(query_tokens, names.split())
                 if rank is not None:
                     people[i] = _Person(rank, key, listed)
         previous["employees"] = sets
         unit_sets = ranking.level_tokens(unit_tokens, words, level, "units")
-        for u in _unit_level(
+        ahead = sum(1 for p in people.values() if p.listed and p.rank <= level)
+        if units_complete and ahead >= limit:
+            break  # units found now rank at this level or worse, after a page of people
+        units, complete = _unit_level(
             s, unit_tokens, unit_sets, previous["units"], district_id, level, n, hits
-        ):
+        )
+        units_complete = units_complete and complete
+        for u in units:
             _add(hits, ("u", u.id), unit_tokens, ranking.unit_tokens(u), SearchHit(level, unit=u))
         previous["units"] = unit_sets
         if len(hits) + len(people) >= limit:
             break
     return _load_people(s, people, limit) + list(hits.values())
+
+
+def _person_rows(
+    s: Connection,
+    query_tokens: Sequence[str],
+    sets: list[set[str]],
+    level: MatchRank,
+    n: int,
+    listed_only: bool,
+) -> list[Any]:
+    """The first ``n`` people having a token from every set (see ``_token_rows``); at the
+    prefix level a word's set is checked as the word's prefix."""
+    prefixes = [
+        q if level is MatchRank.PREFIX and len(q) >= ranking.MIN_PREFIX else None
+        for q in query_tokens
+    ]
+    return _token_rows(
+        s,
+        EmployeeTokenRow,
+        sets,
+        n,
+        listed_only=listed_only,
+        prefixes=prefixes,
+    )
 
 
 class _Person(NamedTuple):
@@ -307,7 +374,7 @@ class _Person(NamedTuple):
     listed: bool
 
 
-def _load_people(s: Reader, people: dict[str, _Person], limit: int) -> list[SearchHit]:
+def _load_people(s: Connection, people: dict[str, _Person], limit: int) -> list[SearchHit]:
     """Only the people that can be on the page: the first ``limit`` listed ones in result
     order, and the best unlisted one (``ranking.protect`` shows one protected hit at its
     rank). Loading a person costs more than finding them."""
@@ -331,7 +398,7 @@ def _add(
 
 
 def _unit_level(
-    s: Reader,
+    s: Connection,
     tokens: Sequence[str],
     sets: list[set[str]],
     previous: list[set[str]],
@@ -339,127 +406,155 @@ def _unit_level(
     level: MatchRank,
     n: int,
     hits: dict[tuple[str, str], SearchHit],
-) -> list[Unit]:
+) -> tuple[list[Unit], bool]:
+    """The level's new units, and whether the query was complete (fewer rows than ``n``)."""
     if tokens and sets and sets != previous:
         ids = [row[0] for row in _token_rows(s, UnitTokenRow, sets, n, district_id=district_id)]
     elif not tokens and district_id is not None and level is MatchRank.EXACT_NAME:
-        ids = list(
-            s.scalars(
-                select(UnitDistrictRow.unit_id)
-                .join(UnitRow, UnitRow.id == UnitDistrictRow.unit_id)
-                .where(UnitDistrictRow.district_id == district_id)
-                .order_by(UnitRow.sort_key)
-                .limit(n)
-            )
-        )
+        ids = [i for (i,) in _UNITS_IN_DISTRICT.rows(s, {"district": district_id, "n": n})]
     else:
-        return []
-    return _load_units(s, [i for i in ids if ("u", i) not in hits])
+        return [], True
+    return _load_units(s, [i for i in ids if ("u", i) not in hits]), len(ids) < n
+
+
+_UNITS_IN_DISTRICT = Prepared(
+    select(UnitDistrictRow.unit_id)
+    .join(UnitRow, UnitRow.id == UnitDistrictRow.unit_id)
+    .where(UnitDistrictRow.district_id == bindparam("district"))
+    .order_by(UnitRow.sort_key)
+    .limit(bindparam("n"))
+)
 
 
 def _token_rows(
-    s: Reader,
+    s: Connection,
     model: type[EmployeeTokenRow] | type[UnitTokenRow],
     sets: list[set[str]],
     n: int,
     *,
     listed_only: bool = False,
     district_id: str | None = None,
-    counts: dict[str, int] | None = None,
     prefixes: Sequence[str | None] | None = None,
 ) -> list[Any]:
     """Owners having a token from every set, the first ``n`` in sort-key order: rows of
     (unit id, sort key), or (employee id, sort key, listed, name tokens). The smallest
-    set drives the index scan: the one with the fewest people when ``counts`` are known,
-    else the fewest tokens.
+    set drives the index scan: for people the one with the fewest people (counts cached
+    per database, see ``token_counts``), for units the one with the fewest tokens.
 
     ``prefixes[i]``, when set, is a word whose set ``i`` holds every person token starting
     with it (the vocabulary knows every token written): checked as one prefix pattern."""
 
+    counts: dict[str, int] = {}
+    if model is EmployeeTokenRow and len(sets) > 1:
+        counts = token_counts.people_per_token(s, set().union(*sets))
+
     def weight(tokens: set[str]) -> tuple[int, int]:
-        people = sum(counts.get(t, _COUNT_CAP) for t in tokens) if counts is not None else 0
-        return people, len(tokens)
+        return sum(counts.get(t, 0) for t in tokens), len(tokens)
 
     words = prefixes if prefixes is not None else [None] * len(sets)
     (driving, _), *others = sorted(zip(sets, words, strict=True), key=lambda x: weight(x[0]))
-    # A person's other sets are checked in the row with LIKE: one pattern for a prefix
-    # word, else one per token, padded to a power of two (repeating the last token), so
-    # that few statement shapes exist and all stay compiled.
+    # A person's other sets are checked in the row by substring: one for a prefix
+    # word, else one per token; a unit's by token. Every list is padded to a power of two
+    # (``prepared.padded``), so that few statement shapes exist and all stay compiled.
     patterns = [
-        [text.prefix_pattern(word)] if word else [text.token_pattern(t) for t in sorted(tokens)]
+        sorted(tokens)
+        if model is UnitTokenRow
+        else [text.prefix_needle(word)]
+        if word
+        else [text.token_needle(t) for t in sorted(tokens)]
         for tokens, word in others
     ]
-    sizes = tuple(1 << (len(p) - 1).bit_length() for p in patterns)
+    params: dict[str, object] = {"n": n, **prepared.in_params("t0", sorted(driving))}
+    if district_id is not None:
+        params["district"] = district_id
+    for k, found in enumerate(patterns, start=1):
+        params.update(prepared.in_params(f"t{k}", found))
     statement = _token_statement(
         model,
-        sizes if model is EmployeeTokenRow else tuple(1 for _ in others),
+        (len(prepared.padded(sorted(driving))), *(len(prepared.padded(p)) for p in patterns)),
         listed_only,
         district_id is not None,
         len(driving) > 1,
     )
-    params: dict[str, object] = {"t0": sorted(driving), "n": n, "district": district_id}
-    for k, ((tokens, _), found, size) in enumerate(
-        zip(others, patterns, sizes, strict=True), start=1
-    ):
-        if model is EmployeeTokenRow:
-            found += found[-1:] * (size - len(found))
-            params.update({f"t{k}_{j}": p for j, p in enumerate(found)})
-        else:
-            params[f"t{k}"] = sorted(tokens)
-    return list(s.execute(statement, params))
+    return statement.rows(s, params)
 
 
 @functools.lru_cache(maxsize=256)
 def _token_statement(
     model: type[EmployeeTokenRow] | type[UnitTokenRow],
-    others: tuple[int, ...],
+    sizes: tuple[int, ...],
     listed_only: bool,
     in_district: bool,
     distinct: bool,
-) -> Select[Any]:
-    """The statement for one shape of token query, built once (parameters: t0, the other
-    sets' tokens, n, district). ``others`` holds the (padded) sizes of the sets after the
-    first, for people; for units only their number counts.
+) -> Prepared:
+    """The statement for one shape of token query, built once (parameters: ``tk_j``, the
+    j-th token or pattern of set k, n, district). ``sizes`` holds the padded size of each set.
 
-    ``t0`` is the driving set (the smallest), read in sort-key order from a covering index.
-    A person's other words are checked in the same index row (``name_tokens LIKE '% t %'``
-    per token ``t`` of set ``k``, parameters ``tk_j``): no probe per candidate, so a name
+    Set 0 is the driving set (the smallest), read in sort-key order from a covering index.
+    A person's other words are checked in the same index row (``name_tokens`` contains
+    " t " per token ``t`` of set ``k``, parameters ``tk_j``): no probe per candidate, so a name
     of two common words (1,500 people called Anna) costs one index range scan. A unit's
     other words are checked with EXISTS (primary-key probes; units are few).
     """
-    owner_name = "employee_id" if model is EmployeeTokenRow else "unit_id"
-    outer = aliased(model)
-    owner = getattr(outer, owner_name)
-    columns = [owner, outer.sort_key]
-    if model is EmployeeTokenRow:
-        columns += [outer.listed, outer.name_tokens]  # type: ignore[union-attr]
-    query = select(*columns).where(outer.token.in_(bindparam("t0", expanding=True)))
+    # Core tables, not ORM entities: a new shape is built and compiled in half the time
+    # (a first use of a shape is part of some search's latency).
+    people = model is EmployeeTokenRow
+    table = model.__table__
+    outer = table.alias()
+    owner = outer.c.employee_id if people else outer.c.unit_id
+    columns = [owner, outer.c.sort_key]
+    if people:
+        columns += [outer.c.listed, outer.c.name_tokens]
+    driving, *others = sizes
+    query = select(*columns).where(outer.c.token.in_(_params("t0", driving)))
     if listed_only:
-        query = query.where(outer.listed == true())  # type: ignore[union-attr]
+        query = query.where(outer.c.listed == true())
     if in_district:
-        serving = select(UnitDistrictRow.unit_id).where(
-            UnitDistrictRow.district_id == bindparam("district")
-        )
+        links = UnitDistrictRow.__table__.c
+        serving = select(links.unit_id).where(links.district_id == bindparam("district"))
         query = query.where(owner.in_(serving))
     for k, size in enumerate(others, start=1):
-        if model is EmployeeTokenRow:
-            names = outer.name_tokens  # type: ignore[union-attr]
-            query = query.where(or_(*(names.like(bindparam(f"t{k}_{j}")) for j in range(size))))
+        if people:
+            names = outer.c.name_tokens
+            query = query.where(or_(*(_Contains(names, p) for p in _params(f"t{k}", size))))
             continue
         # EXISTS, not IN: each candidate read in order is checked with one primary-key
         # probe, and the scan stops after a page; IN would first collect every owner of
         # the other word.
-        inner = aliased(model)
+        inner = table.alias()
         query = query.where(
-            exists().where(
-                getattr(inner, owner_name) == owner,
-                inner.token.in_(bindparam(f"t{k}", expanding=True)),
-            )
+            exists().where(inner.c.unit_id == owner, inner.c.token.in_(_params(f"t{k}", size)))
         )
     if distinct:
         query = query.distinct()  # one owner may match through several of its driving tokens
-    return query.order_by(outer.sort_key).limit(bindparam("n"))
+    return Prepared(query.order_by(outer.c.sort_key).limit(bindparam("n")))
 
 
-def _load_units(s: Reader, ids: Sequence[str]) -> list[Unit]:
+class _Contains(FunctionElement[bool]):
+    """``haystack`` holds ``needle`` as a substring: a plain search where ``LIKE '%x%'``
+    parses a pattern for every row (a quarter of a name scan's time on SQLite)."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "contains"
+
+
+@compiles(_Contains)
+def _contains_sqlite(element: _Contains, compiler: Any, **kw: Any) -> str:
+    haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
+    return f"instr({haystack}, {needle}) > 0"
+
+
+@compiles(_Contains, "postgresql")
+def _contains_postgresql(element: _Contains, compiler: Any, **kw: Any) -> str:
+    haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
+    return f"strpos({haystack}, {needle}) > 0"
+
+
+def _params(name: str, size: int) -> list[Any]:
+    """Bind parameters ``name_0 .. name_{size-1}`` (a padded list, see ``prepared``)."""
+    return [bindparam(f"{name}_{j}") for j in range(size)]
+
+
+def _load_units(s: Connection, ids: Sequence[str]) -> list[Unit]:
     return rows.load_units(s, ids) if ids else []

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, true
+from sqlalchemy import Connection, bindparam, select, true
 
 from directory import convert, rows, text
 from directory import search as search_db
@@ -23,7 +23,6 @@ from directory.entities import AbsenceNote, Employee, HistoryEntry
 from directory.errors import Conflict, NotFound
 from directory.models import AbsenceRow, EmployeeRow, HistoryRow
 from directory.ranking import SearchHit
-from directory.rows import Reader
 from directory.search import Audience
 from directory.store_base import make_engine, utc_now
 from directory.store_org import OrganisationStore
@@ -49,6 +48,7 @@ class Directory(OrganisationStore):
         schema if it is missing."""
         directory = cls(make_engine(url), clock=clock)
         directory.create_schema()
+        search_db.prepare(directory._engine.dialect)
         return directory
 
     # --- employees -------------------------------------------------------------------
@@ -230,7 +230,7 @@ class Directory(OrganisationStore):
             )
 
     def _district_filter(
-        self, s: Reader, district: str | None, street: str | None, postcode: str | None
+        self, s: Connection, district: str | None, street: str | None, postcode: str | None
     ) -> str | None:
         if district is not None:
             found = search_db.district_id(s, district)

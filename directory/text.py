@@ -67,19 +67,19 @@ def delimited_tokens(name_tokens: Iterable[str]) -> str:
     """Tokens joined with a space before, between and after: ("anna", "ek") -> " anna ek ".
 
     A row holding this string contains token ``t`` exactly when it contains ``" t "``
-    (see ``token_pattern``): a check of the other words of a query inside one index row.
+    (see ``token_needle``): a check of the other words of a query inside one index row.
     """
     return f" {' '.join(name_tokens)} "
 
 
-def token_pattern(token: str) -> str:
-    """A LIKE pattern true for a ``delimited_tokens`` string containing ``token`` (a-z, 0-9)."""
-    return f"% {token} %"
+def token_needle(token: str) -> str:
+    """A substring of a ``delimited_tokens`` string exactly when it holds ``token`` (a-z, 0-9)."""
+    return f" {token} "
 
 
-def prefix_pattern(token: str) -> str:
-    """A LIKE pattern true for a ``delimited_tokens`` string with a token starting ``token``."""
-    return f"% {token}%"
+def prefix_needle(token: str) -> str:
+    """A substring of a ``delimited_tokens`` string exactly when a token there starts ``token``."""
+    return f" {token}"
 
 
 def keypad_digits(name: str) -> str:

@@ -119,6 +119,21 @@ def test_given_limit_then_at_most_that_many_in_stable_order(city: Directory) -> 
     assert first == city.search("an", limit=10)[:3]
 
 
+@pytest.mark.parametrize(
+    "query", ["an", "ek", "so", "li", "mo", "eva ek", "ekstrom per", "hemtj", "förskola bromma"]
+)
+def test_given_any_limit_then_a_page_is_the_start_of_a_longer_one(
+    city: Directory, query: str
+) -> None:
+    """However a search saves work (people fetched a level early, units not fetched behind
+    a page of people), a short page is the start of the long one. (Public only: for an
+    operator an unlisted person's row can take a short page's place, see the README.)"""
+    everything = city.search(query, limit=200)
+    assert everything, query
+    for limit in range(1, 12):
+        assert city.search(query, limit=limit) == everything[:limit]
+
+
 def test_given_keys_then_dial_by_name_lists_listed_family_names_in_stable_order(
     city: Directory,
 ) -> None:
