@@ -131,6 +131,7 @@ class RoutingService:
         self._recent_hangups: deque[str] = deque(maxlen=RECENT_HANGUPS)
         self._tasks: list[asyncio.Task[Any]] = []
         self._router: list[asyncio.Task[Any]] = []
+        self._closed = False
         self.assigned: list[tuple[str, str]] = []  # (call, agent) answered here, for tests
 
     def __repr__(self) -> str:
@@ -147,6 +148,9 @@ class RoutingService:
         self._tasks.append(asyncio.create_task(self._lease_loop(), name="acd-lease"))
 
     async def close(self) -> None:
+        # Checked by every loop: a task whose cancellation was lost (cancel_bounded gives up
+        # on it after TASK_STOP_S) must not take the lease again or route with a closed AMI.
+        self._closed = True
         await self._demote()
         await cancel_bounded(self._tasks, TASK_STOP_S)
         self._tasks.clear()
@@ -161,7 +165,7 @@ class RoutingService:
                 1, self._lease_key, self.name)
 
     async def _lease_loop(self) -> None:
-        while True:
+        while not self._closed:
             try:
                 if self.is_router:
                     if not await self._renew(keys=[self._lease_key],
@@ -170,6 +174,9 @@ class RoutingService:
                         await self._demote()
                 elif await self._client.set(self._lease_key, self.name, nx=True,
                                             px=int(LEASE_S * 1000)):
+                    if self._closed:
+                        await self._release_lease()
+                        return
                     try:
                         await self._promote()
                     except BaseException:
@@ -403,7 +410,7 @@ class RoutingService:
             subscription.close()
 
     async def _pump_stream(self, after: str) -> None:
-        while True:
+        while not self._closed:
             rows = cast(list[tuple[str, list[tuple[str, dict[str, str]]]]] | None,
                         await self._client.xread({self.store.stream: after}, block=1000,
                                                  count=500))
@@ -414,9 +421,10 @@ class RoutingService:
 
     async def _route(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
+        while not self._closed:
             engine = self.engine
-            assert engine is not None
+            if engine is None:
+                return  # demoted: a routing task that outlived its cancellation ends here
             deadline = engine.next_deadline()
             timeout = None if deadline is None else max(0.0, deadline - self._clock())
             try:
@@ -541,6 +549,11 @@ class RoutingService:
     # ------------------------------------------------------------ commands
 
     async def _execute(self, commands: list[m.Command]) -> None:
+        if self._closed:
+            # A closing router starts nothing new (no claim, no ringing): whatever it left
+            # half-done is settled by the controller that takes the lease over.
+            log.info("acd.closing_skipped", commands=[type(c).__name__ for c in commands])
+            return
         for command in commands:
             handler = _COMMANDS[type(command)]
             await handler(self, command)
