@@ -161,7 +161,15 @@ async def test_given_consultation_when_cancelled_then_operator_talks_to_caller_a
     await call.wait_event("VaxelConsultBack")
     await call.wait_for(lambda e: e.get("Event") == "BridgeEnter" and e.get("Channel") == caller
                         and e.get("BridgeNumChannels") == "2", what="caller bridged again")
-    assert await op.peer_of(caller) == operator_channel
+    # Asterisk sets BRIDGEPEER just after it announces BridgeEnter: read until it is there.
+    peer = ""
+    for _ in range(50):
+        try:
+            peer = await op.peer_of(caller)
+            break
+        except ActionFailed:
+            await asyncio.sleep(0.1)
+    assert peer == operator_channel
 
 
 async def test_given_no_consultation_then_complete_is_refused_naming_the_channel(harness, op):
