@@ -15,6 +15,7 @@ import json
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from infra.redis_url import redis_client
 from ivr.errors import IvrError
 from ivr.flow import Flow
 from ivr.interpreter import CallState
@@ -36,7 +37,7 @@ class RedisCallStore:
 
     @classmethod
     def from_url(cls, url: str, ttl_s: int = 4 * 3600) -> RedisCallStore:
-        return cls(aioredis.Redis.from_url(url, decode_responses=True), ttl_s)
+        return cls(redis_client(url), ttl_s)
 
     async def save(self, state: CallState) -> None:
         data = json.dumps(state.to_dict(), ensure_ascii=False)

@@ -24,9 +24,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-import redis.asyncio as aioredis
 import structlog
 
+from infra.redis_url import redis_client
 from routing import control
 from routing import messages as m
 from routing.engine import Engine
@@ -113,7 +113,7 @@ class RoutingService:
     def __init__(self, redis_url: str, queues: Mapping[str, QueueSetup], ami: AmiPort,
                  prefix: str = "vaxel", clock: Callable[[], float] = time.time,
                  name: str | None = None, prompts_dir: str = "") -> None:
-        self._client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        self._client = redis_client(redis_url)
         self.store = RoutingStore(self._client, prefix)
         self._p = prefix
         self.queues = dict(queues)

@@ -20,6 +20,8 @@ CORES = [
     "ivr/calendar.py",
     "ivr/timeconditions.py",
     "ivr/answering.py",
+    "cluster/topology.py",
+    "cluster/render.py",
 ]
 FORBIDDEN = {"asyncio", "socket", "redis", "sqlalchemy", "time", "structlog", "subprocess",
              "panoramisk", "threading"}

@@ -26,6 +26,7 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("stats", "routing.stats_cli", "service level, waits and handle times per queue and district"),
     ("costs", "routing.costs_cli", "what each district's calls cost, against before the merge"),
     ("dialplan", "ivr.dialplan_cli", "check, simulate, draw and deploy IVR flows"),
+    ("cluster", "cluster.cli", "Kamailio, 2 Asterisks, 2 controllers, Redis+Sentinel, PostgreSQL"),
 )
 
 

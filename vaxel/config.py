@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.redis_url import RedisUrlError, parse_redis_url
 from routing.costs import SCALAR_KEYS as COST_SCALAR_KEYS
 from routing.costs import CostSettings, parse_cost_settings
 from vaxel.paths import cache_dir, repo_root
@@ -59,7 +60,10 @@ class AmiConfig:
 @dataclass(frozen=True)
 class RedisConfig:
     url: str = "redis://127.0.0.1:6379/0"
-    """Where call state lives, so that any controller can pick up any call."""
+    """Where call state lives, so that any controller can pick up any call: one Redis
+    (``redis://[:password@]host:port/db``) or the master the Sentinels name
+    (``redis+sentinel://[:password@]host:port,host:port,.../<master>/<db>``). It holds a
+    password: set it with VAXEL_REDIS_URL, not in a file in the repository."""
     call_ttl_s: int = 4 * 3600
     """How long a call's state is kept after its last change."""
 
@@ -307,6 +311,10 @@ def parse_config(
     for key in ("deliver_every_s", "timeout_s"):
         if isinstance(getattr(smtp, key), int) and getattr(smtp, key) < 1:
             problems.append(f"smtp.{key}: expected 1 or more seconds, got {getattr(smtp, key)}")
+    try:
+        parse_redis_url(sections["redis"].url)
+    except RedisUrlError as exc:
+        problems.append(f"redis.url: {exc}")
     groups = _groups(data.get("groups", {}), problems)
     queues = _queues(data.get("queues", {}), problems)
     costs = _costs(data.get("costs", {}), env, problems)

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import structlog
 
+from infra.redis_url import redacted, storage_name
 from ivr.callstore import RedisCallStore
 from ivr.deploy import activate_current, watch_deployments
 from ivr.directory_port import DirectoryLookup
@@ -89,9 +89,7 @@ def message_spool(config: Config) -> MessageSpool:
     a password), so that they are moved into that Redis and no other."""
     folder = config.smtp.spool_dir
     base = Path(folder).expanduser() if folder else cache_dir() / "message-spool"
-    url = urlsplit(config.redis.url)
-    database = url.path.strip("/") or "0"
-    name = f"{url.hostname or 'localhost'}-{url.port or 6379}-{database}"
+    name = storage_name(config.redis.url)
     return MessageSpool(base / re.sub(r"[^A-Za-z0-9.-]+", "_", name))
 
 
@@ -233,7 +231,7 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
         await store.client.ping()
     except Exception as exc:
         await store.close()
-        problem = f"cannot reach Redis at {config.redis.url}: {exc}"
+        problem = f"cannot reach Redis at {redacted(config.redis.url)}: {exc}"
         raise ConfigError("redis.url", [problem]) from exc
     ami: AmiClient | None = None
     routing: RoutingService | None = None
