@@ -119,6 +119,9 @@ def up(folder: Path, name: str, runtime: AsteriskRuntime, dialplans: Path | None
         raise ProcessFailed(f"cluster {name!r} is already up ({old!r}); "
                             "run `vaxel cluster down` first")
     state = ClusterState(folder, new_plan(), name)
+    folder.mkdir(parents=True, exist_ok=True)
+    # Sentinels rewrite their file (as 0644): the folder keeps every secret to its owner.
+    folder.chmod(0o700)
     state.save()
     try:
         _start_all(state, runtime, dialplans, say)
