@@ -31,6 +31,9 @@ def register(sub: Any, name: str, help_text: str) -> None:
         if action == "up":
             p.add_argument("--dialplans", type=Path, default=None,
                            help="flow folder for the controllers (default: dialplans/)")
+            p.add_argument("--clock", choices=("open", "now"), default="open",
+                           help="the controllers' clock: open (a weekday 10:00, default) "
+                                "or now (the real time)")
 
 
 def _folder(args: argparse.Namespace) -> Path:
@@ -42,7 +45,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     from vaxel.asterisk.provision import provision
 
     try:
-        state = stack.up(_folder(args), args.name, provision(), args.dialplans)
+        state = stack.up(_folder(args), args.name, provision(), args.dialplans,
+                         clock=args.clock)
     except ProcessFailed as exc:
         raise UserError(f"cluster {args.name}: {exc}") from exc
     print(f"cluster {args.name} up: call the city at sip:4000@{state.plan.bind}:"

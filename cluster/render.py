@@ -91,6 +91,14 @@ failure_route[NEXT_ASTERISK] {
         }
     }
 }
+
+event_route[dispatcher:dst-down] {
+    xlog("L_WARN", "dispatcher: $ru down\n");
+}
+
+event_route[dispatcher:dst-up] {
+    xlog("L_WARN", "dispatcher: $ru up\n");
+}
 """
 
 
@@ -110,6 +118,7 @@ def kamailio_cfg(plan: ClusterPlan, dispatcher_list: str) -> str:
         f'modparam("dispatcher", "ds_ping_interval", {PROBE_INTERVAL_S})',
         'modparam("dispatcher", "ds_ping_method", "OPTIONS")',
         f'modparam("dispatcher", "ds_ping_from", "sip:vaxel-entry@{plan.bind}")',
+        'modparam("dispatcher", "flags", 2)',  # failover: ds_next_dst() after a failure
         'modparam("dispatcher", "ds_probing_mode", 1)',
         'modparam("dispatcher", "ds_probing_threshold", 1)',
         'modparam("dispatcher", "ds_inactive_threshold", 1)',

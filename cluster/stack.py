@@ -68,6 +68,8 @@ class ClusterState:
     name: str
     pids: dict[str, int] = field(default_factory=dict)
     postgres_root: str = ""
+    clock: str = "open"
+    """The controllers' clock: ``open`` (a weekday 10:00, menus open) or ``now``."""
 
     def __repr__(self) -> str:
         running = sum(1 for pid in self.pids.values() if alive(pid))
@@ -79,6 +81,7 @@ class ClusterState:
     def save(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         data = {"name": self.name, "pids": self.pids, "postgres_root": self.postgres_root,
+                "clock": self.clock,
                 "plan": json.loads(plan_to_json(self.plan))}
         write_secret(self.folder / STATE_FILE, json.dumps(data, indent=2) + "\n")
 
@@ -99,7 +102,7 @@ def load_state(folder: Path) -> ClusterState | None:
     raw = json.loads(path.read_text(encoding="utf-8"))
     plan = plan_from_json(json.dumps(raw["plan"]), str(path))
     return ClusterState(folder, plan, raw["name"], {k: int(v) for k, v in raw["pids"].items()},
-                        raw.get("postgres_root", ""))
+                        raw.get("postgres_root", ""), raw.get("clock", "open"))
 
 
 def new_plan() -> ClusterPlan:
@@ -112,13 +115,13 @@ def new_plan() -> ClusterPlan:
 
 
 def up(folder: Path, name: str, runtime: AsteriskRuntime, dialplans: Path | None = None,
-       say: Callable[[str], object] = print) -> ClusterState:
+       say: Callable[[str], object] = print, clock: str = "open") -> ClusterState:
     """Start the cluster in ``folder``; on any failure stop what was started and raise."""
     old = load_state(folder)
     if old is not None and any(alive(pid) for pid in old.pids.values()):
         raise ProcessFailed(f"cluster {name!r} is already up ({old!r}); "
                             "run `vaxel cluster down` first")
-    state = ClusterState(folder, new_plan(), name)
+    state = ClusterState(folder, new_plan(), name, clock=clock)
     folder.mkdir(parents=True, exist_ok=True)
     # Sentinels rewrite their file (as 0644): the folder keeps every secret to its owner.
     folder.chmod(0o700)
@@ -178,23 +181,22 @@ def start_redis(state: ClusterState, index: int) -> None:
     """Start the Redis master (index 0) or replica (1) of the plan."""
     conf = redis_conf(state.plan, index, str(state.folder / f"redis-{index + 1}"))
     _start_redis_kind(state, f"redis-{index + 1}", "redis-server", "redis.conf", conf,
-                      state.plan.redis_ports[index], keep_conf=True)
+                      state.plan.redis_ports[index])
 
 
 def start_sentinel(state: ClusterState, index: int) -> None:
-    """Start one Sentinel; its file is written afresh (Sentinels rewrite theirs)."""
+    """Start one Sentinel (it rewrites its file as it learns the others)."""
     conf = sentinel_conf(state.plan, index, str(state.folder / f"sentinel-{index + 1}"))
     _start_redis_kind(state, f"sentinel-{index + 1}", "redis-sentinel", "sentinel.conf", conf,
-                      state.plan.sentinel_ports[index], keep_conf=False)
+                      state.plan.sentinel_ports[index])
 
 
 def _start_redis_kind(state: ClusterState, name: str, binary: str, conf_name: str, text: str,
-                      port: int, keep_conf: bool) -> None:
+                      port: int) -> None:
     plan = state.plan
     where = state.folder / name
     conf = where / conf_name
-    if not (keep_conf and conf.exists()):
-        write_secret(conf, text)
+    write_secret(conf, text)
     state.pids[name] = spawn(Daemon(name, (binary, str(conf)), where / "stdout.log",
                                     partial(redis_ping, plan.bind, port, plan.redis_password)))
     state.save()
@@ -233,7 +235,7 @@ def controller_daemon(state: ClusterState, runtime: AsteriskRuntime, node_name: 
     (where / "vaxel.toml").write_text(text, encoding="utf-8")
     env = {**controller_env(plan, node), "VAXEL_LOG_FORMAT": "json"}
     return Daemon(node_name, (sys.executable, "-m", "vaxel", "serve", "--config",
-                              str(where / "vaxel.toml")),
+                              str(where / "vaxel.toml"), "--clock", state.clock),
                   where / "controller.log", lambda: tcp_open(plan.bind, node.fastagi_port),
                   env=env)
 

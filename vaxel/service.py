@@ -277,9 +277,10 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
     return controller
 
 
-async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
+async def serve(config: Config, ready: asyncio.Event | None = None,
+                clock: Callable[[], datetime] = _now) -> None:
     """Run until SIGTERM/SIGINT."""
-    controller = await start_controller(config)
+    controller = await start_controller(config, clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

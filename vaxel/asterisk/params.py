@@ -51,8 +51,8 @@ class InstanceParams:
     fastagi_port: int = 4573
     """Port of the controller's FastAGI server."""
     fastagi_backup_port: int = 0
-    """Port of a second controller (same host) that new calls try when the first cannot
-    take them (connect refused, or it failed before the IVR finished); 0: none."""
+    """Port of a second controller (same host) that a call tries when the first did not
+    finish its IVR (connect refused, a failure, or it died mid-call); 0: none."""
     ami_user: str = "vaxel"
     """AMI user name of the controller."""
     fallback_dial: str = "PJSIP/1000&PJSIP/1001"
