@@ -24,8 +24,9 @@ from directory.text import number_key
 from ivr import actions as a
 from ivr.agi import AgiReply
 from ivr.flow import Flow
-from ivr.interpreter import CallState, FlowRun, Group
+from ivr.interpreter import FlowRun
 from ivr.registry import DIRECT_VARIABLE
+from ivr.run import CallState, Group
 
 log = structlog.get_logger("vaxel.ivr")
 

@@ -27,6 +27,7 @@ from typing import Any, Protocol, cast
 import redis.asyncio as aioredis
 import structlog
 
+from infra.tasks import cancel_bounded
 from routing import control
 from routing import messages as m
 from routing.engine import Engine
@@ -34,7 +35,6 @@ from routing.errors import ClaimConflict, RoutingError
 from routing.model import AgentState, Call, CallState, QueueConfig
 from routing.restore import replay, snapshot
 from routing.store import RoutingStore
-from vaxel.tasks import cancel_bounded
 
 log = structlog.get_logger("vaxel.routing")
 
@@ -61,7 +61,7 @@ return 0
 
 
 class AmiPort(Protocol):
-    """What the service needs of ``vaxel.ami.AmiClient``."""
+    """What the service needs of ``infra.ami.AmiClient``."""
 
     async def originate(self, channel: str, *, context: str | None = None,
                         exten: str | None = None, priority: int = 1,
@@ -582,7 +582,7 @@ class RoutingService:
 
     async def _originate(self, c: m.OfferCall, channel_id: str, exten: str,
                          variables: Mapping[str, str]) -> None:
-        from vaxel.ami import AmiError
+        from infra.ami import AmiError
 
         try:
             response = await self._ami.originate(
@@ -619,7 +619,7 @@ class RoutingService:
 
     async def _leave(self, c: m.RejectCall | m.LeaveQueue) -> None:
         """To the operators: the next hold AGI sends the caller to the fallback."""
-        from vaxel.ami import AmiError
+        from infra.ami import AmiError
 
         with contextlib.suppress(RoutingError):
             await self.store.finish(c.call_id, self._clock(), "call_left_queue")
@@ -639,7 +639,7 @@ class RoutingService:
                 await self.store.end_wrap_up(c.agent_id, c.at)
 
     async def _hangup(self, channel_id: str) -> None:
-        from vaxel.ami import AmiError
+        from infra.ami import AmiError
 
         with contextlib.suppress(AmiError):
             await self._ami.action({"Action": "Hangup", "Channel": channel_id})
@@ -670,7 +670,7 @@ _COMMANDS: dict[type, Callable[[RoutingService, Any], Any]] = {
 
 
 def queue_setups(queues: Mapping[str, Any]) -> dict[str, QueueSetup]:
-    """``vaxel.config.QueueSettings`` by name -> what the service runs."""
+    """``infra.config.QueueSettings`` by name -> what the service runs."""
     return {name: QueueSetup(control.queue_config(name, s), s.group, s.requirements, s.priority,
                              s.hold_s, s.callback_dial, s.return_priority)
             for name, s in queues.items()}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from vaxel.ami import AmiActionFailed, AmiClient, AmiLoginFailed, AmiUnavailable
+from infra.ami import AmiActionFailed, AmiClient, AmiLoginFailed, AmiUnavailable
 
 Fields = dict[str, Any]
 
@@ -390,7 +390,7 @@ async def test_action_cancelled_as_its_reply_arrives_stays_cancelled(
 async def test_close_is_bounded_when_the_watchdog_ignores_its_cancellation(
     fake: FakeAmi, client: AmiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("vaxel.ami.WATCHDOG_STOP_S", 0.2)
+    monkeypatch.setattr("infra.ami.WATCHDOG_STOP_S", 0.2)
     release = asyncio.Event()
     ignored: list[str] = []
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import routing
 
 CORE = ["model", "matcher", "index", "estimate", "timers", "states", "engine", "messages",
-        "errors", "stats", "costs"]
+        "errors"]
 FORBIDDEN = {"asyncio", "redis", "socket", "time", "datetime", "sqlalchemy", "structlog",
              "os", "panoramisk", "random"}
 
