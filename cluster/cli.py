@@ -13,8 +13,8 @@ from typing import Any
 
 from cluster import stack
 from cluster.processes import ProcessFailed
-from vaxel.cli import UserError
-from vaxel.paths import cache_dir
+from infra.errors import UserError
+from infra.paths import cache_dir
 
 
 def register(sub: Any, name: str, help_text: str) -> None:
@@ -42,7 +42,7 @@ def _folder(args: argparse.Namespace) -> Path:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from vaxel.asterisk.provision import provision
+    from infra.asterisk.provision import provision
 
     try:
         state = stack.up(_folder(args), args.name, provision(), args.dialplans,
@@ -55,7 +55,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    from vaxel.asterisk.provision import provision
+    from infra.asterisk.provision import provision
 
     state = stack.load_state(_folder(args))
     if state is None:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vaxel.asterisk.instance import process_alive
+from infra.asterisk.instance import process_alive
 
 alive = process_alive
 """True while a pid runs (a zombie counts as gone)."""

@@ -52,9 +52,9 @@ from cluster.topology import (
     plan_to_json,
     ports_needed,
 )
-from vaxel.asterisk.instance import AsteriskInstance
-from vaxel.asterisk.params import new_params
-from vaxel.asterisk.provision import AsteriskRuntime
+from infra.asterisk.instance import AsteriskInstance
+from infra.asterisk.params import new_params
+from infra.asterisk.provision import AsteriskRuntime
 
 STATE_FILE = "state.json"
 

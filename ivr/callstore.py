@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from infra.redis_url import redis_client
 from ivr.errors import IvrError
 from ivr.flow import Flow
-from ivr.interpreter import CallState
+from ivr.run import CallState
 
 #: Longest the ``vaxel:calls`` stream grows (approximate trimming).
 CALL_STREAM_MAXLEN = 100_000

@@ -18,7 +18,7 @@ import pytest
 
 from cluster import stack
 from cluster.stack import ClusterState
-from vaxel.asterisk.provision import AsteriskRuntime, provision
+from infra.asterisk.provision import AsteriskRuntime, provision
 
 _names = itertools.count(1)
 

@@ -13,8 +13,8 @@ from cluster.render import (
     sentinel_conf,
 )
 from cluster.topology import PROBE_INTERVAL_S
+from infra.config import parse_config
 from tests.cluster.test_topology import PASSWORD, make_plan
-from vaxel.config import parse_config
 
 
 def test_kamailio_listens_on_its_port_and_probes_with_options():

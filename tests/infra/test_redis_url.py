@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from infra.config import ConfigError, parse_config
 from infra.redis_url import RedisUrlError, parse_redis_url, redacted, storage_name
-from vaxel.config import ConfigError, parse_config
 
 
 def test_given_a_plain_url_then_it_is_kept_as_it_is():
