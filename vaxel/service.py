@@ -224,10 +224,12 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
     ``clock`` gives the time the flows' opening hours are checked against (tests pin it).
     """
     from directory.api import Directory
+    from directory.read_cache import ReadCache
 
     registry = FlowRegistry.from_folder(config.dialplans_dir)
     groups = build_groups(config, registry)
-    directory = await asyncio.to_thread(Directory.open, config.directory_url)
+    # Reads are remembered, so calls are still routed while the database is away.
+    directory = ReadCache(await asyncio.to_thread(Directory.open, config.directory_url))
     store = RedisCallStore.from_url(config.redis.url, config.redis.call_ttl_s)
     try:
         await store.client.ping()

@@ -149,3 +149,34 @@ def test_given_asterisk_restarted_then_its_controller_reconnects_ami_with_back_o
     assert result.lost == 0, result
     assert set(result.by_asterisk()) == {a.sip_port for a in cluster.plan.asterisks}, result
     assert re.search(r'"ami.state_rebuilt"', log)
+
+
+def _paths(cluster, last: str) -> int:  # type: ignore[no-untyped-def]
+    """IVR sessions of both controllers whose path ends with ``last`` (a call's first
+    session; a resumed one carries the path on)."""
+    return sum(1 for name in ("controller-1", "controller-2")
+               for line in controller_log(cluster, name).splitlines()
+               if '"ivr.session_end"' in line and f'{last}", "event"' in line)
+
+
+def test_given_the_database_unreachable_then_calls_are_still_routed_from_the_cached_directory(
+        cluster, runtime, tmp_path):
+    from pathlib import Path
+
+    from cluster import postgres
+
+    # Calls to an employee's own number (4720 in the demo city) look the number up.
+    warm = run_sipp(entry(cluster), calls=4, rate=4, hold_ms=1500, workdir=tmp_path / "w",
+                    service="4720")
+    assert warm.lost == 0, warm
+    routed_before = _paths(cluster, "dial:PJSIP/4720")
+    assert routed_before == 4
+    postgres.stop(Path(cluster.postgres_root))
+    result = run_sipp(entry(cluster), calls=8, rate=4, hold_ms=1500, workdir=tmp_path / "d",
+                      service="4720")
+    assert result.lost == 0, result
+    # Every call found the employee (from the cache) and went on to ring her.
+    assert _paths(cluster, "dial:PJSIP/4720") == routed_before + 8
+    assert _fallback_calls(cluster, runtime) == 0
+    assert "directory.served_from_cache" in controller_log(cluster, "controller-1") + \
+        controller_log(cluster, "controller-2")
