@@ -75,7 +75,7 @@ class RoutingStore:
         try:
             client = redis_client(url)
         except ValueError as exc:
-            raise StoreUnavailable(f"bad redis URL {redacted(url)}: {exc}") from exc
+            raise StoreUnavailable(f"bad redis URL {redacted(url)!r}: {exc}") from exc
         return cls(client, prefix)
 
     @property

@@ -53,6 +53,7 @@ CORES = [
     "reports/stats.py",
     "reports/costs.py",
     "infra/cost_settings.py",
+    "infra/dialplan_safe.py",
     "cluster/topology.py",
     "cluster/render.py",
 ]
