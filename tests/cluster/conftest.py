@@ -69,3 +69,58 @@ def dialplan_steps(text: str) -> Counter[str]:
 
 def controller_log(state: ClusterState, name: str) -> str:
     return (state.folder / name / "controller.log").read_text(errors="replace")
+
+
+def _session_pids(leader: int) -> list[int]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[3]) == leader:
+                pids.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return pids
+
+
+def _socket_table() -> dict[str, tuple[str, str, int]]:
+    """inode -> (protocol, local address, port) of every listening TCP / bound UDP socket."""
+    table = {}
+    for proto in ("tcp", "udp", "tcp6", "udp6"):
+        lines = Path(f"/proc/net/{proto}").read_text().splitlines()[1:]
+        for line in lines:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if proto.startswith("tcp") and state != "0A":  # LISTEN
+                continue
+            address, port = local.split(":")
+            if len(address) == 8:
+                octets = bytes.fromhex(address)[::-1]
+                host = ".".join(str(b) for b in octets)
+            else:
+                host = "::1" if address.endswith("01000000") and set(address[:24]) == {"0"} \
+                    else f"ipv6:{address}"
+            table[inode] = (proto, host, int(port, 16))
+    return table
+
+
+def listening_sockets(leaders: dict[str, int]) -> dict[str, set[tuple[str, str, int]]]:
+    """For each named process (its whole session): the sockets it listens on."""
+    table = _socket_table()
+    out: dict[str, set[tuple[str, str, int]]] = {}
+    for name, leader in leaders.items():
+        found = out.setdefault(name, set())
+        for pid in _session_pids(leader):
+            try:
+                fds = list(Path(f"/proc/{pid}/fd").iterdir())
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    target = os.readlink(fd)
+                except OSError:
+                    continue
+                if target.startswith("socket:["):
+                    entry = table.get(target[8:-1])
+                    if entry is not None:
+                        found.add(entry)
+    return out
