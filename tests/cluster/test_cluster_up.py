@@ -22,7 +22,8 @@ from tests.cluster.conftest import (
 pytestmark = [pytest.mark.integration, needs_cluster]
 
 
-def test_given_the_cluster_up_then_every_process_answers_and_the_state_is_private(cluster):
+def test_given_the_cluster_up_then_every_process_answers_on_loopback_only_and_the_state_is_private(  # noqa: E501
+        cluster):
     lines = stack.status(cluster)
     assert len(lines) == 11
     assert all(" up (pid " in line for line in lines), lines
@@ -30,12 +31,9 @@ def test_given_the_cluster_up_then_every_process_answers_and_the_state_is_privat
     assert mode == 0o600
     assert stat.S_IMODE(os.stat(cluster.folder).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(cluster.folder / "redis-1" / "redis.conf").st_mode) == 0o600
-
-
-def test_given_the_cluster_up_then_every_process_listens_on_loopback_only(cluster):
-    """AMI, FastAGI, Redis, Sentinel, PostgreSQL and SIP: nothing listens on a public address.
-    (Asterisk's resolver keeps an unconnected UDP client socket on a random port; no
-    service answers there, so only TCP listeners and the services' ports are checked.)"""
+    # AMI, FastAGI, Redis, Sentinel, PostgreSQL and SIP: nothing listens on a public
+    # address. (Asterisk's resolver keeps an unconnected UDP client socket on a random
+    # port; no service answers there, so TCP listeners and the services' ports count.)
     sockets = listening_sockets(cluster.pids)
     assert all(sockets[name] for name in cluster.pids), (sockets, cluster.pids)
     service_ports = set(cluster.plan.ports().values())
@@ -53,3 +51,16 @@ def test_given_the_cluster_up_then_every_process_listens_on_loopback_only(cluste
         assert ("udp", "127.0.0.1", node.sip_port) in sockets[node.name]
     for ctl in plan.controllers:
         assert ("tcp", "127.0.0.1", ctl.fastagi_port) in sockets[ctl.name]
+
+
+def test_given_calls_through_kamailio_then_both_asterisks_take_them_and_the_ivr_runs(
+        cluster, runtime, tmp_path):
+    result = run_sipp(entry(cluster), calls=10, rate=5, hold_ms=2500, workdir=tmp_path / "sipp")
+    assert result.lost == 0, result
+    ports = {a.sip_port for a in cluster.plan.asterisks}
+    assert set(result.by_asterisk()) == ports, result
+    for node in cluster.plan.asterisks:
+        steps = dialplan_steps(console(cluster, runtime, node.name))
+        # Every call it took ran its first controller's IVR and none needed a human.
+        assert steps[f"AGI:{node.fastagi_port}/inbound"] == result.by_asterisk()[node.sip_port]
+        assert steps["vaxel-fallback:Dial"] == 0
