@@ -19,7 +19,7 @@ from tests.cluster.conftest import (
     needs_cluster,
 )
 
-pytestmark = [pytest.mark.integration, needs_cluster]
+pytestmark = [pytest.mark.integration, pytest.mark.serial, needs_cluster]
 
 
 def test_given_the_cluster_up_then_every_process_answers_on_loopback_only_and_the_state_is_private(  # noqa: E501

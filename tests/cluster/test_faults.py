@@ -23,7 +23,7 @@ from cluster.topology import INVITE_TIMEOUT_MS, PROBE_INTERVAL_S
 from infra.redis_url import redis_client
 from tests.cluster.conftest import console, controller_log, dialplan_steps, entry, needs_cluster
 
-pytestmark = [pytest.mark.integration, needs_cluster]
+pytestmark = [pytest.mark.integration, pytest.mark.serial, needs_cluster]
 
 
 def _after(seconds: float, action) -> threading.Thread:  # type: ignore[no-untyped-def]
