@@ -160,9 +160,16 @@ def parse_target(spec: str) -> tuple[TargetKind, str]:
 # --- plans ---------------------------------------------------------------------------
 
 
+#: Variables holding free text (names, labels, ids typed by people): they lose the
+#: characters that split or evaluate arguments. Dial strings are checked instead; channel
+#: names (``Local/1000@ctx-00000001;2``) come from Asterisk and are kept as they are.
+_TEXT_VARS = frozenset({"xfer_target", "xfer_label", "xfer_by", "consult_target",
+                        "return_reason"})
+
+
 def _vars(channel: str, **values: str | int) -> list[Command]:
     """Channel variables the dialplan uses as application arguments: no line breaks, dial
-    strings plain (else ValueError naming the variable); other text loses , | ; quotes
+    strings plain (else ValueError naming the variable); free text loses , | ; quotes
     $ { } (a name cannot add a Dial option or forge a UserEvent header)."""
     out: list[Command] = []
     for name, value in values.items():
@@ -172,7 +179,7 @@ def _vars(channel: str, **values: str | int) -> list[Command]:
             raise ValueError(f"channel variable {var}: line breaks are not allowed")
         if name.endswith(("dial", "return")) and text:
             text = check_dial(text, f"channel variable {var}")
-        else:
+        elif name in _TEXT_VARS:
             text = argument_text(text)
         out.append(SetVar(channel, var, text))
     return out

@@ -87,3 +87,13 @@ def test_a_transfer_to_an_unsafe_dial_string_is_refused_naming_the_variable():
     with pytest.raises(UnsafeValue, match="VAXEL_XFER_DIAL"):
         op.plan_transfer("PJSIP/trunk-1", target, op.Settings(), operator_id="op1",
                          return_dial=None)
+
+
+def test_channel_names_from_asterisk_are_kept_as_they_are():
+    """A Local channel's name ends in ;1 or ;2: it is not free text and must stay whole."""
+    caller = "Local/1000@vaxel-switchboard-sim-00000000;2"
+    target = op.Target(op.TargetKind.EMPLOYEE, "4711", "Anna", "PJSIP/4711")
+    commands = op.plan_consult(caller, "PJSIP/1000-00000001", target, op.Settings(),
+                               operator_id="op1", return_dial="PJSIP/1000")
+    values = {c.name: c.value for c in commands if isinstance(c, op.SetVar)}
+    assert values["VAXEL_HELD"] == caller
