@@ -82,9 +82,14 @@ def start_sipp(target: str, calls: int, rate: float, hold_ms: int, workdir: Path
 
 
 def collect(proc: subprocess.Popen[bytes], calls: int, workdir: Path,
-            timeout: float = 600) -> SippResult:
-    """Wait for SIPp to end and read what became of the calls."""
-    returncode = proc.wait(timeout=timeout)
+            timeout: float | None = None) -> SippResult:
+    """Wait for SIPp to end (it stops itself: ``-timeout`` covers the whole run) and read
+    what became of the calls; with ``timeout``, SIPp still running then is killed."""
+    try:
+        returncode = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        returncode = proc.wait()
     result = SippResult(calls, returncode=returncode)
     messages = workdir / "messages.log"
     if messages.exists():
