@@ -150,6 +150,9 @@ def _check_references(c: Checker, flow_nodes: Mapping[str, Node],
             key = getattr(node, attr, None)
             if key is not None and key not in prompts:
                 c.problem((*path, attr), f"refers to prompt {key!r}, which is not in 'prompts'")
+        hours_of = getattr(node, "say_hours", None) or ""
+        if hours_of in flow_nodes and not isinstance(flow_nodes[hours_of], TimeConditionNode):
+            c.problem((*path, "say_hours"), f"node {hours_of!r} is not a time_condition")
         if isinstance(node, SetLanguageNode) and node.language not in LANGUAGES:
             c.problem((*path, "language"), f"must be one of {', '.join(LANGUAGES)}")
 
