@@ -3,7 +3,9 @@
 The file is read and every row checked (``csv_rows``) before anything is
 written; units and extensions are then checked against the directory, and
 the resulting plan is applied in one transaction, or only shown (dry-run).
-A bad row stops the import with file, line and reason; nothing is half-imported.
+Every bad row is reported in one run, each with file, line, column and reason (the
+rows the reader could not build and those the directory refuses alike), and then
+nothing is imported; nothing is half-imported.
 With ``full=True`` the file is the whole staff list and people missing from it
 are deactivated.
 """
@@ -45,5 +47,6 @@ def import_csv(
     actor: str = "csv-import",
 ) -> SyncPlan:
     """Import ``path`` in one transaction (or, with ``dry_run``, only plan it)."""
-    batch = csv_rows.parse_employees(read_lines(path), str(path))
-    return run_import(d, batch, str(path), full=full, dry_run=dry_run, actor=actor)
+    batch, bad_rows = csv_rows.read_employees(read_lines(path), str(path))
+    return run_import(d, batch, str(path), full=full, dry_run=dry_run, actor=actor,
+                      bad_rows=bad_rows)

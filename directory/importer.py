@@ -16,17 +16,20 @@ from directory.records import Record
 from directory.store import Directory
 
 
-def plan_import(d: Directory, batch: Sequence[Record], source: str, *, full: bool) -> SyncPlan:
+def plan_import(d: Directory, batch: Sequence[Record], source: str, *, full: bool,
+                bad_rows: Sequence[tuple[int, str]] = ()) -> SyncPlan:
     """What importing ``batch`` would change; with ``full``, people not in it leave.
 
-    Raises ImportRejected naming the first bad record (all errors attached)."""
+    ``bad_rows`` are the records the reader could not build; the good ones are still
+    checked against the directory, so one run reports every bad record. Raises
+    ImportRejected naming the first bad record (all errors attached)."""
     current = d.active_employees()
     incoming = [r.employee for r in batch]
     plan = plan_sync(current, incoming, deactivate_missing=full)
     in_batch = {e.id for e in incoming}
     staying = set(current) - in_batch - {e.id for e in plan.deactivated}
     holders = {e.extension: e.id for e in current.values() if e.extension}
-    errors = records.duplicate_errors(batch)
+    errors = list(set(bad_rows) | set(records.duplicate_errors(batch)))
     errors += records.unit_errors(batch, d.unit_ids())
     errors += records.extension_errors(batch, holders, staying)
     numbers = {e.direct_number: e.id for e in current.values() if e.direct_number}
@@ -37,10 +40,12 @@ def plan_import(d: Directory, batch: Sequence[Record], source: str, *, full: boo
 
 
 def run_import(
-    d: Directory, batch: Sequence[Record], source: str, *, full: bool, dry_run: bool, actor: str
+    d: Directory, batch: Sequence[Record], source: str, *, full: bool, dry_run: bool, actor: str,
+    bad_rows: Sequence[tuple[int, str]] = (),
 ) -> SyncPlan:
-    """Plan ``batch`` and, unless ``dry_run``, apply it in one transaction."""
-    plan = plan_import(d, batch, source, full=full)
+    """Plan ``batch`` and, unless ``dry_run``, apply it in one transaction; nothing at all
+    when any record (in ``bad_rows`` or found now) is bad."""
+    plan = plan_import(d, batch, source, full=full, bad_rows=bad_rows)
     if not dry_run and not plan.is_empty:
         try:
             d.apply_plan(plan, actor=actor)
