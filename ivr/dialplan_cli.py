@@ -24,6 +24,7 @@ from infra.paths import repo_root
 from ivr.errors import FlowFileError
 from ivr.flow import read_folder
 from ivr.flowset import FlowSet, load_set, parse_set
+from ivr.nodes import LANGUAGES
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -54,7 +55,7 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument("--at", help="local time, e.g. 2026-12-24T10:00 (default: now)")
     p.add_argument("--caller", default="", help="the caller's number")
     p.add_argument("--dialled", default="", help="the number dialled (the direct-call flow)")
-    p.add_argument("--lang", choices=("sv", "en"))
+    p.add_argument("--lang", choices=LANGUAGES, help="the caller's language from the start")
     p.add_argument("--dial-status", default="", help="outcomes of dials in order, e.g. NOANSWER")
     p.add_argument("--directory", help="directory URL (default: the demo directory)")
     p.add_argument("--queue-load", default="",

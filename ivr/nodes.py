@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 #: Languages a caller can choose; the first is the default.
-LANGUAGES: tuple[str, ...] = ("sv", "en")
+LANGUAGES: tuple[str, ...] = ("sv", "en", "fi")
+#: Languages whose prompt texts are written in the flow file itself; the others come from a
+#: translator's folder, ``dialplans/prompts/<lang>/`` (``ivr.translations``).
+FLOW_TEXT_LANGUAGES: tuple[str, ...] = ("sv", "en")
 #: Keys a caller can press.
 DTMF_KEYS = frozenset("0123456789*#")
 #: Checks a ``collect`` node can apply to what the caller typed.
