@@ -66,7 +66,7 @@ PHRASES: Final[Mapping[str, Mapping[str, str]]] = {
     },
     "fi": {
         "occasion": "Tänään on {name}.",
-        "closed_today": "Olemme tänään suljettu.",
+        "closed_today": "Olemme tänään kiinni.",
         "open_today": "Tänään olemme avoinna kello {hours}.",
         "opens_tomorrow": "Avaamme taas huomenna kello {time}.",
         "opens_later": "Avaamme taas {weekday} {day}. {month} kello {time}.",

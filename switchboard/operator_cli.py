@@ -23,8 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from infra.output import json_text
 from routing.desk import AgentDesk
-from switchboard.agent_cli import add_desk_actions, format_next, format_status
+from switchboard.agent_cli import add_desk_actions, agent_document, format_next, format_status
 from switchboard.errors import SwitchboardError
 
 ActionFn = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -58,14 +59,15 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
         p.set_defaults(func=lambda args: _run(fn, args))
         return p
 
-    action("search", "search the directory", _search).add_argument("query")
+    action("search", "search the directory", _search).add_argument(
+        "query", help="extension, name, unit or topic words")
     p = action("transfer", "transfer a call (supervised unless --blind)", _transfer)
     p.add_argument("channel", help="the caller's channel")
     p.add_argument("target", help="4711, unit:<id> or external:<number>")
     p.add_argument("--blind", action="store_true", help="unanswered goes to the operators' group")
     p = action("consult", "attended transfer: hold the caller, ring the target", _consult)
-    p.add_argument("channel")
-    p.add_argument("target")
+    p.add_argument("channel", help="the caller's channel")
+    p.add_argument("target", help="4711, unit:<id> or external:<number>")
     for name, text, fn in (("complete", "connect the held caller to the target", _complete),
                            ("cancel", "end the consultation, back to the caller", _cancel)):
         action(name, text, fn).add_argument("operator_channel", help="as printed by consult")
@@ -73,16 +75,18 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
                            ("hold", "put a call on hold (music)", _hold),
                            ("unhold", "take a held call back to your phone", _unhold),
                            ("hangup", "hang up a channel", _hangup)):
-        action(name, text, fn).add_argument("channel")
-    action("pickup", "pick up a parked call on your phone", _pickup).add_argument("space")
+        action(name, text, fn).add_argument("channel", help="the caller's channel")
+    action("pickup", "pick up a parked call on your phone", _pickup).add_argument(
+        "space", help="the parking space, e.g. 701")
     p = action("message", "write a message for an employee (stored and e-mailed)", _message)
-    p.add_argument("extension")
+    p.add_argument("extension", help="whose message it is: an extension")
     p.add_argument("--from-number", default="", help="the caller's number")
-    p.add_argument("--text", default="")
+    p.add_argument("--text", default="", help="the message, as the caller said it")
     p.add_argument("--callback", action="store_true", help="the caller asks to be called back")
     action("messages", "list messages not yet delivered; --retry tries them now", _messages) \
-        .add_argument("--retry", action="store_true")
-    action("context", "show a call's history", _context).add_argument("call_id")
+        .add_argument("--retry", action="store_true", help="mail the pending ones again now")
+    action("context", "show a call's history", _context).add_argument(
+        "call_id", help="the call's id (from status or next)")
     parser.set_defaults(func=lambda _args: parser.print_help() or 2)
 
 
@@ -283,6 +287,8 @@ async def _operators_status(desk: AgentDesk, agent_id: str | None,
     agents = await desk.status(agent_id)
     if agent_id is None:
         agents = [a for a in agents if OPERATORS_QUEUE in a.queues]
+    if getattr(args, "json", False):
+        return json_text({"agents": [agent_document(a, desk.clock()) for a in agents]})
     return format_status(agents, desk.clock())
 
 
