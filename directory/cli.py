@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -265,12 +266,18 @@ def cmd_email(args: argparse.Namespace, d: Directory) -> int:
 
 
 def cmd_import(args: argparse.Namespace, d: Directory) -> int:
-    plan = import_csv(d, args.file, full=args.full, dry_run=args.dry_run, actor=args.actor)
+    plan = import_csv(d, args.file, full=args.full, dry_run=args.dry_run, actor=args.actor,
+                      progress=progress_line)
     for line in plan.lines():
         print(line)
     verb = "would change / skulle ändra" if args.dry_run else "imported / importerat"
     print(f"{verb}: {plan.summary()}")
     return 0
+
+
+def progress_line(text: str) -> None:
+    """A phase of long work, on stderr (stdout stays the result)."""
+    print(f"... {text}", file=sys.stderr, flush=True)
 
 
 def cmd_history(args: argparse.Namespace, d: Directory) -> int:

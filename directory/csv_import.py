@@ -12,6 +12,7 @@ are deactivated.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from directory import csv_rows
@@ -45,8 +46,12 @@ def import_csv(
     full: bool = False,
     dry_run: bool = False,
     actor: str = "csv-import",
+    progress: Callable[[str], None] | None = None,
 ) -> SyncPlan:
-    """Import ``path`` in one transaction (or, with ``dry_run``, only plan it)."""
+    """Import ``path`` in one transaction (or, with ``dry_run``, only plan it); ``progress``
+    hears each phase (read, check, apply)."""
+    if progress:
+        progress(f"{path}: reading")
     batch, bad_rows = csv_rows.read_employees(read_lines(path), str(path))
     return run_import(d, batch, str(path), full=full, dry_run=dry_run, actor=actor,
-                      bad_rows=bad_rows)
+                      bad_rows=bad_rows, progress=progress)

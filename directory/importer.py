@@ -7,7 +7,7 @@ transaction, or only returned (dry-run). Errors name the source and the record.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from directory import records
 from directory.changes import SyncPlan, plan_sync
@@ -42,11 +42,15 @@ def plan_import(d: Directory, batch: Sequence[Record], source: str, *, full: boo
 def run_import(
     d: Directory, batch: Sequence[Record], source: str, *, full: bool, dry_run: bool, actor: str,
     bad_rows: Sequence[tuple[int, str]] = (),
+    progress: Callable[[str], None] | None = None,
 ) -> SyncPlan:
     """Plan ``batch`` and, unless ``dry_run``, apply it in one transaction; nothing at all
-    when any record (in ``bad_rows`` or found now) is bad."""
+    when any record (in ``bad_rows`` or found now) is bad. ``progress`` hears each phase."""
+    say = progress or (lambda _text: None)
+    say(f"{source}: checking {len(batch) + len(bad_rows)} records against the directory")
     plan = plan_import(d, batch, source, full=full, bad_rows=bad_rows)
     if not dry_run and not plan.is_empty:
+        say(f"{source}: applying {plan.summary()} in one transaction")
         try:
             d.apply_plan(plan, actor=actor)
         except DirectoryError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -69,7 +70,8 @@ def cmd_sync(args: argparse.Namespace, d: Directory) -> int:
         search_filter=args.filter,
         mapping=mapping,
     )
-    plan = sync_ldap(d, settings, dry_run=args.dry_run, actor=args.actor)
+    plan = sync_ldap(d, settings, dry_run=args.dry_run, actor=args.actor,
+                     progress=lambda text: print(f"... {text}", file=sys.stderr, flush=True))
     for line in plan.lines():
         print(line)
     verb = "would change / skulle ändra" if args.dry_run else "synced / synkat"

@@ -295,6 +295,8 @@ def run_deploy(args: argparse.Namespace) -> int:
 
     folder: Path = args.folder or _default_folder()
     files = _files(folder)
+    print(f"... {folder}: checking {len(files)} files, then storing them as a new version",
+          file=sys.stderr, flush=True)
     try:
         info, findings = _with_redis(args.redis, lambda c: deploy(
             c, files, str(folder), args.by, datetime.now(STOCKHOLM)))

@@ -156,3 +156,19 @@ def test_given_cli_with_bad_address_or_no_address_then_exit_2_and_nothing_change
     capsys.readouterr()
     main(["directory", "show", "4711", "--url", url])
     assert "anna.lindqvist@stad.example" in capsys.readouterr().out
+
+
+def test_given_three_bad_rows_when_imported_then_all_three_on_stderr_with_progress_and_nothing_in(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "hr.csv"
+    path.write_text("id;förnamn;efternamn;enhet;anknytning\nH1;Åsa;;bygglov;4801\n"
+                    "H2;Per;Holm;ingen;4802\nH3;Eva;Ek;bygglov;48x3\nH4;Bo;Berg;bygglov;4804\n")
+    capsys.readouterr()
+    assert main(["directory", "import", str(path), "--url", url]) == 2
+    err = capsys.readouterr().err
+    assert f"... {path}: reading" in err and "against the directory" in err
+    assert f"{path}:2: column 'efternamn': required, but empty" in err
+    assert f"{path}:3: unit 'ingen' is not a unit in the directory" in err
+    assert f"{path}:4: column 'anknytning': must be 2 to 8 digits" in err
+    assert main(["directory", "show", "H4", "--url", url]) == 2
