@@ -24,6 +24,9 @@ FIRST_YEAR: Final = 1753
 LAST_YEAR: Final = 9999
 #: The first year nationaldagen (6 June) is a public holiday, replacing annandag pingst.
 NATIONAL_DAY_FROM: Final = 2005
+#: The eves by name, in calendar order (as a schedule names them: ``julafton: closed``).
+EVE_NAMES: Final = ("trettondagsafton", "skärtorsdag", "påskafton", "valborgsmässoafton",
+                    "pingstafton", "midsommarafton", "allhelgonaafton", "julafton", "nyårsafton")
 #: What joins two names that fall on the same date.
 NAME_JOINER: Final = " och "
 
