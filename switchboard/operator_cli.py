@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from infra.output import json_text
+from infra.output import add_json_option, json_text, print_json
 from routing.desk import AgentDesk
 from switchboard.agent_cli import add_desk_actions, agent_document, format_next, format_status
 from switchboard.errors import SwitchboardError
@@ -59,8 +59,9 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
         p.set_defaults(func=lambda args: _run(fn, args))
         return p
 
-    action("search", "search the directory", _search).add_argument(
-        "query", help="extension, name, unit or topic words")
+    p = action("search", "search the directory", _search)
+    p.add_argument("query", help="extension, name, unit or topic words")
+    add_json_option(p)
     p = action("transfer", "transfer a call (supervised unless --blind)", _transfer)
     p.add_argument("channel", help="the caller's channel")
     p.add_argument("target", help="4711, unit:<id> or external:<number>")
@@ -83,8 +84,9 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument("--from-number", default="", help="the caller's number")
     p.add_argument("--text", default="", help="the message, as the caller said it")
     p.add_argument("--callback", action="store_true", help="the caller asks to be called back")
-    action("messages", "list messages not yet delivered; --retry tries them now", _messages) \
-        .add_argument("--retry", action="store_true", help="mail the pending ones again now")
+    p = action("messages", "list messages not yet delivered; --retry tries them now", _messages)
+    p.add_argument("--retry", action="store_true", help="mail the pending ones again now")
+    add_json_option(p)
     action("context", "show a call's history", _context).add_argument(
         "call_id", help="the call's id (from status or next)")
     parser.set_defaults(func=lambda _args: parser.print_help() or 2)
@@ -142,6 +144,14 @@ def _needs_device(args: argparse.Namespace) -> None:
 async def _search(args: argparse.Namespace) -> int:
     config = _config(args)
     hits = await asyncio.to_thread(_directory(config).search, args.query, audience="operator")
+    if args.json:
+        from directory.cli_read import search_document
+
+        directory = _directory(config)
+        ids = {e.unit_id for h in hits if (e := h.employee) is not None and e.unit_id}
+        names = {u.id: u.name for i in ids if (u := directory.unit(i)) is not None}
+        print_json(search_document(args.query, hits, names))
+        return 0
     for hit in hits:
         if hit.protected:
             print("skyddad uppgift (protected: no information can be given)")
@@ -237,6 +247,13 @@ async def _messages(args: argparse.Namespace) -> int:
         pending = await desk.store.pending()
     finally:
         await desk.store.close()
+    if args.json:
+        print_json({"pending": [{
+            "id": m.id, "created_at": m.created_at.isoformat(), "recipient_id":
+            m.recipient.employee_id, "recipient": m.recipient.name, "kind": m.kind.value,
+            "caller_number": m.caller_number or None, "text": m.text, "attempts": m.attempts,
+            "last_error": m.last_error or None} for m in pending]})
+        return 0
     for msg in pending:
         print(f"{msg.id}  {msg.created_at:%Y-%m-%d %H:%M}  {msg.recipient.name}  "
               f"{msg.kind.value}  {msg.caller_number or '-'}  försök (tries) {msg.attempts}: "

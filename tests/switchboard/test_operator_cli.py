@@ -80,3 +80,25 @@ def test_given_no_device_then_supervised_transfer_is_refused_before_connecting(s
     *_, write_config = setup
     assert main(["operator", "transfer", "PJSIP/x-1", "4711", "--config", write_config(25)]) == 2
     assert "--device" in capsys.readouterr().err
+
+
+def test_search_and_messages_json_have_the_documented_fields(setup, capsys):
+    """--json of `operator search` and `operator messages` against docs/cli-json.md."""
+    import json
+
+    from infra.paths import repo_root
+    from vaxel.testing.cli_json import check_document, documented
+
+    doc = documented(repo_root() / "docs" / "cli-json.md")
+    *_, write_config = setup
+    config = write_config(free_port())               # nobody listens: the message stays
+    assert main(["operator", "search", "Ekström", "--config", config, "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["hits"][0]["unit"] == "Bygglovsenheten"
+    assert check_document(found, doc["`vaxel operator search QUERY --json`"]) == []
+    main(["operator", "message", "4712", "--text", "hej", "--config", config])
+    capsys.readouterr()
+    assert main(["operator", "messages", "--config", config, "--json"]) == 0
+    pending = json.loads(capsys.readouterr().out)
+    assert [m["recipient"] for m in pending["pending"]] == ["Björn Öberg"]
+    assert check_document(pending, doc["`vaxel operator messages --json`"]) == []
