@@ -77,6 +77,7 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     p = _add(commands, "diff", "what a change does to the paths callers take", run_diff)
     p.add_argument("old", nargs="?", default="git:HEAD", help="folder or git:REV (git:HEAD)")
     p.add_argument("new", nargs="?", help="folder or git:REV (default: dialplans/)")
+    add_json_option(p)
     p = _add(commands, "schema", "write the JSON Schema of flow files", run_schema)
     p.add_argument("--out", type=Path, help="default: dialplans/schema.json")
     for cmd, text, func in (("deploy", "check, then activate the folder as a new version",
@@ -258,9 +259,16 @@ def run_diff(args: argparse.Namespace) -> int:
 
     old, new = _version(args.old), _version(args.new)
     changes = diff_paths(old.flows, new.flows)
+    counts = {k: sum(c.kind == k for c in changes) for k in ("added", "removed", "changed")}
+    if args.json:
+        def path(p: Any) -> dict[str, Any] | None:
+            return None if p is None else {"end": p.end, "heard": list(p.heard)}
+        print_json({"old": old.where, "new": new.where, **counts, "changes": [
+            {"kind": c.kind, "name": c.name, "before": path(c.before), "after": path(c.after)}
+            for c in changes]})
+        return 0
     for change in changes:
         print(change)
-    counts = {k: sum(c.kind == k for c in changes) for k in ("added", "removed", "changed")}
     print(f"dialplan diff {old.where} -> {new.where}: "
           + ", ".join(f"{v} path(s) {k}" for k, v in counts.items()))
     return 0

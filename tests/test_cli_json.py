@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -71,6 +72,16 @@ def test_dialplan_simulate_by_path(capsys):
                        "--at", "2026-11-24T10:00")
     assert rc == 0 and doc["flow"] == "city-main" and doc["destination"].startswith("group")
     assert check_document(doc, tables("`vaxel dialplan simulate")) == []
+
+
+def test_dialplan_diff(capsys, tmp_path):
+    new = tmp_path / "new"
+    shutil.copytree(repo_root() / "dialplans", new)
+    city = new / "city-main.yaml"
+    city.write_text(city.read_text("utf-8").replace("topic=ovrigt", "topic=skola"), "utf-8")
+    rc, doc = run_json(capsys, "dialplan", "diff", str(repo_root() / "dialplans"), str(new))
+    assert rc == 0 and doc["changed"] == 3 and doc["changes"][0]["before"]["end"]
+    assert check_document(doc, tables("`vaxel dialplan diff")) == []
 
 
 def test_asterisk_status(capsys):
