@@ -87,8 +87,9 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     p = action("messages", "list messages not yet delivered; --retry tries them now", _messages)
     p.add_argument("--retry", action="store_true", help="mail the pending ones again now")
     add_json_option(p)
-    action("context", "show a call's history", _context).add_argument(
-        "call_id", help="the call's id (from status or next)")
+    p = action("context", "show a call's history", _context)
+    p.add_argument("call_id", help="the call's id (from status or next)")
+    add_json_option(p)
     parser.set_defaults(func=lambda _args: parser.print_help() or 2)
 
 
@@ -274,6 +275,12 @@ async def _context(args: argparse.Namespace) -> int:
         await store.close()
     if ctx is None:
         raise SwitchboardError(f"call {args.call_id}: no context (unknown or expired)")
+    if args.json:
+        print_json({**ctx.to_dict(), "caller_names": list(ctx.caller_names),
+                    "ivr_path": list(ctx.ivr_path),
+                    "earlier_contacts": [{"call_id": c.call_id, "at": c.at.isoformat()}
+                                         for c in ctx.earlier_contacts]})
+        return 0
     print("\n".join(describe(ctx)))
     return 0
 
