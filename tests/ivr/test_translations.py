@@ -79,3 +79,15 @@ def test_given_8_then_the_caller_hears_finnish_and_the_closed_hours_in_finnish()
 def _line_of(path, start: str) -> int:
     lines = path.read_text("utf-8").splitlines()
     return next(i for i, line in enumerate(lines, 1) if line.startswith(start))
+
+
+def test_announcement_in_finnish_when_written_else_the_swedish():
+    from ivr.announcements import parse_announcements, text_now
+
+    anns = parse_announcements(
+        "announcements:\n"
+        "  a: {sv: Driftstörning., en: Disruption., fi: Häiriö.}\n"
+        "  b: {sv: Stormvarning., en: Storm warning.}\n", "announcements.yaml")
+    now = datetime(2026, 12, 1, 10, tzinfo=STHLM)
+    assert text_now(anns, "a", now, "fi") == "Häiriö."
+    assert text_now(anns, "b", now, "fi") == "Stormvarning."
