@@ -107,10 +107,14 @@ def load_state(folder: Path) -> ClusterState | None:
 
 def new_plan() -> ClusterPlan:
     """A plan on ports and RTP ranges the OS says are free, with fresh secrets."""
-    rtp = [free_udp_range(RTP_PORTS) for _ in range(ASTERISKS)]
-    while rtp[1] <= rtp[0] + RTP_PORTS and rtp[0] <= rtp[1] + RTP_PORTS:
-        rtp[1] = free_udp_range(RTP_PORTS)
-    return plan_cluster(free_ports(ports_needed()), rtp, secrets.token_urlsafe(24),
+    ports = free_ports(ports_needed())
+    rtp: list[int] = []
+    while len(rtp) < ASTERISKS:
+        first = free_udp_range(RTP_PORTS)
+        taken = [*ports, *(p for start in rtp for p in range(start, start + RTP_PORTS))]
+        if not any(first <= p < first + RTP_PORTS for p in taken):
+            rtp.append(first)
+    return plan_cluster(ports, rtp, secrets.token_urlsafe(24),
                         [secrets.token_urlsafe(18) for _ in range(ASTERISKS)])
 
 

@@ -117,6 +117,12 @@ def plan_cluster(ports: list[int], rtp_starts: list[int], redis_password: str,
         raise PlanError(f"ports: each must differ, got {sorted(ports)}")
     if len(rtp_starts) != ASTERISKS or len(ami_secrets) != ASTERISKS:
         raise PlanError(f"rtp_starts and ami_secrets: need one per Asterisk ({ASTERISKS})")
+    ranges = [range(start, start + RTP_PORTS) for start in rtp_starts]
+    clashes = sorted({p for p in ports for r in ranges if p in r}
+                     | {r.start for i, r in enumerate(ranges) for o in ranges[i + 1:]
+                        if r.start < o.stop and o.start < r.stop})
+    if clashes:
+        raise PlanError(f"rtp_starts: the RTP ranges overlap a port or each other at {clashes}")
     if len(redis_password) < 16:
         raise PlanError("redis_password: at least 16 characters")
     it = iter(ports)

@@ -57,7 +57,9 @@ def test_the_plan_survives_json():
     ([1, 2], [1, 2], PASSWORD, "ports: need"),
     ([5] * ports_needed(), [1, 2], PASSWORD, "each must differ"),
     (list(range(1, ports_needed() + 1)), [1], PASSWORD, "one per Asterisk"),
-    (list(range(1, ports_needed() + 1)), [1, 2], "short", "redis_password"),
+    (list(range(1, ports_needed() + 1)), [1000, 2000], "short", "redis_password"),
+    (list(range(1, ports_needed() + 1)), [1000, 1100], PASSWORD, "overlap"),
+    (list(range(30000, 30000 + ports_needed())), [29990, 40000], PASSWORD, "overlap"),
 ])
 def test_given_a_bad_layout_then_the_error_names_it(ports, starts, password, match):
     with pytest.raises(PlanError, match=match):
