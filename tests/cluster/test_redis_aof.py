@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from dataclasses import replace
 
 import pytest
 
-from cluster.processes import Daemon, free_ports, kill9, redis_ping, spawn, stop_pid
+from cluster.processes import Daemon, kill9, redis_ping, spawn, stop_pid
 from cluster.render import redis_conf
-from cluster.stack import write_secret
-from cluster.topology import plan_cluster, ports_needed
+from cluster.stack import new_plan, write_secret
 from infra.redis_url import redis_client
 from routing.model import Call
 from routing.store import RoutingStore
@@ -34,7 +34,7 @@ def _start(conf, port):  # type: ignore[no-untyped-def]
 
 async def test_given_calls_waiting_when_redis_is_killed_and_restarted_then_order_and_callbacks_stay(
         tmp_path):
-    plan = plan_cluster(free_ports(ports_needed()), [40000, 41000], PASSWORD, ["a", "b"])
+    plan = replace(new_plan(), redis_password=PASSWORD)
     port = plan.redis_ports[0]
     conf = tmp_path / "redis.conf"
     write_secret(conf, redis_conf(plan, 0, str(tmp_path)))
