@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -301,6 +302,8 @@ def main() -> None:
     p.add_argument("--soak", action="store_true", help="100 calls/s for --soak-minutes")
     p.add_argument("--soak-minutes", type=float, default=10.0)
     args = p.parse_args()
+    # SIGTERM stops the run like Ctrl-C: Asterisk, Redis and the controller are stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with tempfile.TemporaryDirectory(prefix="vaxel-bench-") as tmp:
         asyncio.run(run(args, Path(tmp)))
 

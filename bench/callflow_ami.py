@@ -26,10 +26,6 @@ from vaxel.testing.calls import is_listening
 
 #: Events the benchmark needs; Asterisk drops the rest before sending (regex on the event).
 EVENT_FILTER = "Event: (AGIExecStart|DTMFEnd|UserEvent|Hangup|OriginateResponse)"
-#: DTMF timing the bench callers use (milliseconds a digit lasts, seconds between digits).
-DIGIT_MS = 80
-DIGIT_GAP = 0.06
-
 Event = dict[str, str]
 
 
@@ -180,15 +176,12 @@ class Callers:
             task.add_done_callback(self._tasks.discard)
 
     async def _press(self, caller: Caller, channel: str, keys: str) -> None:
-        for i, key in enumerate(keys):
-            if i:
-                await asyncio.sleep(DIGIT_GAP)
-            if caller.ended:
-                return
-            reply = await self.ami.send({"Action": "PlayDTMF", "Channel": channel,
-                                         "Digit": key, "Duration": str(DIGIT_MS)})
-            if reply.get("Response") != "Success":
-                self.dtmf_errors += 1
+        """Move the caller's own half to ``bench-keys`` (callflow_twin), which plays them."""
+        reply = await self.ami.send({"Action": "Redirect", "Channel": channel,
+                                     "Context": "bench-keys", "Exten": "k" + keys.replace(
+                                         "#", "h"), "Priority": "1"})
+        if reply.get("Response") != "Success":
+            self.dtmf_errors += 1
 
     def _end(self, caller: Caller, outcome: str) -> None:
         if caller.ended:

@@ -17,6 +17,12 @@ from __future__ import annotations
 from callflow_ami import Ami
 
 TWIN_CONTEXT = "bench-twin"
+#: Where the bench moves a caller's own half (AMI Redirect) to press keys: ``k<keys>``
+#: with ``h`` for ``#``. SendDTMF runs in the caller's channel thread; AMI PlayDTMF would
+#: hold the bench's one AMI session for each digit's duration (ast_senddigit_external).
+KEYS_CONTEXT = "bench-keys"
+KEYS = [("Set", "K=${EXTEN:1}"), ("SendDTMF", "${STRREPLACE(K,h,#)},60,80"),
+        ("MusicOnHold", "default,120"), ("Hangup", "")]
 #: Simulated phones the bench reaches: hang up as soon as they answer (calls stay short).
 PHONES = ("4711", "1000", "1001", "2000")
 #: The directory's answer for the bench's extension (seed_directory's Anna Ekström).
@@ -55,6 +61,10 @@ async def install_twin(ami: Ami, sounds: str) -> None:
     for priority, (app, data) in enumerate(twin_priorities(sounds), start=1):
         await _ok(ami, {"Action": "DialplanExtensionAdd", "Context": TWIN_CONTEXT,
                         "Extension": "_X.", "Priority": str(priority), "Application": app,
+                        "ApplicationData": data, "Replace": "yes"})
+    for priority, (app, data) in enumerate(KEYS, start=1):
+        await _ok(ami, {"Action": "DialplanExtensionAdd", "Context": KEYS_CONTEXT,
+                        "Extension": "_k.", "Priority": str(priority), "Application": app,
                         "ApplicationData": data, "Replace": "yes"})
     for ext, device in DIRECTORY.items():
         await _ok(ami, {"Action": "DBPut", "Family": "benchdir", "Key": ext, "Val": device})
