@@ -75,16 +75,20 @@ class RateResult:
 class Controller:
     """The controller in its own process (bench/callflow_controller.py)."""
 
-    def __init__(self, workdir: Path, config: dict[str, object], workers: int) -> None:
+    def __init__(self, workdir: Path, config: dict[str, object], workers: int,
+                 source: Path = REPO) -> None:
         self.path = workdir / "controller.json"
         self.path.write_text(json.dumps(config), encoding="utf-8")
         self.log = workdir / "controller.log"
         self.workers = workers
+        self.source = source
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
-        args = [sys.executable, str(REPO / "bench" / "callflow_controller.py"), str(self.path)]
+        # PYTHONPATH comes before the editable install: ``--before`` runs another tree's code.
+        env = {**os.environ, "PYTHONPATH": str(self.source)}
+        args = [sys.executable, str(self.source / "bench" / "callflow_controller.py"),
+                str(self.path)]
         if self.workers > 1:
             args += ["--workers", str(self.workers)]
         with open(self.log, "ab") as log:
@@ -98,9 +102,11 @@ class Controller:
         if self.proc is not None:
             self.proc.terminate()
             self.proc.wait(timeout=30)
+            self.proc = None
 
     def pids(self) -> list[int]:
-        assert self.proc is not None
+        if self.proc is None:
+            return []
         found = [self.proc.pid]
         children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
         if children.exists():
@@ -131,7 +137,7 @@ class Controller:
 
 
 class Bench:
-    def __init__(self, ami: Ami, asterisk_port: int, controller: Controller) -> None:
+    def __init__(self, ami: Ami, controller: Controller) -> None:
         self.ami = ami
         self.controller = controller
         self.callers: Callers | None = None
@@ -144,7 +150,7 @@ class Bench:
     async def run_rate(self, side: str, rate: int, seconds: float,
                        report: float | None = None) -> RateResult:
         callers = self.callers = Callers(self.ami, "4711")
-        context = "vaxel-inbound" if side == "controller" else TWIN_CONTEXT
+        context = TWIN_CONTEXT if side == "dialplan" else "vaxel-inbound"
         loop = asyncio.get_running_loop()
         cpu0, wall0 = self.controller.cpu_seconds(), time.monotonic()
         rss = [self.controller.rss_mb()]
@@ -190,7 +196,7 @@ class Bench:
         steps = sorted(ms for c in callers.calls.values() for ms in c.step_ms)
         p50 = statistics.median(steps) if steps else None
         p99 = steps[min(len(steps) - 1, int(len(steps) * 0.99))] if steps else None
-        own = side == "controller"
+        own = side != "dialplan"
         return RateResult(side, rate, len(outcomes), outcomes.count("completed"),
                           outcomes.count("fallback"), outcomes.count("lost"), p50, p99,
                           cpu if own else None, rss if own else None)
@@ -250,25 +256,35 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
             "log_format": "json",
         }
         controller = Controller(workdir, config, args.workers)
-        controller.start()
-        bench = Bench(Ami(lambda e: bench.on_event(e)), params.ami_port, controller)
+        sides = {"dialplan": controller, "controller": controller}
+        if args.before:
+            (workdir / "before").mkdir()
+            before = Controller(workdir / "before", config, 1, args.before.resolve())
+            sides = {"dialplan": controller, "before": before, "controller": controller}
+        bench = Bench(Ami(lambda e: bench.on_event(e)), controller)
         try:
             await bench.ami.connect(params.ami_port, params.harness_user, params.harness_secret)
             await install_twin(bench.ami, asterisk.instance.sounds_path)
             print(f"machine: {os.cpu_count()} cores, load {_load()} at start; "
                   f"{args.seconds:g} s per rate", flush=True)
             if args.soak:
+                controller.start()
                 await soak(bench, args.soak_minutes)
                 return
             results: list[RateResult] = []
             print(HEADER)
             rates = [int(r) for r in args.rates.split(",")]
-            for side in ("dialplan", "controller"):
+            for side, runner in sides.items():
+                bench.controller = runner
+                if side != "dialplan":
+                    runner.start()
                 await step_side(bench, side, rates, args.seconds, results)
+                runner.stop()
             summary(results, args)
         finally:
             await bench.ami.close()
-            controller.stop()
+            for runner in sides.values():
+                runner.stop()
 
 
 async def soak(bench: Bench, minutes: float) -> None:
@@ -281,13 +297,20 @@ async def soak(bench: Bench, minutes: float) -> None:
 
 def summary(results: list[RateResult], args: argparse.Namespace) -> None:
     dialplan = highest_lossless(results, "dialplan")
-    controller = highest_lossless(results, "controller")
-    at50 = [r for r in results if r.side == "controller" and r.rate == 50]
     print(f"\nload at end: {_load()}")
-    print(f"highest lossless rate: dialplan {dialplan} calls/s, controller {controller} calls/s"
-          f", ratio {controller / dialplan if dialplan else 0:.2f}")
-    if at50 and at50[0].p99_ms is not None:
-        print(f"controller step p99 at 50 calls/s: {at50[0].p99_ms:.2f} ms")
+    for side in ("before", "controller") if args.before else ("controller",):
+        best = highest_lossless(results, side)
+        print(f"highest lossless rate: dialplan {dialplan} calls/s, {side} {best} calls/s, "
+              f"ratio {best / dialplan if dialplan else 0:.2f}")
+        at50 = [r for r in results if r.side == side and r.rate == 50]
+        if at50 and at50[0].p99_ms is not None:
+            print(f"{side} step p99 at 50 calls/s: {at50[0].p99_ms:.2f} ms "
+                  f"(dialplan twin: {_twin_p99(results):s})")
+
+
+def _twin_p99(results: list[RateResult]) -> str:
+    at50 = [r for r in results if r.side == "dialplan" and r.rate == 50]
+    return _fmt(at50[0].p99_ms if at50 else None, ".2f") + " ms"
 
 
 def _load() -> str:
@@ -299,6 +322,8 @@ def main() -> None:
     p.add_argument("--rates", default=",".join(map(str, RATES)))
     p.add_argument("--seconds", type=float, default=5.0, help="seconds of calls per rate")
     p.add_argument("--workers", type=int, default=1, help="controller processes")
+    p.add_argument("--before", type=Path, help="a source tree of the code before (git "
+                   "worktree): its controller runs too, between the twin and this one")
     p.add_argument("--soak", action="store_true", help="100 calls/s for --soak-minutes")
     p.add_argument("--soak-minutes", type=float, default=10.0)
     args = p.parse_args()

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 from vaxel.testing.calls import is_listening
 
-#: Events the benchmark needs; Asterisk drops the rest before sending (regex on the event).
-EVENT_FILTER = "Event: (AGIExecStart|DTMFEnd|UserEvent|Hangup|OriginateResponse)"
+#: Events the benchmark needs; Asterisk drops the rest before sending them.
+EVENTS = ("AGIExecStart", "DTMFEnd", "UserEvent", "Hangup", "OriginateResponse")
 Event = dict[str, str]
 
 
@@ -57,10 +57,11 @@ class Ami:
         reply = await self.action({"Action": "Login", "Username": user, "Secret": secret})
         if reply.get("Response") != "Success":
             raise RuntimeError(f"AMI login refused: {reply}")
-        reply = await self.action({"Action": "Filter", "Operation": "Add",
-                                   "Filter": EVENT_FILTER})
-        if reply.get("Response") != "Success":
-            raise RuntimeError(f"AMI Filter refused: {reply}")
+        for name in EVENTS:
+            reply = await self.action({"Action": "Filter", "Operation": "Add",
+                                       "MatchCriteria": f"action(include),name({name})"})
+            if reply.get("Response") != "Success":
+                raise RuntimeError(f"AMI Filter refused: {reply}")
 
     async def close(self) -> None:
         if self._writer is not None:

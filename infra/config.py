@@ -62,6 +62,12 @@ class RedisConfig:
     """Where call state lives, so that any controller can pick up any call."""
     call_ttl_s: int = 4 * 3600
     """How long a call's state is kept after its last change."""
+    max_connections: int = 64
+    """Connections the controller's shared Redis pool opens at most; a command that finds
+    them all busy waits for one (``pool_timeout_ms``) instead of failing at once."""
+    pool_timeout_ms: int = 2000
+    """Milliseconds a command waits for a free pooled connection before it fails (the call then
+    takes the dialplan's fallback to the operators)."""
 
 
 @dataclass(frozen=True)

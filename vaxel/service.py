@@ -228,7 +228,9 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
     registry = FlowRegistry.from_folder(config.dialplans_dir)
     groups = build_groups(config, registry)
     directory = await asyncio.to_thread(Directory.open, config.directory_url)
-    store = RedisCallStore.from_url(config.redis.url, config.redis.call_ttl_s)
+    store = RedisCallStore.from_url(config.redis.url, config.redis.call_ttl_s,
+                                    config.redis.max_connections,
+                                    config.redis.pool_timeout_ms / 1000)
     try:
         await store.client.ping()
     except Exception as exc:
