@@ -38,8 +38,8 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]
 from callflow_ami import Ami, Caller, Callers  # noqa: E402
 from callflow_twin import TWIN_CONTEXT, install_twin  # noqa: E402
 
+from infra.asterisk.provision import provision  # noqa: E402
 from tests.integration.controller import make_test_dialplans, seed_directory  # noqa: E402
-from vaxel.asterisk.provision import provision  # noqa: E402
 from vaxel.testing.services import (  # noqa: E402
     TEST_FALLBACK,
     AsteriskServer,
@@ -275,6 +275,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
             print(HEADER)
             rates = [int(r) for r in args.rates.split(",")]
             for side, runner in sides.items():
+                if side not in args.sides.split(","):
+                    continue
                 bench.controller = runner
                 if side != "dialplan":
                     runner.start()
@@ -324,6 +326,8 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=1, help="controller processes")
     p.add_argument("--before", type=Path, help="a source tree of the code before (git "
                    "worktree): its controller runs too, between the twin and this one")
+    p.add_argument("--sides", default="dialplan,before,controller",
+                   help="which of dialplan, before (with --before) and controller to run")
     p.add_argument("--soak", action="store_true", help="100 calls/s for --soak-minutes")
     p.add_argument("--soak-minutes", type=float, default=10.0)
     args = p.parse_args()

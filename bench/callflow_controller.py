@@ -15,9 +15,9 @@ import signal
 import sys
 from pathlib import Path
 
+from infra.config import parse_config
+from infra.logs import configure
 from tests.integration.controller import OPEN_HOURS
-from vaxel.config import parse_config
-from vaxel.logs import configure
 from vaxel.service import start_controller
 
 

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
+from infra.paths import repo_root
 from ivr.callstore import CallStoreUnavailable, RedisCallStore
 from ivr.interpreter import FlowRun
 from ivr.registry import FlowRegistry
-from vaxel.paths import repo_root
 from vaxel.testing.services import RedisServer
 
 pytestmark = pytest.mark.integration
