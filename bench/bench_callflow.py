@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 from callflow_ami import Ami, Caller, Callers  # noqa: E402
-from callflow_twin import TWIN_CONTEXT, install_twin  # noqa: E402
+from callflow_twin import CALLER_CONTEXT, TWIN_CONTEXT, install_twin  # noqa: E402
 
 from infra.asterisk.provision import provision  # noqa: E402
 from tests.integration.controller import make_test_dialplans, seed_directory  # noqa: E402
@@ -178,7 +178,7 @@ class Bench:
         callers.add(Caller(call_id, list(STEPS), time.monotonic()))
         self.ami.send({
             "Action": "Originate", "Channel": f"Local/{CITY}@{context}/n",
-            "Context": "sim-caller", "Exten": "s", "Priority": "1",
+            "Context": CALLER_CONTEXT, "Exten": "s", "Priority": "1",
             "CallerID": '"Bench" <0701234567>', "ChannelId": call_id,
             "OtherChannelId": f"{call_id}-2", "Timeout": "30000", "Async": "true",
         })

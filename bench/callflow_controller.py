@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -38,4 +39,11 @@ async def main(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1])))
+    profile = os.environ.get("VAXEL_BENCH_PROFILE")
+    if profile:
+        # cProfile follows coroutines where a sampling profiler under load does not.
+        import cProfile
+
+        cProfile.run("asyncio.run(main(Path(sys.argv[1])))", profile)
+    else:
+        asyncio.run(main(Path(sys.argv[1])))
