@@ -15,9 +15,41 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+from ivr.agi_commands import (
+    BATCHABLE,
+    AgiCommand,
+    answer,
+    exec_,
+    format_command,
+    get_data,
+    get_variable,
+    hangup,
+    quote_argument,
+    set_variable,
+    stream_file,
+    verbose,
+    wait_for_digit,
+)
+from ivr.agi_errors import (
+    AgiArgumentError,
+    AgiError,
+    AgiProtocolError,
+    AgiStateError,
+)
+
+#: Names other modules import from here (the commands and errors live in their own modules).
+__all__ = [
+    "BATCHABLE", "MAX_ENVIRONMENT_LINES", "MAX_LINE_BYTES", "AgiArgumentError", "AgiCommand",
+    "AgiConnection", "AgiEnvironment", "AgiError", "AgiProtocolError", "AgiReply",
+    "AgiStateError", "EnvironmentReceived", "HangupReceived", "ReplyReceived", "State",
+    "answer", "exec_", "format_command", "get_data", "get_variable", "hangup",
+    "parse_reply_line", "quote_argument", "set_variable", "stream_file", "verbose",
+    "wait_for_digit",
+]
 
 #: Longest line accepted from Asterisk, newline included. res_agi's own command buffer is
 #: 2 KiB (AGI_BUF_LEN); replies carrying a variable's value can be longer, so be generous.
@@ -44,27 +76,6 @@ _DATA_RE = re.compile(r"^ \((?P<data>.*)\)(?P<tail>(?: \S+=\S*)*)$")
 _DATA_LOOSE_RE = re.compile(r"^ \((?P<data>.*?)\)(?P<tail>.*)$")
 _ENDPOS_RE = re.compile(r"(?:^| )endpos=(-?\d+)")
 _ERROR_LINE_RE = re.compile(r"^(?P<code>[1-5]\d{2})(?P<sep>[ -])(?P<text>.*)$")
-
-
-class AgiError(Exception):
-    """Root of the AGI errors (codec and FastAGI adapter)."""
-
-
-class AgiProtocolError(AgiError):
-    """Asterisk (or whoever connected) sent something the AGI protocol does not allow."""
-
-    def __init__(self, reason: str, received: bytes) -> None:
-        super().__init__(f"AGI protocol error: {reason}; received {received[:200]!r}")
-        self.reason = reason
-        self.received = received
-
-
-class AgiStateError(AgiError):
-    """The caller of the codec broke its rules (a command while another is in flight...)."""
-
-
-class AgiArgumentError(AgiError, ValueError):
-    """A command argument cannot be sent (it contains a line break)."""
 
 
 class State(enum.Enum):
@@ -223,78 +234,6 @@ def parse_reply_line(line: str) -> AgiReply:
     )
 
 
-@dataclass(frozen=True)
-class AgiCommand:
-    """One AGI command line; `encode()` gives the bytes to send."""
-
-    name: str
-    args: tuple[str, ...] = ()
-
-    def encode(self) -> bytes:
-        return format_command(self.name, *self.args)
-
-
-def quote_argument(arg: str) -> str:
-    """Quote for res_agi's parse_args(): quotes group words, a backslash escapes one char."""
-    if "\n" in arg or "\r" in arg:
-        raise AgiArgumentError(f"AGI argument contains a line break: {arg!r}")
-    if arg and not any(c in arg for c in ' \t"\\'):
-        return arg
-    escaped = arg.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
-
-
-def format_command(name: str, *args: str) -> bytes:
-    """``STREAM FILE`` + args -> ``b'STREAM FILE "welcome" ""\\n'``; empty args become ``""``."""
-    if not name or "\n" in name or "\r" in name:
-        raise AgiArgumentError(f"bad AGI command name: {name!r}")
-    parts = [name, *(quote_argument(a) for a in args)]
-    try:
-        return (" ".join(parts) + "\n").encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise AgiArgumentError(f"AGI command {name!r} has text UTF-8 cannot encode") from exc
-
-
-def stream_file(path: str, escape: str = "") -> AgiCommand:
-    """Play `path`; the reply's `key` is the escape digit pressed, if any."""
-    return AgiCommand("STREAM FILE", (path, escape))
-
-
-def get_data(path: str, timeout_ms: int, max_digits: int) -> AgiCommand:
-    """Play `path` and collect up to `max_digits`; the reply's `digits` has them."""
-    return AgiCommand("GET DATA", (path, str(timeout_ms), str(max_digits)))
-
-
-def wait_for_digit(timeout_ms: int) -> AgiCommand:
-    return AgiCommand("WAIT FOR DIGIT", (str(timeout_ms),))
-
-
-def set_variable(name: str, value: str) -> AgiCommand:
-    return AgiCommand("SET VARIABLE", (name, value))
-
-
-def get_variable(name: str) -> AgiCommand:
-    """The reply is ``result=1 (value)`` when set, ``result=0`` when not."""
-    return AgiCommand("GET VARIABLE", (name,))
-
-
-def exec_(app: str, options: str = "") -> AgiCommand:
-    """Run a dialplan application (``EXEC Dial PJSIP/4711,30``)."""
-    return AgiCommand("EXEC", (app, options))
-
-
-def verbose(message: str, level: int = 1) -> AgiCommand:
-    return AgiCommand("VERBOSE", (message, str(level)))
-
-
-def answer() -> AgiCommand:
-    return AgiCommand("ANSWER")
-
-
-def hangup() -> AgiCommand:
-    return AgiCommand("HANGUP")
-
-
 class AgiConnection:
     """The protocol state of one AGI session (see the module docstring)."""
 
@@ -309,6 +248,7 @@ class AgiConnection:
         self._buffer = bytearray()
         self._env: dict[str, str] = {}
         self._usage: list[str] = []
+        self._queued = 0  # replies still due after the one in flight (send_batch)
 
     def __repr__(self) -> str:
         hung = ", hung up" if self.hung_up else ""
@@ -329,6 +269,25 @@ class AgiConnection:
             )
         self._move(Input.COMMAND_SENT)
         return data
+
+    def send_batch(self, commands: Sequence[AgiCommand]) -> bytes:
+        """Several commands in one write; their replies arrive in order. Only commands that
+        never read the channel (`BATCHABLE`): a line arriving while STREAM FILE or GET DATA
+        runs would abort it. res_agi runs them one after the other, so a later one (such as
+        IVR_DONE=1) never runs when the connection dies before it is read."""
+        refused = [c.name for c in commands if c.name not in BATCHABLE]
+        if not commands or refused:
+            raise AgiStateError(f"cannot batch {refused or 'no commands'}")
+        data = self.send(commands[0]) + b"".join(c.encode() for c in commands[1:])
+        self._queued = len(commands) - 1
+        return data
+
+    def _complete(self, reply: AgiReply) -> ReplyReceived:
+        self._move(Input.REPLY_COMPLETE)
+        if self._queued:
+            self._queued -= 1
+            self._move(Input.COMMAND_SENT)
+        return ReplyReceived(reply)
 
     def feed(self, data: bytes) -> list[Event]:
         """Consume bytes received; return the complete events they finish."""
@@ -389,8 +348,7 @@ class AgiConnection:
             raise AgiProtocolError("expected a reply", raw) from None
         if reply.code == CODE_TRYING:
             return None
-        self._move(Input.REPLY_COMPLETE)
-        return ReplyReceived(reply)
+        return self._complete(reply)
 
     def _usage_line(self, line: str) -> Event | None:
         # Asterisk's async-AGI path has been seen to drop the newline before the end
@@ -401,7 +359,6 @@ class AgiConnection:
         head = line.removesuffix(USAGE_END)
         if head:
             self._usage.append(head)
-        self._move(Input.REPLY_COMPLETE)
         text = "\n".join(self._usage)
         self._usage = []
-        return ReplyReceived(AgiReply(CODE_USAGE, "", None, False, None, text))
+        return self._complete(AgiReply(CODE_USAGE, "", None, False, None, text))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from ivr import actions as a
-from ivr.agi import AgiReply, format_command, parse_reply_line
+from ivr.agi import AgiCommand, AgiReply, format_command, parse_reply_line
 
 
 class ScriptedChannel:
@@ -23,6 +23,10 @@ class ScriptedChannel:
         line = format_command(name, *args).decode().rstrip("\n")
         self.sent.append(line)
         return parse_reply_line(self.answer(line))
+
+    async def execute_batch(self, commands: Sequence[AgiCommand]) -> list[AgiReply]:
+        """Each command answered in turn (the real channel sends them in one write)."""
+        return [await self.command(c.name, *c.args) for c in commands]
 
 
 class DictDirectory:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import structlog
@@ -91,6 +92,7 @@ class AgiChannel:
         self._reader = reader
         self._writer = writer
         self._closed = False
+        self._replies: deque[AgiReply] = deque()
 
     def __repr__(self) -> str:
         return f"<AgiChannel {self.env.channel} {self.env.network_script} {self._conn!r}>"
@@ -150,6 +152,30 @@ class AgiChannel:
         log.debug("agi.command.complete", ms=_ms_since(started), **fields, **result)
         return reply
 
+    async def execute_batch(self, commands: Sequence[AgiCommand]) -> list[AgiReply]:
+        """Send commands that never read the channel (``ivr.agi.BATCHABLE``) in one write
+        and return their replies in order: one round trip instead of one each. Raises
+        `ChannelHungUp` or the `AgiCommandError` of the first refused one, after every
+        reply has been read (the session stays in step)."""
+        names = [c.name for c in commands]
+        if self._closed or self._conn.hung_up:
+            raise ChannelHungUp(names[0] if names else "")
+        started = time.monotonic()
+        self._writer.write(self._conn.send_batch(commands))
+        try:
+            await self._writer.drain()
+        except OSError:
+            self._abort()
+            raise ChannelHungUp(names[0]) from None
+        replies = [await self._read_reply(name) for name in names]
+        log.debug("agi.batch.complete", commands=names, ms=_ms_since(started))
+        for name, reply in zip(names, replies, strict=True):
+            if reply.code == CODE_DEAD_CHANNEL and self._conn.hung_up:
+                raise ChannelHungUp(name, reply)
+            if reply.code != CODE_OK:
+                raise AgiCommandError(reply.code, reply.text, name)
+        return replies
+
     async def _round_trip(self, command: AgiCommand) -> AgiReply:
         hung_up_before = self._conn.hung_up
         self._writer.write(self._conn.send(command))
@@ -166,19 +192,18 @@ class AgiChannel:
         raise AgiCommandError(reply.code, reply.text, command.name)
 
     async def _read_reply(self, name: str) -> AgiReply:
-        while True:
+        # A batch's replies can arrive in one read: keep those not yet asked for.
+        while not self._replies:
             data = await _read_chunk(self._reader)
             if not data:
                 self._abort()
                 raise ChannelHungUp(name)
-            reply = None
             for event in self._conn.feed(data):
                 if isinstance(event, HangupReceived):
                     log.info("agi.hangup_received")
                 elif isinstance(event, ReplyReceived):
-                    reply = event.reply
-            if reply is not None:
-                return reply
+                    self._replies.append(event.reply)
+        return self._replies.popleft()
 
     def _abort(self) -> None:
         self._closed = True

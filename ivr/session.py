@@ -22,7 +22,7 @@ import structlog
 
 from directory.text import number_key
 from ivr import actions as a
-from ivr.agi import AgiReply
+from ivr.agi import AgiCommand, AgiReply, set_variable
 from ivr.flow import Flow
 from ivr.interpreter import FlowRun
 from ivr.registry import DIRECT_VARIABLE
@@ -35,6 +35,7 @@ class AgiChannelPort(Protocol):
     """What the session needs from a FastAGI connection (``ivr.fastagi.AgiChannel``)."""
 
     async def command(self, name: str, *args: str, sensitive: bool = False) -> AgiReply: ...
+    async def execute_batch(self, commands: Sequence[AgiCommand]) -> list[AgiReply]: ...
 
 
 class CallStorePort(Protocol):
@@ -470,11 +471,14 @@ async def _gone(channel: AgiChannelPort) -> bool:
 
 async def _leave(channel: AgiChannelPort, run: FlowRun, deps: SessionDeps,
                  variables: Mapping[str, str]) -> None:
-    """Save the run, then tell the dialplan where to go; IVR_DONE=1 is always the last write."""
+    """Save the run, then tell the dialplan where to go; IVR_DONE=1 is always the last write.
+
+    The variables go in one write (one round trip, not one per variable): res_agi runs
+    them in order, so IVR_DONE=1 is set only after the others, and not at all when the
+    connection drops before Asterisk reads it."""
     await deps.store.save(run.state)
-    for name, value in variables.items():
-        await channel.command("SET VARIABLE", name, value)
-    await channel.command("SET VARIABLE", "IVR_DONE", "1")
+    await channel.execute_batch([*(set_variable(name, value) for name, value in
+                                   variables.items()), set_variable("IVR_DONE", "1")])
 
 
 def describe(state: CallState) -> str:

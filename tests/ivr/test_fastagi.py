@@ -372,3 +372,41 @@ async def test_close_lets_a_session_that_finishes_in_time_complete(serve: Any) -
     await fake.answer(b"SET VARIABLE IVR_DONE 1\n", b"200 result=1\n")
     await asyncio.wait_for(closing, 2)
     assert "error" not in outcome
+
+
+async def test_given_a_batch_then_asterisk_gets_every_line_before_any_reply(serve: Any) -> None:
+    """Leaving the IVR is one round trip: the fake Asterisk reads all three SET VARIABLEs
+    before it answers the first."""
+    async def body(channel: AgiChannel, outcome: Outcome) -> None:
+        replies = await channel.execute_batch([agi.set_variable("VAXEL_ACTION", "dial"),
+                                               agi.set_variable("VAXEL_DIAL", "Local/1@x"),
+                                               agi.set_variable("IVR_DONE", "1")])
+        outcome["codes"] = [r.code for r in replies]
+
+    server, outcome = await serve(body)
+    fake = await FakeAsterisk.connect(server.port)
+    await fake.expect(b"SET VARIABLE VAXEL_ACTION dial\n")
+    await fake.expect(b"SET VARIABLE VAXEL_DIAL Local/1@x\n")
+    await fake.expect(b"SET VARIABLE IVR_DONE 1\n")
+    await fake.send(b"200 result=1\n200 result=1\n200 result=1\n")
+    await wait_done(outcome)
+    assert outcome["codes"] == [200, 200, 200]
+
+
+async def test_given_a_batch_on_a_channel_that_died_then_hung_up_after_all_replies(
+        serve: Any) -> None:
+    async def body(channel: AgiChannel, outcome: Outcome) -> None:
+        try:
+            await channel.execute_batch([agi.set_variable("A", "1"),
+                                         agi.set_variable("IVR_DONE", "1")])
+        except ChannelHungUp as exc:
+            outcome["hung_up"] = exc.command
+
+    server, outcome = await serve(body)
+    fake = await FakeAsterisk.connect(server.port)
+    await fake.expect(b"SET VARIABLE A 1\n")
+    await fake.expect(b"SET VARIABLE IVR_DONE 1\n")
+    await fake.send(b"HANGUP\n511 Command Not Permitted on a dead channel\n"
+                    b"511 Command Not Permitted on a dead channel\n")
+    await wait_done(outcome)
+    assert outcome["hung_up"] == "SET VARIABLE"
