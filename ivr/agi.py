@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ivr.agi_commands import (
-    BATCHABLE,
     AgiCommand,
     answer,
     exec_,
@@ -43,7 +42,7 @@ from ivr.agi_errors import (
 
 #: Names other modules import from here (the commands and errors live in their own modules).
 __all__ = [
-    "BATCHABLE", "MAX_ENVIRONMENT_LINES", "MAX_LINE_BYTES", "AgiArgumentError", "AgiCommand",
+    "MAX_ENVIRONMENT_LINES", "MAX_LINE_BYTES", "AgiArgumentError", "AgiCommand",
     "AgiConnection", "AgiEnvironment", "AgiError", "AgiProtocolError", "AgiReply",
     "AgiStateError", "EnvironmentReceived", "HangupReceived", "ReplyReceived", "State",
     "answer", "exec_", "format_command", "get_data", "get_variable", "hangup",
@@ -248,7 +247,6 @@ class AgiConnection:
         self._buffer = bytearray()
         self._env: dict[str, str] = {}
         self._usage: list[str] = []
-        self._queued = 0  # replies still due after the one in flight (send_batch)
 
     def __repr__(self) -> str:
         hung = ", hung up" if self.hung_up else ""
@@ -270,23 +268,8 @@ class AgiConnection:
         self._move(Input.COMMAND_SENT)
         return data
 
-    def send_batch(self, commands: Sequence[AgiCommand]) -> bytes:
-        """Several commands in one write; their replies arrive in order. Only commands that
-        never read the channel (`BATCHABLE`): a line arriving while STREAM FILE or GET DATA
-        runs would abort it. res_agi runs them one after the other, so a later one (such as
-        IVR_DONE=1) never runs when the connection dies before it is read."""
-        refused = [c.name for c in commands if c.name not in BATCHABLE]
-        if not commands or refused:
-            raise AgiStateError(f"cannot batch {refused or 'no commands'}")
-        data = self.send(commands[0]) + b"".join(c.encode() for c in commands[1:])
-        self._queued = len(commands) - 1
-        return data
-
     def _complete(self, reply: AgiReply) -> ReplyReceived:
         self._move(Input.REPLY_COMPLETE)
-        if self._queued:
-            self._queued -= 1
-            self._move(Input.COMMAND_SENT)
         return ReplyReceived(reply)
 
     def feed(self, data: bytes) -> list[Event]:

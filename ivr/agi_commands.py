@@ -83,7 +83,3 @@ def answer() -> AgiCommand:
 
 def hangup() -> AgiCommand:
     return AgiCommand("HANGUP")
-
-
-#: Commands `AgiConnection.send_batch` may put in one write (none of them reads the channel).
-BATCHABLE = frozenset({"SET VARIABLE", "GET VARIABLE", "GET FULL VARIABLE", "VERBOSE"})

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 
 from ivr import actions as a
-from ivr.agi import AgiCommand, AgiReply, format_command, parse_reply_line
+from ivr.agi import AgiReply, format_command, parse_reply_line
 
 
 class ScriptedChannel:
@@ -24,9 +24,18 @@ class ScriptedChannel:
         self.sent.append(line)
         return parse_reply_line(self.answer(line))
 
-    async def execute_batch(self, commands: Sequence[AgiCommand]) -> list[AgiReply]:
-        """Each command answered in turn (the real channel sends them in one write)."""
-        return [await self.command(c.name, *c.args) for c in commands]
+
+def set_lines(sent: list[str]) -> list[str]:
+    """``sent`` with each ``EXEC MSet a=1,b=2`` written as the SET VARIABLE lines it stands
+    for (tests state the variables a call leaves the IVR with, whichever way they went)."""
+    lines: list[str] = []
+    for line in sent:
+        if line.startswith("EXEC MSet "):
+            data = line.removeprefix("EXEC MSet ").strip('"')
+            lines += [f"SET VARIABLE {pair.replace('=', ' ', 1)}" for pair in data.split(",")]
+        else:
+            lines.append(line)
+    return lines
 
 
 class DictDirectory:

@@ -16,7 +16,7 @@ import asyncio
 import ipaddress
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import structlog
@@ -152,30 +152,6 @@ class AgiChannel:
         log.debug("agi.command.complete", ms=_ms_since(started), **fields, **result)
         return reply
 
-    async def execute_batch(self, commands: Sequence[AgiCommand]) -> list[AgiReply]:
-        """Send commands that never read the channel (``ivr.agi.BATCHABLE``) in one write
-        and return their replies in order: one round trip instead of one each. Raises
-        `ChannelHungUp` or the `AgiCommandError` of the first refused one, after every
-        reply has been read (the session stays in step)."""
-        names = [c.name for c in commands]
-        if self._closed or self._conn.hung_up:
-            raise ChannelHungUp(names[0] if names else "")
-        started = time.monotonic()
-        self._writer.write(self._conn.send_batch(commands))
-        try:
-            await self._writer.drain()
-        except OSError:
-            self._abort()
-            raise ChannelHungUp(names[0]) from None
-        replies = [await self._read_reply(name) for name in names]
-        log.debug("agi.batch.complete", commands=names, ms=_ms_since(started))
-        for name, reply in zip(names, replies, strict=True):
-            if reply.code == CODE_DEAD_CHANNEL and self._conn.hung_up:
-                raise ChannelHungUp(name, reply)
-            if reply.code != CODE_OK:
-                raise AgiCommandError(reply.code, reply.text, name)
-        return replies
-
     async def _round_trip(self, command: AgiCommand) -> AgiReply:
         hung_up_before = self._conn.hung_up
         self._writer.write(self._conn.send(command))
@@ -192,7 +168,7 @@ class AgiChannel:
         raise AgiCommandError(reply.code, reply.text, command.name)
 
     async def _read_reply(self, name: str) -> AgiReply:
-        # A batch's replies can arrive in one read: keep those not yet asked for.
+        # Replies that arrive in one read are kept until asked for, in order.
         while not self._replies:
             data = await _read_chunk(self._reader)
             if not data:

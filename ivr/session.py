@@ -12,6 +12,7 @@ that, ``IVR_DONE`` stays unset and Asterisk's fallback rings the operators.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ import structlog
 
 from directory.text import number_key
 from ivr import actions as a
-from ivr.agi import AgiCommand, AgiReply, set_variable
+from ivr.agi import AgiReply
 from ivr.flow import Flow
 from ivr.interpreter import FlowRun
 from ivr.registry import DIRECT_VARIABLE
@@ -35,7 +36,6 @@ class AgiChannelPort(Protocol):
     """What the session needs from a FastAGI connection (``ivr.fastagi.AgiChannel``)."""
 
     async def command(self, name: str, *args: str, sensitive: bool = False) -> AgiReply: ...
-    async def execute_batch(self, commands: Sequence[AgiCommand]) -> list[AgiReply]: ...
 
 
 class CallStorePort(Protocol):
@@ -473,12 +473,22 @@ async def _leave(channel: AgiChannelPort, run: FlowRun, deps: SessionDeps,
                  variables: Mapping[str, str]) -> None:
     """Save the run, then tell the dialplan where to go; IVR_DONE=1 is always the last write.
 
-    The variables go in one write (one round trip, not one per variable): res_agi runs
-    them in order, so IVR_DONE=1 is set only after the others, and not at all when the
-    connection drops before Asterisk reads it."""
+    One AGI command (``EXEC MSet``, which sets left to right) instead of one SET VARIABLE
+    each when every value passes MSet's argument parsing unchanged. (Sending several
+    commands in one write does not work: res_agi reads its socket through stdio and waits
+    for new bytes before it looks at a second buffered line.)"""
     await deps.store.save(run.state)
-    await channel.execute_batch([*(set_variable(name, value) for name, value in
-                                   variables.items()), set_variable("IVR_DONE", "1")])
+    pairs = [*variables.items(), ("IVR_DONE", "1")]
+    if all(_MSET_PLAIN.fullmatch(value) for _, value in pairs):
+        await channel.command("EXEC", "MSet", ",".join(f"{k}={v}" for k, v in pairs))
+        return
+    for name, value in pairs:
+        await channel.command("SET VARIABLE", name, value)
+
+
+#: Values MSet's two passes of argument parsing (pairs on ",", then name and value on "=")
+#: leave as they are: no quotes, backslashes, commas or brackets, no space at either end.
+_MSET_PLAIN = re.compile(r"[A-Za-z0-9_.:;/@&+*#=-]+(?: +[A-Za-z0-9_.:;/@&+*#=-]+)*|")
 
 
 def describe(state: CallState) -> str:

@@ -372,38 +372,3 @@ def test_the_codec_imports_nothing_from_the_io_world() -> None:
     top = {name.split(".")[0] for name in imported if not name.startswith("ivr.agi")}
     assert top <= {"__future__", "enum", "re", "collections", "dataclasses", "types"}
 
-
-BATCH_REPLIES = (b"200 result=1\nHANGUP\n511 Command Not Permitted on a dead channel\n"
-                 b"520-Invalid command syntax.  Proper usage follows:\n usage\n"
-                 b"520 End of proper usage.\n")
-
-
-def test_given_a_batch_then_one_write_and_its_replies_in_order_at_any_split() -> None:
-    """SET VARIABLEs leaving the IVR go in one write; a HANGUP between the replies is no
-    reply, and the codec is idle again only after the last one."""
-    commands = [agi.set_variable("VAXEL_ACTION", "dial"), agi.set_variable("A", "b c"),
-                agi.set_variable("IVR_DONE", "1")]
-    for at in range(len(BATCH_REPLIES) + 1):
-        conn = connected()
-        data = conn.send_batch(commands)
-        assert data == b"".join(c.encode() for c in commands)
-        events = feed_split(conn, BATCH_REPLIES, at)
-        kinds = [e.reply.code if isinstance(e, ReplyReceived) else type(e) for e in events]
-        assert kinds == [200, HangupReceived, 511, 520], f"split at {at}"
-        assert conn.state is State.IDLE
-
-
-def test_given_a_batch_in_flight_then_a_reply_too_many_is_a_protocol_error() -> None:
-    conn = connected()
-    conn.send_batch([agi.set_variable("A", "1"), agi.set_variable("B", "2")])
-    assert len(conn.feed(b"200 result=1\n200 result=1\n")) == 2
-    with pytest.raises(AgiProtocolError):
-        conn.feed(b"200 result=1\n")
-
-
-@pytest.mark.parametrize("command", [agi.stream_file("welcome", "1"), agi.get_data("m", 5, 1)])
-def test_commands_that_read_the_channel_are_never_batched(command: AgiCommand) -> None:
-    conn = connected()
-    with pytest.raises(AgiStateError, match=command.name):
-        conn.send_batch([agi.set_variable("A", "1"), command])
-    assert conn.state is State.IDLE
