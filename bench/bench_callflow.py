@@ -92,17 +92,29 @@ class Controller:
         if self.workers > 1:
             args += ["--workers", str(self.workers)]
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=log)
+            # Its own session, as a service would run: with the kernel's autogroup
+            # scheduling the bench's own CPU would otherwise be taken from the controller.
+            self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=log,
+                                         start_new_session=True)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if b"ready" not in line:
             raise RuntimeError(f"controller did not start; see {self.log}")
+
+    def overloads(self) -> int:
+        """How often the controller said it was overloaded (its log)."""
+        text = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+        return text.count('"controller.overloaded"')
 
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.terminate()
             self.proc.wait(timeout=30)
             self.proc = None
+            if os.environ.get("VAXEL_BENCH_KEEP_LOG"):
+                import shutil
+
+                shutil.copy(self.log, os.environ["VAXEL_BENCH_KEEP_LOG"])
 
     def pids(self) -> list[int]:
         if self.proc is None:
@@ -230,7 +242,9 @@ async def step_side(bench: Bench, side: str, rates: list[int], seconds: float,
     for rate in rates:
         result = await bench.run_rate(side, rate, seconds)
         results.append(result)
-        print(row(result), flush=True)
+        print(row(result) + (f"  overloaded x{bench.controller.overloads()}"
+                             if side != "dialplan" and bench.controller.overloads() else ""),
+              flush=True)
         lossy = 0 if result.lossless else lossy + 1
         if lossy >= 2:
             break

@@ -25,7 +25,7 @@ from vaxel.service import start_controller
 async def main(path: Path) -> None:
     raw = json.loads(path.read_text(encoding="utf-8"))
     config = parse_config(raw, str(path), env={})
-    configure(config.log_format)
+    configure(config.log_format, cache=True)
     controller = await start_controller(config, clock=lambda: OPEN_HOURS)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

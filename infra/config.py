@@ -43,7 +43,7 @@ class FastAgiConfig:
     max_calls: int = 0
     """IVR sessions this controller runs at once; a new call beyond them goes to the
     operators (the dialplan's fallback) at once. 0: no limit."""
-    max_lag_ms: int = 300
+    max_lag_ms: int = 1000
     """Event-loop lag (milliseconds) at which the controller counts as overloaded and sends
     new calls to the operators at once, until the lag stays under half for 2 s. 0: never."""
 

@@ -20,7 +20,7 @@ class OverloadLimits:
     max_calls: int = 0
     """IVR sessions a controller runs at once; a new call beyond them takes the fallback.
     0: no limit."""
-    max_lag_ms: float = 300.0
+    max_lag_ms: float = 1000.0
     """Event-loop lag at which the controller refuses new calls. 0: never."""
     recover_s: float = 2.0
     """Seconds the lag must stay under half of ``max_lag_ms`` before new calls come in."""
