@@ -76,12 +76,13 @@ class Controller:
     """The controller in its own process (bench/callflow_controller.py)."""
 
     def __init__(self, workdir: Path, config: dict[str, object], workers: int,
-                 source: Path = REPO) -> None:
+                 source: Path = REPO, nice: int = 0) -> None:
         self.path = workdir / "controller.json"
         self.path.write_text(json.dumps(config), encoding="utf-8")
         self.log = workdir / "controller.log"
         self.workers = workers
         self.source = source
+        self.nice = nice
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -95,11 +96,15 @@ class Controller:
             # Its own session, as a service would run: with the kernel's autogroup
             # scheduling the bench's own CPU would otherwise be taken from the controller.
             self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=log,
-                                         start_new_session=True)
+                                         start_new_session=True, preexec_fn=self._renice)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if b"ready" not in line:
             raise RuntimeError(f"controller did not start; see {self.log}")
+
+    def _renice(self) -> None:
+        if self.nice:
+            os.setpriority(os.PRIO_PROCESS, 0, self.nice)
 
     def overloads(self) -> int:
         """How often the controller said it was overloaded (its log)."""
@@ -269,11 +274,11 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
                                           "timeout": 10}},
             "log_format": "json",
         }
-        controller = Controller(workdir, config, args.workers)
+        controller = Controller(workdir, config, args.workers, nice=args.nice)
         sides = {"dialplan": controller, "controller": controller}
         if args.before:
             (workdir / "before").mkdir()
-            before = Controller(workdir / "before", config, 1, args.before.resolve())
+            before = Controller(workdir / "before", config, 1, args.before.resolve(), args.nice)
             sides = {"dialplan": controller, "before": before, "controller": controller}
         bench = Bench(Ami(lambda e: bench.on_event(e)), controller)
         try:
@@ -340,6 +345,8 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=1, help="controller processes")
     p.add_argument("--before", type=Path, help="a source tree of the code before (git "
                    "worktree): its controller runs too, between the twin and this one")
+    p.add_argument("--nice", type=int, default=0, help="the controllers' nice value (a "
+                   "negative one needs root): a call controller may run ahead of the media")
     p.add_argument("--sides", default="dialplan,before,controller",
                    help="which of dialplan, before (with --before) and controller to run")
     p.add_argument("--soak", action="store_true", help="100 calls/s for --soak-minutes")
