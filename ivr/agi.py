@@ -8,7 +8,8 @@ command arrives, so a second command would put replies out of step); every reply
 including the multi-line ``520-`` usage block, becomes exactly one `ReplyReceived`; the
 bare ``HANGUP`` line may arrive between replies at any time and never counts as a reply.
 Lines longer than `MAX_LINE_BYTES` or an environment longer than `MAX_ENVIRONMENT_LINES`
-are protocol errors, so a peer cannot make us buffer without bound.
+are protocol errors, so a peer cannot make us buffer without bound. The builders of
+the commands themselves (``stream_file`` ...) are in `ivr.agi_commands`.
 """
 
 from __future__ import annotations
@@ -18,37 +19,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-
-from ivr.agi_commands import (
-    AgiCommand,
-    answer,
-    exec_,
-    format_command,
-    get_data,
-    get_variable,
-    hangup,
-    quote_argument,
-    set_variable,
-    stream_file,
-    verbose,
-    wait_for_digit,
-)
-from ivr.agi_errors import (
-    AgiArgumentError,
-    AgiError,
-    AgiProtocolError,
-    AgiStateError,
-)
-
-#: Names other modules import from here (the commands and errors live in their own modules).
-__all__ = [
-    "MAX_ENVIRONMENT_LINES", "MAX_LINE_BYTES", "AgiArgumentError", "AgiCommand",
-    "AgiConnection", "AgiEnvironment", "AgiError", "AgiProtocolError", "AgiReply",
-    "AgiStateError", "EnvironmentReceived", "HangupReceived", "ReplyReceived", "State",
-    "answer", "exec_", "format_command", "get_data", "get_variable", "hangup",
-    "parse_reply_line", "quote_argument", "set_variable", "stream_file", "verbose",
-    "wait_for_digit",
-]
 
 #: Longest line accepted from Asterisk, newline included. res_agi's own command buffer is
 #: 2 KiB (AGI_BUF_LEN); replies carrying a variable's value can be longer, so be generous.
@@ -75,6 +45,27 @@ _DATA_RE = re.compile(r"^ \((?P<data>.*)\)(?P<tail>(?: \S+=\S*)*)$")
 _DATA_LOOSE_RE = re.compile(r"^ \((?P<data>.*?)\)(?P<tail>.*)$")
 _ENDPOS_RE = re.compile(r"(?:^| )endpos=(-?\d+)")
 _ERROR_LINE_RE = re.compile(r"^(?P<code>[1-5]\d{2})(?P<sep>[ -])(?P<text>.*)$")
+
+
+class AgiError(Exception):
+    """Root of the AGI errors (codec and FastAGI adapter)."""
+
+
+class AgiProtocolError(AgiError):
+    """Asterisk (or whoever connected) sent something the AGI protocol does not allow."""
+
+    def __init__(self, reason: str, received: bytes) -> None:
+        super().__init__(f"AGI protocol error: {reason}; received {received[:200]!r}")
+        self.reason = reason
+        self.received = received
+
+
+class AgiStateError(AgiError):
+    """The caller of the codec broke its rules (a command while another is in flight...)."""
+
+
+class AgiArgumentError(AgiError, ValueError):
+    """A command argument cannot be sent (it contains a line break)."""
 
 
 class State(enum.Enum):
@@ -233,6 +224,38 @@ def parse_reply_line(line: str) -> AgiReply:
     )
 
 
+@dataclass(frozen=True)
+class AgiCommand:
+    """One AGI command line; `encode()` gives the bytes to send."""
+
+    name: str
+    args: tuple[str, ...] = ()
+
+    def encode(self) -> bytes:
+        return format_command(self.name, *self.args)
+
+
+def quote_argument(arg: str) -> str:
+    """Quote for res_agi's parse_args(): quotes group words, a backslash escapes one char."""
+    if "\n" in arg or "\r" in arg:
+        raise AgiArgumentError(f"AGI argument contains a line break: {arg!r}")
+    if arg and not any(c in arg for c in ' \t"\\'):
+        return arg
+    escaped = arg.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def format_command(name: str, *args: str) -> bytes:
+    """``STREAM FILE`` + args -> ``b'STREAM FILE "welcome" ""\\n'``; empty args become ``""``."""
+    if not name or "\n" in name or "\r" in name:
+        raise AgiArgumentError(f"bad AGI command name: {name!r}")
+    parts = [name, *(quote_argument(a) for a in args)]
+    try:
+        return (" ".join(parts) + "\n").encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise AgiArgumentError(f"AGI command {name!r} has text UTF-8 cannot encode") from exc
+
+
 class AgiConnection:
     """The protocol state of one AGI session (see the module docstring)."""
 
@@ -267,10 +290,6 @@ class AgiConnection:
             )
         self._move(Input.COMMAND_SENT)
         return data
-
-    def _complete(self, reply: AgiReply) -> ReplyReceived:
-        self._move(Input.REPLY_COMPLETE)
-        return ReplyReceived(reply)
 
     def feed(self, data: bytes) -> list[Event]:
         """Consume bytes received; return the complete events they finish."""
@@ -331,7 +350,8 @@ class AgiConnection:
             raise AgiProtocolError("expected a reply", raw) from None
         if reply.code == CODE_TRYING:
             return None
-        return self._complete(reply)
+        self._move(Input.REPLY_COMPLETE)
+        return ReplyReceived(reply)
 
     def _usage_line(self, line: str) -> Event | None:
         # Asterisk's async-AGI path has been seen to drop the newline before the end
@@ -342,6 +362,7 @@ class AgiConnection:
         head = line.removesuffix(USAGE_END)
         if head:
             self._usage.append(head)
+        self._move(Input.REPLY_COMPLETE)
         text = "\n".join(self._usage)
         self._usage = []
-        return self._complete(AgiReply(CODE_USAGE, "", None, False, None, text))
+        return ReplyReceived(AgiReply(CODE_USAGE, "", None, False, None, text))

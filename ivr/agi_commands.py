@@ -1,48 +1,15 @@
-"""AGI commands as Asterisk's res_agi parses them: names, quoted arguments, one line each.
+"""The AGI commands the IVR sends, as `AgiCommand` values ready for `AgiConnection.send`.
 
-`AgiCommand` is one command line; the builders (`stream_file`, `get_data`, ...) make the
-commands the controller sends. Arguments are quoted for res_agi's parse_args(); a line
-break in an argument is refused (`AgiArgumentError`), since it would end the command.
-Re-exported by `ivr.agi`.
+One builder per command (``STREAM FILE``, ``GET DATA``, ``EXEC`` ...), each naming its
+arguments in the order res_agi.c expects them; the reply property that carries the
+answer (`AgiReply.key`, `AgiReply.digits`, ``data``) is named in the builder's docstring.
+Builders only build: quoting and the line format are `ivr.agi.format_command`'s, so an
+argument that cannot be sent raises `ivr.agi.AgiArgumentError` when it is encoded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from ivr.agi_errors import AgiArgumentError
-
-
-@dataclass(frozen=True)
-class AgiCommand:
-    """One AGI command line; `encode()` gives the bytes to send."""
-
-    name: str
-    args: tuple[str, ...] = ()
-
-    def encode(self) -> bytes:
-        return format_command(self.name, *self.args)
-
-
-def quote_argument(arg: str) -> str:
-    """Quote for res_agi's parse_args(): quotes group words, a backslash escapes one char."""
-    if "\n" in arg or "\r" in arg:
-        raise AgiArgumentError(f"AGI argument contains a line break: {arg!r}")
-    if arg and not any(c in arg for c in ' \t"\\'):
-        return arg
-    escaped = arg.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
-
-
-def format_command(name: str, *args: str) -> bytes:
-    """``STREAM FILE`` + args -> ``b'STREAM FILE "welcome" ""\\n'``; empty args become ``""``."""
-    if not name or "\n" in name or "\r" in name:
-        raise AgiArgumentError(f"bad AGI command name: {name!r}")
-    parts = [name, *(quote_argument(a) for a in args)]
-    try:
-        return (" ".join(parts) + "\n").encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise AgiArgumentError(f"AGI command {name!r} has text UTF-8 cannot encode") from exc
+from ivr.agi import AgiCommand
 
 
 def stream_file(path: str, escape: str = "") -> AgiCommand:

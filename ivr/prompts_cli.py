@@ -15,7 +15,8 @@ from typing import Any
 
 from infra.errors import UserError
 from infra.paths import prompts_dir, repo_root
-from ivr.prompts import PromptError, build_prompts, collect_prompt_texts
+from ivr.prompt_texts import PromptError, collect_prompt_texts
+from ivr.prompts import build_prompts
 
 
 def register(subparsers: Any, name: str, help_text: str) -> None:

@@ -131,7 +131,7 @@ def _queues_of(path: Path | None) -> dict[str, QueueConfig]:
 
 def queue_configs(queues: Mapping[str, Any]) -> dict[str, QueueConfig]:
     """The engine's queue configs (escalation steps) from ``[queues.*]`` settings."""
-    from routing.service import queue_setups
+    from routing.reception import queue_setups
 
     return {name: setup.config for name, setup in queue_setups(queues).items()}
 

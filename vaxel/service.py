@@ -36,9 +36,11 @@ from ivr.load_watch import LoadWatch
 from ivr.overload import OverloadLimits
 from ivr.registry import FlowRegistry
 from ivr.run import Group
-from ivr.session import SessionDeps, run_session
+from ivr.session import run_session
+from ivr.session_ports import SessionDeps
 from ivr.speech import EspeakSpeech
-from routing.service import RoutingService, queue_setups
+from routing.reception import queue_setups
+from routing.service import RoutingService
 from switchboard.context_store import CallContextStore
 from switchboard.context_store import DirectoryLookup as ContextLookup
 from switchboard.ivr_messages import IvrMessages

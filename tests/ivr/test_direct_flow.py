@@ -19,7 +19,8 @@ from ivr.fakes import DictDirectory, ScriptedChannel, set_lines
 from ivr.flowset import load_set
 from ivr.registry import FlowRegistry
 from ivr.run import Group
-from ivr.session import SessionDeps, run_session
+from ivr.session import run_session
+from ivr.session_ports import SessionDeps
 from ivr.simulate import simulate
 
 STHLM = ZoneInfo("Europe/Stockholm")

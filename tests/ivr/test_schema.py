@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from infra.paths import repo_root
-from ivr.flow import NOT_FLOWS, PROMPTS_ONLY_PREFIX, node_fields, node_kinds
+from ivr.flow import NOT_FLOWS, PROMPTS_ONLY_PREFIX
+from ivr.node_loader import node_fields, node_kinds
 from ivr.schema import flow_schema
 from tests.ivr.test_node_kinds import FLOW
 

@@ -14,7 +14,8 @@ from ivr.callstore import MemoryCallStore
 from ivr.fakes import DictDirectory, ScriptedChannel, set_lines
 from ivr.registry import FlowRegistry
 from ivr.run import Group
-from ivr.session import SessionAborted, SessionDeps, run_session
+from ivr.session import SessionAborted, run_session
+from ivr.session_ports import SessionDeps
 
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 

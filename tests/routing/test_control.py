@@ -146,7 +146,7 @@ def test_announcement_says_place_then_rounded_wait_and_nothing_unknown():
 
 def test_every_announced_prompt_has_a_text_in_both_languages():
     from infra.paths import repo_root
-    from ivr.prompts import collect_prompt_texts
+    from ivr.prompt_texts import collect_prompt_texts
 
     texts = collect_prompt_texts(repo_root() / "dialplans")
     keys = {k for p in range(1, 15) for w in (None, 30, 200, 599, 5000)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.routing.conftest import prefix, redis_url  # noqa: F401 (fixtures)
 from vaxel.cli import main
 
 pytestmark = pytest.mark.integration
