@@ -11,8 +11,8 @@ step (end of the caller's input -> the next command, Asterisk's timestamps) and 
 controller's CPU and memory; last, the highest lossless rate of each and their ratio.
 A rate that loses calls twice in a row ends the stepping for that side.
 
-``--soak`` runs 100 calls/s for 10 minutes (``--soak-minutes``) through the
-controller and prints its memory over time.
+``--soak`` runs 100 calls/s for 10 minutes (``--soak-rate``, ``--soak-minutes``) through
+the controller and prints its memory over time.
 
 Run: ``.venv/bin/python bench/bench_callflow.py`` (``--rates 25,50`` for a short run).
 """
@@ -288,7 +288,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
                   f"{args.seconds:g} s per rate", flush=True)
             if args.soak:
                 controller.start()
-                await soak(bench, args.soak_minutes)
+                await soak(bench, args.soak_minutes, args.soak_rate)
                 return
             results: list[RateResult] = []
             print(HEADER)
@@ -308,9 +308,9 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
                 runner.stop()
 
 
-async def soak(bench: Bench, minutes: float) -> None:
-    print(f"soak: 100 calls/s for {minutes:g} min through the controller; memory over time")
-    result = await bench.run_rate("controller", 100, minutes * 60, report=30.0)
+async def soak(bench: Bench, minutes: float, rate: int) -> None:
+    print(f"soak: {rate} calls/s for {minutes:g} min through the controller; memory over time")
+    result = await bench.run_rate("controller", rate, minutes * 60, report=30.0)
     print(HEADER)
     print(row(result))
     print(f"load at end: {_load()}")
@@ -351,6 +351,7 @@ def main() -> None:
                    help="which of dialplan, before (with --before) and controller to run")
     p.add_argument("--soak", action="store_true", help="100 calls/s for --soak-minutes")
     p.add_argument("--soak-minutes", type=float, default=10.0)
+    p.add_argument("--soak-rate", type=int, default=100, help="calls/s of the soak")
     args = p.parse_args()
     # SIGTERM stops the run like Ctrl-C: Asterisk, Redis and the controller are stopped.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
