@@ -64,7 +64,8 @@ async def test_given_a_controller_at_its_limit_then_a_new_call_reaches_the_opera
         await first.hangup()                              # its IVR session ended at the dial
         third = await harness.call(CITY)                  # a free controller takes calls again
         await third.wait_listening()
-    assert to_fallback < 2.5, f"the refused call waited {to_fallback:.1f} s for the fallback"
+    # At once: no prompt, no AGI command, no timeout (a busy test machine may take seconds).
+    assert to_fallback < 5, f"the refused call waited {to_fallback:.1f} s for the fallback"
     assert not [e for e in second.events if e.get("Event") == "AGIExecStart"]
     overloaded = [e for e in logs if e["event"] == "controller.overloaded"]
     assert [e["reason"] for e in overloaded] == ["calls", "calls"]   # full again with the third
