@@ -28,7 +28,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         config = load_config(args.config)
-        configure(config.log_format)
+        configure(config.log_format, cache=True)
         if args.clock == "open":
             from vaxel.demo import DEMO_OPEN
 
