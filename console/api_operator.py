@@ -197,14 +197,22 @@ async def directory_search(request: Request, q: str = Query(..., min_length=1, m
 
     def run() -> list[dict[str, Any]]:
         hits = directory.search(q, audience="operator", limit=15)
+        units: dict[str, str] = {}
+
+        def unit_name(unit_id: str | None) -> str:
+            if unit_id and unit_id not in units:
+                unit = directory.unit(unit_id)
+                units[unit_id] = unit.name if unit else unit_id
+            return units.get(unit_id or "", "")
 
         def state_of(employee: Any) -> PersonState:
             note = directory.current_absence(employee.id, now)
             busy = any(devices.busy(d.dial) for d in employee.devices)
+            unit = unit_name(employee.unit_id)
             if note is None:
-                return PersonState(busy=busy)
+                return PersonState(busy=busy, unit_name=unit)
             label = note.message or note.category.value
-            return PersonState(absence=label, back_at=note.ends_at, busy=busy)
+            return PersonState(absence=label, back_at=note.ends_at, busy=busy, unit_name=unit)
 
         return search_rows(hits, state_of)
 

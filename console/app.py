@@ -136,8 +136,7 @@ def _auth_routes(app: FastAPI, deps: ConsoleDeps) -> None:
 
 def _render(request: Request, template: str, lang: str | None, status: int = 200,
             **context: Any) -> Response:
-    language = pick_language(lang or request.cookies.get(LANG_COOKIE),
-                             request.headers.get("accept-language"))
+    language = pick_language(lang or request.cookies.get(LANG_COOKIE))
     response = templates.TemplateResponse(
         request, template, {"t": table(language), "lang": language, "strings": STRINGS,
                             **context}, status_code=status)

@@ -46,6 +46,9 @@ _TABLE: dict[str, tuple[str, str]] = {
     "hangup": ("Lägg på", "Hang up"),
     "pause": ("Paus", "Pause"),
     "ready": ("Redo", "Ready"),
+    "choose": ("Välj träff i sökningen", "Choose a search hit"),
+    "queue_login_out": ("Logga in i / ut ur kön", "Log in to / out of the queue"),
+    "leave_search": ("Lämna sökfältet, stäng", "Leave the search field, close"),
     "queue_login": ("Logga in i kön", "Log in to the queue"),
     "queue_logout": ("Logga ut ur kön", "Log out of the queue"),
     "device": ("Telefon", "Phone"),
@@ -111,15 +114,10 @@ STRINGS: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def pick_language(requested: str | None, accept_language: str | None = None) -> str:
-    """``?lang=`` or cookie first, then the browser's Accept-Language, else Swedish."""
-    if requested in LANGUAGES:
-        return requested
-    for part in (accept_language or "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return DEFAULT_LANGUAGE
+def pick_language(requested: str | None) -> str:
+    """``?lang=`` (remembered in a cookie) or the cookie; Swedish otherwise, whatever the
+    browser's language: the city works in Swedish, English is a choice."""
+    return requested if requested in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def table(lang: str) -> dict[str, str]:

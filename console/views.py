@@ -98,6 +98,7 @@ class PersonState:
     absence: str = ""
     back_at: datetime | None = None
     busy: bool = False
+    unit_name: str = ""
 
 
 def search_rows(hits: Iterable[Any], state_of: Callable[[Any], PersonState]
@@ -111,7 +112,8 @@ def search_rows(hits: Iterable[Any], state_of: Callable[[Any], PersonState]
             e = hit.employee
             st = state_of(e)
             rows.append({"kind": "employee", "target": e.extension or "", "id": e.id,
-                         "label": e.full_name, "title": e.title, "unit": e.unit_id or "",
+                         "label": e.full_name, "title": e.title,
+                         "unit": st.unit_name or e.unit_id or "",
                          "extension": e.extension or "", "absence": st.absence,
                          "back_at": st.back_at.isoformat() if st.back_at else "",
                          "busy": st.busy, "email": e.email or ""})

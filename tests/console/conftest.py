@@ -13,3 +13,12 @@ from vaxel.testing.services import RedisServer
 def redis_server() -> Iterator[RedisServer]:
     with RedisServer() as server:
         yield server
+
+
+# The Asterisk fixtures of the integration tests (the browser tests place real calls).
+from tests.integration.conftest import (  # noqa: E402,F401
+    asterisk,
+    asterisk_overrides,
+    asterisk_root,
+    fastagi_port,
+)

@@ -14,7 +14,7 @@ import websockets
 
 from console.auth import Role
 from console.outcomes import OutcomeKind
-from routing.model import Agent, Call
+from routing.model import Call
 from tests.console.support import PASSWORD, add_users, logged_in, make_deps, served
 
 
