@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from vaxel.cli import UserError
+from vaxel.demo_console import demo_console
 from vaxel.paths import cache_dir
 
 #: The demo clock when ``--clock open``: a Tuesday at 10:00, so the menus are open.
@@ -143,6 +144,8 @@ async def _demo(args: argparse.Namespace) -> int:
                         "host_dir": str(asterisk.instance.folder("sounds"))},
             "groups": {"operators": {"members": ["PJSIP/1000", "PJSIP/1001"], "timeout": 30},
                        "contact_center": {"members": ["PJSIP/1001", "PJSIP/1000"], "timeout": 30}},
+            "queues": {"operators": {"group": "operators", "callback_after_s": 0},
+                       "kontaktcenter": {"group": "contact_center"}},
         }, "demo", env={})
         clock = (lambda: DEMO_OPEN) if args.clock == "open" else (
             lambda: datetime.now(ZoneInfo("Europe/Stockholm")))
@@ -153,9 +156,10 @@ async def _demo(args: argparse.Namespace) -> int:
             async with Harness(params.ami_port, params.harness_user,
                                params.harness_secret) as harness:
                 await _demo_call(harness, controller.store)
-            if not args.once:
-                _print_softphone(params)
-                await _wait_for_signal()
+            async with demo_console(config, _say):
+                if not args.once:
+                    _print_softphone(params)
+                    await _wait_for_signal()
         finally:
             await controller.close()
             phone.stop()
