@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import structlog
 from fastapi import Depends, FastAPI, Form, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -29,6 +30,7 @@ from console.live import Hub
 from console.strings import STRINGS, pick_language, table
 from console.web import LANG_COOKIE, SESSION_COOKIE, install_error_handlers, principal
 
+log = structlog.get_logger(__name__)
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 #: The page each role lands on after log-in.
@@ -37,6 +39,11 @@ HOME = {Role.OPERATOR: "/operator", Role.AGENT: "/agent", Role.SUPERVISOR: "/wal
 #: Pages and the permission each needs.
 PAGES = {"operator": Permission.OPERATE, "agent": Permission.AGENT,
          "wallboard": Permission.SUPERVISE, "admin": Permission.ADMIN}
+
+
+#: How the console is served (uvicorn): per-message compression off, since it would
+#: compress every message once per client (the feed sends the same text to all).
+UVICORN_OPTIONS: dict[str, Any] = {"ws_per_message_deflate": False, "log_level": "warning"}
 
 
 class LoginBody(BaseModel):
@@ -182,10 +189,11 @@ def _socket_route(app: FastAPI, hub: Hub) -> None:
         try:
             who = await _socket_principal(socket, deps)
         except ConsoleError as exc:
+            log.info("console.socket_refused", status=exc.status, reason=exc.message)
             await socket.close(code=4401 if exc.status == 401 else 4403, reason=exc.message)
             return
         await socket.accept()
-        queue = hub.add_client()
+        feed = hub.add_client()
         await socket.send_json({"type": "hello", "name": who.name, "role": who.role.value,
                                 "now": hub.clock(), "health": hub.health})
         if hub.last_snapshot:
@@ -193,17 +201,20 @@ def _socket_route(app: FastAPI, hub: Hub) -> None:
         reader = asyncio.create_task(_drain(socket))
         try:
             while not reader.done():
-                try:
-                    text = await asyncio.wait_for(queue.get(), 1.0)
-                except TimeoutError:
-                    if queue not in hub.clients:
-                        break  # too slow: dropped by the hub
-                    continue
-                await socket.send_text(text)
+                taking = asyncio.ensure_future(feed.take())
+                await asyncio.wait([taking, reader], return_when=asyncio.FIRST_COMPLETED)
+                if not taking.done():
+                    taking.cancel()
+                    break
+                batch = taking.result()
+                if feed.dropped:
+                    break  # too slow to keep up: dropped by the hub
+                for text in batch:
+                    await socket.send_text(text)
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
-            hub.remove_client(queue)
+            hub.remove_client(feed)
             reader.cancel()
             with contextlib.suppress(Exception):
                 await socket.close()

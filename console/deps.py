@@ -21,6 +21,17 @@ from switchboard.operator import Settings
 
 #: The ACD queue whose agents the operators are.
 OPERATORS_QUEUE = "operators"
+#: Redis connections one console process opens at most; more requests at once wait (up
+#: to ``REDIS_WAIT_S``) instead of failing: redis-py 8's default pool refuses the 101st.
+REDIS_CONNECTIONS = 64
+REDIS_WAIT_S = 5.0
+
+
+def redis_client(url: str) -> aioredis.Redis:
+    """The console's Redis client: a blocking pool, so 200 log-ins at once queue up."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_S, decode_responses=True)
+    return aioredis.Redis(connection_pool=pool)
 
 
 @dataclass
@@ -36,7 +47,7 @@ class ConsoleSettings:
     """Service-level target seconds per queue."""
     dialplans_dir: Path | None = None
     """The flow files the admin page checks and deploys."""
-    snapshot_every_s: float = 0.1
+    snapshot_every_s: float = 0.25
     """How often, at most, the live state is recomputed and sent when something changed."""
     tick_s: float = 1.0
     """The live state is sent at least this often (waiting times move)."""

@@ -53,13 +53,40 @@ def day_start(now: float) -> float:
     return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
+class ClientFeed:
+    """What one WebSocket client has yet to get: messages wait in a list and one event
+    wakes the sender (no task per message); past ``CLIENT_QUEUE`` unsent messages the
+    client is dropped."""
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+        self.wake = asyncio.Event()
+        self.dropped = False
+
+    def put(self, text: str) -> None:
+        if len(self.pending) >= CLIENT_QUEUE:
+            self.dropped = True
+        else:
+            self.pending.append(text)
+        self.wake.set()
+
+    async def take(self) -> list[str]:
+        """The messages waiting now (waits for at least one); [] when dropped."""
+        await self.wake.wait()
+        self.wake.clear()
+        if self.dropped:
+            return []
+        batch, self.pending = self.pending, []
+        return batch
+
+
 class Hub:
     """See the module docstring."""
 
     def __init__(self, deps: ConsoleDeps, clock: Callable[[], float] = time.time) -> None:
         self.deps = deps
         self.clock = clock
-        self.clients: set[asyncio.Queue[str]] = set()
+        self.clients: set[ClientFeed] = set()
         self.entries: list[dict[str, str]] = []
         self.times = AgentTimes()
         self.devices = DeviceTracker()
@@ -75,21 +102,18 @@ class Hub:
 
     # --- clients ----------------------------------------------------------------------
 
-    def add_client(self) -> asyncio.Queue[str]:
-        queue: asyncio.Queue[str] = asyncio.Queue(CLIENT_QUEUE)
-        self.clients.add(queue)
-        return queue
+    def add_client(self) -> ClientFeed:
+        feed = ClientFeed()
+        self.clients.add(feed)
+        return feed
 
-    def remove_client(self, queue: asyncio.Queue[str]) -> None:
-        self.clients.discard(queue)
+    def remove_client(self, feed: ClientFeed) -> None:
+        self.clients.discard(feed)
 
     def broadcast(self, message: dict[str, Any]) -> None:
         text = json.dumps(message, ensure_ascii=False, default=str)
-        for queue in list(self.clients):
-            try:
-                queue.put_nowait(text)
-            except asyncio.QueueFull:
-                self.clients.discard(queue)  # its socket task sees that and closes
+        for feed in list(self.clients):
+            feed.put(text)
 
     # --- running ----------------------------------------------------------------------
 

@@ -25,9 +25,11 @@ PASSWORD_ENV = "VAXEL_USER_PASSWORD"
 
 
 def register(subparsers: Any, name: str, help_text: str) -> None:
-    parser = subparsers.add_parser(name, help=help_text, description=help_text)
-    parser.add_argument("--config", type=Path, help="TOML configuration (docs/vaxel.example.toml)")
-    parser.add_argument("--redis", help="Redis URL (default: configuration)")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="TOML configuration (docs/vaxel.example.toml)")
+    common.add_argument("--redis", help="Redis URL (default: configuration)")
+    parser = subparsers.add_parser(name, help=help_text, description=help_text,
+                                   parents=[common] if name == "console" else [])
     if name == "console":
         parser.add_argument("--host", help="listen address (default [console] host, 127.0.0.1)")
         parser.add_argument("--port", type=int, help="port (default [console] port, 8080)")
@@ -36,16 +38,18 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     sub = parser.add_subparsers(dest=f"{name}_command", required=True, metavar="ACTION")
     roles = ["operator", "agent", "supervisor", "admin"]
     if name == "user":
-        p = sub.add_parser("add", help="add (or with --replace, change) a console user")
+        p = sub.add_parser("add", help="add (or with --replace, change) a console user",
+                           parents=[common])
         p.add_argument("name")
         p.add_argument("--role", required=True, choices=roles)
         p.add_argument("--device", default="", help="the user's phone, e.g. PJSIP/1000")
         p.add_argument("--replace", action="store_true", help="overwrite an existing user")
         p.set_defaults(func=lambda a: _run(_user_add(a)))
-        p = sub.add_parser("list", help="list console users")
+        p = sub.add_parser("list", help="list console users", parents=[common])
         p.set_defaults(func=lambda a: _run(_user_list(a)))
     else:
-        p = sub.add_parser("create", help="create an API token (printed once)")
+        p = sub.add_parser("create", help="create an API token (printed once)",
+                           parents=[common])
         p.add_argument("--role", required=True, choices=roles)
         p.add_argument("--name", default="script", help="who the token acts as (audit log)")
         p.set_defaults(func=lambda a: _run(_token_create(a)))
@@ -113,9 +117,7 @@ async def _token_create(args: argparse.Namespace) -> int:
 
 def build_deps(config: Config, redis_url: str | None = None) -> Any:
     """The console's dependencies from the configuration (AMI not yet connected)."""
-    import redis.asyncio as aioredis
-
-    from console.deps import ConsoleDeps, ConsoleSettings
+    from console.deps import ConsoleDeps, ConsoleSettings, redis_client
     from console.outcomes import RedisOutcomeStore
     from console.users import UserStore
     from directory.api import Directory
@@ -126,7 +128,7 @@ def build_deps(config: Config, redis_url: str | None = None) -> Any:
     from switchboard.message_store import MessageDesk, MessageStore, SmtpMailer
     from vaxel.ami import AmiClient
 
-    client = aioredis.Redis.from_url(redis_url or config.redis.url, decode_responses=True)
+    client = redis_client(redis_url or config.redis.url)
     directory = Directory.open(config.directory_url)
     queues = queue_configs(config.queues)
     routing = RoutingStore(client)
@@ -166,7 +168,7 @@ async def connect_ami_forever(ami: Any) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from console.app import create_app
+    from console.app import UVICORN_OPTIONS, create_app
 
     config = _config(args)
     deps = build_deps(config, args.redis)
@@ -177,7 +179,7 @@ def _serve(args: argparse.Namespace) -> int:
     async def main() -> None:
         connecting = asyncio.create_task(connect_ami_forever(deps.ami)) if deps.ami else None
         server = uvicorn.Server(uvicorn.Config(
-            app, host=host, port=port, log_level="warning", proxy_headers=True,
+            app, host=host, port=port, **UVICORN_OPTIONS, proxy_headers=True,
             forwarded_allow_ips=config.console.forwarded_allow_ips,
             root_path=config.console.root_path))
         try:

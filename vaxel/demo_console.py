@@ -35,7 +35,7 @@ async def demo_console(config: Any, say: Callable[[str], None]) -> AsyncIterator
     """Serve the console for the demo city until the block ends; yields its URL."""
     import uvicorn
 
-    from console.app import create_app
+    from console.app import UVICORN_OPTIONS, create_app
     from console.auth import Role
     from vaxel.console_cli import build_deps, connect_ami_forever
 
@@ -48,7 +48,7 @@ async def demo_console(config: Any, say: Callable[[str], None]) -> AsyncIterator
                       + (f"  (phone {device})" if device else ""))
     port = _port(config.console.port)
     server = uvicorn.Server(uvicorn.Config(create_app(deps), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+                                           **UVICORN_OPTIONS))
     connecting = asyncio.create_task(connect_ami_forever(deps.ami))
     serving = asyncio.create_task(server.serve())
     while not server.started and not serving.done():

@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import redis.asyncio as aioredis
 import uvicorn
 
-from console.app import create_app
+from console.app import UVICORN_OPTIONS, create_app
 from console.auth import Role
-from console.deps import ConsoleDeps, ConsoleSettings
+from console.deps import ConsoleDeps, ConsoleSettings, redis_client
 from console.outcomes import RedisOutcomeStore
 from console.users import UserStore
 from routing.desk import AgentDesk
@@ -34,7 +33,7 @@ QUEUES = {"operators": QueueConfig("operators", wrap_up_s=1.0),
 def make_deps(redis_url: str, *, directory: Any = None, ami: Any = None,
               queues: Mapping[str, QueueConfig] = QUEUES, dialplans: Path | None = None,
               operator_settings: Settings | None = None, messages: Any = None) -> ConsoleDeps:
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    client = redis_client(redis_url)
     routing = RoutingStore(client)
     return ConsoleDeps(
         redis=client, routing=routing, desk=AgentDesk(routing, queues),
@@ -56,7 +55,7 @@ async def served(deps: ConsoleDeps) -> AsyncIterator[str]:
     """The console on a free loopback port in this event loop; yields its base URL."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(deps), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
+                                           lifespan="on", **UVICORN_OPTIONS))
     task = asyncio.create_task(server.serve())
     for _ in range(200):
         if server.started:

@@ -219,3 +219,20 @@ async def test_given_redis_gone_then_the_api_answers_503_and_the_feed_says_so(re
             reply = await client.post("/api/login", json={"name": "eva", "password": PASSWORD})
             assert reply.status_code == 503 and "Redis" in reply.json()["message"]
     await deps.redis.aclose()
+
+
+async def test_every_page_action_is_in_the_openapi_document_and_the_docs_are_served(console):
+    deps, base = console
+    async with httpx.AsyncClient(base_url=base) as client:
+        spec = (await client.get("/api/openapi.json")).json()
+        assert (await client.get("/api/docs")).status_code == 200
+    paths = set(spec["paths"])
+    for path in ("/api/login", "/api/operator/answer", "/api/operator/transfer",
+                 "/api/operator/consult", "/api/operator/complete", "/api/operator/cancel",
+                 "/api/operator/park", "/api/operator/pickup", "/api/operator/message",
+                 "/api/directory/search", "/api/agent/outcome", "/api/agent/ready",
+                 "/api/wallboard", "/api/agents/{agent_id}/skills",
+                 "/api/agents/{agent_id}/unpause", "/api/dialplans/deploy",
+                 "/api/dialplans/rollback", "/api/directory/employees/{employee_id}/absence",
+                 "/api/audit"):
+        assert path in paths, path

@@ -241,11 +241,24 @@ async def enqueue_time(deps: Any, call_id: str) -> float:
     raise AssertionError(f"{call_id} was never enqueued")
 
 
-async def test_an_agents_token_gets_403_on_a_deploy(city):
+async def test_an_agents_token_gets_403_on_a_deploy_and_a_gone_call_409(city, harness):
     deps, base = city
     token = await deps.users.create_token("anna", Role.AGENT)
     async with httpx.AsyncClient(base_url=base) as client:
         reply = await client.post("/api/dialplans/deploy",
                                   headers={"Authorization": f"Bearer {token}"})
-    assert reply.status_code == 403
-    assert time.time() > 0
+        assert reply.status_code == 403
+        operator = await deps.users.create_token("eva", Role.OPERATOR)
+        call = await queued_call(harness, caller_id="0706666666")
+        call_id = ivr_call_id(call)
+        await call.hangup()
+        await call.wait_hangup()
+        started = time.monotonic()
+        while time.monotonic() - started < 5:
+            reply = await client.post("/api/operator/transfer",
+                                      json={"call_id": call_id, "target": "4711"},
+                                      headers={"Authorization": f"Bearer {operator}"})
+            if reply.status_code != 200:
+                break
+        assert reply.status_code == 409, reply.text
+        assert "lagt på" in reply.json()["message"] and "hung up" in reply.json()["message"]
