@@ -34,9 +34,9 @@ import websockets
 
 from console.auth import Role
 from console.users import UserStore
+from infra.asterisk.provision import provision
 from routing.model import Call
 from routing.store import RoutingStore
-from vaxel.asterisk.provision import provision
 from vaxel.testing.calls import Harness
 from vaxel.testing.services import TEST_FALLBACK, AsteriskServer, RedisServer, free_port
 

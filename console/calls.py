@@ -35,7 +35,7 @@ _GONE = ("no such channel", "not found", "does not exist", "in no call")
 @asynccontextmanager
 async def translated(call_id: str = "") -> AsyncIterator[None]:
     """Engine errors -> console errors with a sentence a person understands."""
-    from vaxel.ami import AmiError, AmiUnavailable
+    from infra.ami import AmiError, AmiUnavailable
 
     try:
         yield

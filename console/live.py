@@ -31,8 +31,8 @@ import structlog
 
 from console.deps import ConsoleDeps
 from console.views import AgentTimes, DeviceTracker, agent_row, queue_figures, waiting_rows
+from reports.stats import summarise
 from routing.errors import RoutingError
-from routing.stats import summarise
 
 log = structlog.get_logger(__name__)
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

@@ -2,7 +2,7 @@
 
 Nothing here reads Redis, AMI or the clock. ``AgentTimes`` folds the routing event stream
 into "in this state since" and "last call" per agent (the desk's wrap-up form needs the
-call that just ended); ``queue_figures`` makes one wallboard row from ``routing.stats``
+call that just ended); ``queue_figures`` makes one wallboard row from ``reports.stats``
 figures, the waiting calls, the agents and the case outcomes; ``search_rows`` joins
 directory hits with absence notes and device state.
 """
@@ -16,8 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from console.outcomes import CaseOutcome, fcr
+from reports.stats import Figures, skill_value
 from routing.model import Agent, AgentState, Call
-from routing.stats import Figures, skill_value
 
 #: Priority a supervised transfer nobody answered comes back with ([queues.*] return_priority).
 DEFAULT_RETURN_PRIORITY = 8

@@ -30,8 +30,8 @@ from directory.entities import (
 )
 from directory.errors import DirectoryError, ImportRejected, InvalidEntity, NotFound
 from directory.store import Directory
-from vaxel.cli import UserError
-from vaxel.paths import cache_dir
+from infra.errors import UserError
+from infra.paths import cache_dir
 
 #: Environment variable naming the directory database URL.
 URL_ENV = "VAXEL_DIRECTORY_URL"

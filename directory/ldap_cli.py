@@ -14,7 +14,7 @@ from typing import Any
 from directory.ldap_map import LdapMapping
 from directory.ldap_sync import LdapSettings, sync_ldap
 from directory.store import Directory
-from vaxel.cli import UserError
+from infra.errors import UserError
 
 Command = Callable[..., argparse.ArgumentParser]
 

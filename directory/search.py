@@ -10,52 +10,38 @@ level ordered by name and limited, so a query never reads more than a few
 pages of rows however common the name; the fuzzy level runs only when nothing
 matched as typed (a typo is forgiven, a correct name is not padded with
 look-alikes); unlisted people never reach a public
-caller, and an operator sees only a protected hit without any detail.
+caller, and an operator sees only a protected hit without any detail. The
+statements themselves, and their compilation at start-up, are ``search_sql``'s.
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    and_,
-    bindparam,
-    exists,
-    or_,
-    select,
-    true,
-)
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import Boolean
+from sqlalchemy import Connection
 
 from directory import prepared, ranking, rows, text, token_counts
 from directory.entities import Employee, Unit
-from directory.models import (
-    DeviceRow,
-    DistrictRow,
-    EmployeeRow,
-    EmployeeTokenRow,
-    NameVariantRow,
-    UnitDistrictRow,
-    UnitRow,
-    UnitTokenRow,
-    VocabularyRow,
-)
-from directory.prepared import Prepared
+from directory.models import EmployeeTokenRow, UnitTokenRow
 from directory.ranking import Flags, MatchRank, SearchHit
+from directory.search_sql import (
+    BY_DIRECT_NUMBER,
+    BY_EXTENSION,
+    BY_PHONE,
+    DIAL_BY_NAME,
+    DISTRICT_BY_ID,
+    DISTRICT_BY_NAME,
+    DISTRICT_NAMES,
+    PREFIX_END,
+    UNITS_IN_DISTRICT,
+    fuzzy_statement,
+    token_statement,
+    vocabulary_statement,
+)
 
 Audience = Literal["public", "operator"]
-
-#: Upper bound of a prefix range: sorts after every token character (tokens are a-z, 0-9).
-_PREFIX_END = "\x7f"
 
 #: Levels of the name search, in the order they are fetched.
 _LEVELS = (MatchRank.EXACT_NAME, MatchRank.PREFIX, MatchRank.FUZZY)
@@ -90,125 +76,36 @@ def dial_by_name(s: Connection, digits: str, limit: int) -> list[Employee]:
     sequence matching thousands of people still reads only one page)."""
     if not digits.isdigit():
         return []
-    params = {"keys": digits, "end": digits + _PREFIX_END, "n": limit}
-    ids = [i for (i,) in _DIAL_BY_NAME.rows(s, params)]
+    params = {"keys": digits, "end": digits + PREFIX_END, "n": limit}
+    ids = [i for (i,) in DIAL_BY_NAME.rows(s, params)]
     found = rows.load_employees(s, ids)
     return [found[i] for i in ids]
 
 
-_DIAL_BY_NAME = Prepared(
-    select(EmployeeRow.id)
-    .where(
-        EmployeeRow.family_keys >= bindparam("keys"),
-        EmployeeRow.family_keys < bindparam("end"),
-        EmployeeRow.active.is_(True),
-        EmployeeRow.listed.is_(True),
-    )
-    .order_by(EmployeeRow.family_keys, EmployeeRow.sort_key)
-    .limit(bindparam("n"))
-)
-_DISTRICT_BY_ID = Prepared(select(DistrictRow.id).where(DistrictRow.id == bindparam("key")))
-_DISTRICT_BY_NAME = Prepared(
-    select(DistrictRow.id).where(DistrictRow.name_fold == bindparam("key"))
-)
-_DISTRICT_NAMES = Prepared(select(DistrictRow.id, DistrictRow.name_fold))
-
-
 def district_id(s: Connection, name_or_id: str) -> str | None:
     """A district id from its id or its name typed any way ("Ostermalm", "östermalm")."""
-    if _DISTRICT_BY_ID.rows(s, {"key": name_or_id}):
+    if DISTRICT_BY_ID.rows(s, {"key": name_or_id}):
         return name_or_id
-    found = _DISTRICT_BY_NAME.rows(s, {"key": " ".join(text.tokens(name_or_id))})
+    found = DISTRICT_BY_NAME.rows(s, {"key": " ".join(text.tokens(name_or_id))})
     return str(found[0][0]) if found else None
 
 
-#: Sizes of IN lists (padded) whose statements ``prepare`` compiles at start-up.
-_PREPARED_SIZES = (1, 2, 4, 8, 16)
-
-
-def prepare(dialect: Dialect) -> None:
-    """Build and compile the statement shapes that most searches use, once per process
-    (about a hundred, 2 ms each), so that no caller waits for a shape's first use."""
-    statements = [_DIAL_BY_NAME, _DISTRICT_BY_ID, _DISTRICT_BY_NAME, _DISTRICT_NAMES]
-    statements += [*_BY_EXTENSION.values(), *_BY_PHONE.values(), *_BY_DIRECT_NUMBER.values()]
-    statements += [_UNITS_IN_DISTRICT]
-    for words in (1, 2, 3):
-        statements += map(_vocabulary_statement, itertools.product((True, False), repeat=words))
-    statements += [_fuzzy_statement(size) for size in (8, 16, 32, 64, 128)]
-    for size in _PREPARED_SIZES:
-        statements += [rows.employees_statement(size), rows.units_statement(size)]
-        statements += [token_counts.count_statement(size)]
-        for listed, others in itertools.product((True, False), ((), (1,), (2,), (4,), (1, 1))):
-            people = (size, *others)
-            statements.append(_token_statement(EmployeeTokenRow, people, listed, False, size > 1))
-        for in_district, others in itertools.product((False, True), ((), (1,))):
-            units = (size, *others)
-            statements.append(_token_statement(UnitTokenRow, units, False, in_district, size > 1))
-    for statement in statements:
-        statement.prepare(dialect)
-
-
-def _visible(listed_only: bool) -> ColumnElement[bool]:
-    active = EmployeeRow.active == true()
-    return and_(active, EmployeeRow.listed == true()) if listed_only else active
-
-
-#: Prepared lookups by listed_only; parameters ``extension`` / ``phone`` and ``n``.
-_BY_EXTENSION = {
-    listed: Prepared(
-        select(EmployeeRow.id).where(
-            EmployeeRow.extension == bindparam("extension"), _visible(listed)
-        )
-    )
-    for listed in (False, True)
-}
-_BY_PHONE = {
-    listed: Prepared(
-        select(EmployeeRow.id)
-        .join(DeviceRow, DeviceRow.employee_id == EmployeeRow.id)
-        .where(DeviceRow.number == bindparam("phone"), _visible(listed))
-        .distinct()
-        .order_by(EmployeeRow.id)
-        .limit(bindparam("n"))
-    )
-    for listed in (False, True)
-}
-_BY_DIRECT_NUMBER = {
-    listed: Prepared(
-        select(EmployeeRow.id).where(
-            EmployeeRow.direct_number == bindparam("phone"), _visible(listed)
-        )
-    )
-    for listed in (False, True)
-}
-
-
 def _by_extension(s: Connection, extension: str, listed_only: bool) -> list[Employee]:
-    ids = [i for (i,) in _BY_EXTENSION[listed_only].rows(s, {"extension": extension})]
+    ids = [i for (i,) in BY_EXTENSION[listed_only].rows(s, {"extension": extension})]
     return list(rows.load_employees(s, ids).values())
 
 
 def _by_phone(s: Connection, phone: str, listed_only: bool, limit: int) -> list[Employee]:
     """The owner of the direct number first, then the owners of devices with the number."""
-    direct = [i for (i,) in _BY_DIRECT_NUMBER[listed_only].rows(s, {"phone": phone})]
-    devices = [i for (i,) in _BY_PHONE[listed_only].rows(s, {"phone": phone, "n": limit})]
+    direct = [i for (i,) in BY_DIRECT_NUMBER[listed_only].rows(s, {"phone": phone})]
+    devices = [i for (i,) in BY_PHONE[listed_only].rows(s, {"phone": phone, "n": limit})]
     ids = list(dict.fromkeys([*direct, *devices]))[:limit]
     found = rows.load_employees(s, ids)
     return [found[i] for i in ids if i in found]
 
 
 def _district_names(s: Connection) -> dict[tuple[str, ...], str]:
-    return {tuple(fold.split()): did for did, fold in _DISTRICT_NAMES.rows(s, {})}
-
-
-_VOCABULARY = VocabularyRow.__table__.c
-_VARIANTS = NameVariantRow.__table__.c
-_VOCABULARY_COLUMNS = (
-    _VOCABULARY.token,
-    _VOCABULARY.employees,
-    _VOCABULARY.units,
-    _VOCABULARY.districts,
-)
+    return {tuple(fold.split()): did for did, fold in DISTRICT_NAMES.rows(s, {})}
 
 
 def _vocabulary(s: Connection, query_tokens: Sequence[str]) -> dict[str, dict[str, Flags]]:
@@ -218,35 +115,13 @@ def _vocabulary(s: Connection, query_tokens: Sequence[str]) -> dict[str, dict[st
     shapes = tuple(len(q) >= ranking.MIN_PREFIX for q in query_tokens)
     params: dict[str, str] = {}
     for i, q in enumerate(query_tokens):
-        params[f"q{i}"], params[f"e{i}"] = q, q + _PREFIX_END
+        params[f"q{i}"], params[f"e{i}"] = q, q + PREFIX_END
     found: dict[str, dict[str, Flags]] = {q: {} for q in query_tokens}
-    for token, e, u, d in _vocabulary_statement(shapes).rows(s, params):
+    for token, e, u, d in vocabulary_statement(shapes).rows(s, params):
         for q in query_tokens:
             if token == q or (len(q) >= ranking.MIN_PREFIX and token.startswith(q)):
                 found[q][token] = Flags(e, u, d)
     return found
-
-
-@functools.lru_cache(maxsize=32)
-def _vocabulary_statement(prefix: tuple[bool, ...]) -> Prepared:
-    column = _VOCABULARY.token
-    conditions = [
-        and_(column >= bindparam(f"q{i}"), column < bindparam(f"e{i}"))
-        if is_prefix
-        else column == bindparam(f"q{i}")
-        for i, is_prefix in enumerate(prefix)
-    ]
-    return Prepared(select(*_VOCABULARY_COLUMNS).where(or_(*conditions)))
-
-
-@functools.lru_cache(maxsize=16)
-def _fuzzy_statement(size: int) -> Prepared:
-    """Known tokens having one of ``size`` deletion variants (``variants_j``)."""
-    return Prepared(
-        select(*_VOCABULARY_COLUMNS)
-        .join(NameVariantRow.__table__, _VARIANTS.token == _VOCABULARY.token)
-        .where(_VARIANTS.variant.in_(_params("variants", size)))
-    )
 
 
 def _fuzzy(s: Connection, query_tokens: Sequence[str]) -> dict[str, dict[str, Flags]]:
@@ -258,7 +133,7 @@ def _fuzzy(s: Connection, query_tokens: Sequence[str]) -> dict[str, dict[str, Fl
     found: dict[str, dict[str, Flags]] = {q: {} for q in query_tokens}
     if not variants:
         return found
-    statement = _fuzzy_statement(len(prepared.padded(variants)))
+    statement = fuzzy_statement(len(prepared.padded(variants)))
     for token, e, u, d in statement.rows(s, prepared.in_params("variants", variants)):
         for q, k in limits.items():
             if k and text.edit_distance(q, token, k) <= k:
@@ -411,19 +286,10 @@ def _unit_level(
     if tokens and sets and sets != previous:
         ids = [row[0] for row in _token_rows(s, UnitTokenRow, sets, n, district_id=district_id)]
     elif not tokens and district_id is not None and level is MatchRank.EXACT_NAME:
-        ids = [i for (i,) in _UNITS_IN_DISTRICT.rows(s, {"district": district_id, "n": n})]
+        ids = [i for (i,) in UNITS_IN_DISTRICT.rows(s, {"district": district_id, "n": n})]
     else:
         return [], True
     return _load_units(s, [i for i in ids if ("u", i) not in hits]), len(ids) < n
-
-
-_UNITS_IN_DISTRICT = Prepared(
-    select(UnitDistrictRow.unit_id)
-    .join(UnitRow, UnitRow.id == UnitDistrictRow.unit_id)
-    .where(UnitDistrictRow.district_id == bindparam("district"))
-    .order_by(UnitRow.sort_key)
-    .limit(bindparam("n"))
-)
 
 
 def _token_rows(
@@ -469,7 +335,7 @@ def _token_rows(
         params["district"] = district_id
     for k, found in enumerate(patterns, start=1):
         params.update(prepared.in_params(f"t{k}", found))
-    statement = _token_statement(
+    statement = token_statement(
         model,
         (len(prepared.padded(sorted(driving))), *(len(prepared.padded(p)) for p in patterns)),
         listed_only,
@@ -477,83 +343,6 @@ def _token_rows(
         len(driving) > 1,
     )
     return statement.rows(s, params)
-
-
-@functools.lru_cache(maxsize=256)
-def _token_statement(
-    model: type[EmployeeTokenRow] | type[UnitTokenRow],
-    sizes: tuple[int, ...],
-    listed_only: bool,
-    in_district: bool,
-    distinct: bool,
-) -> Prepared:
-    """The statement for one shape of token query, built once (parameters: ``tk_j``, the
-    j-th token or pattern of set k, n, district). ``sizes`` holds the padded size of each set.
-
-    Set 0 is the driving set (the smallest), read in sort-key order from a covering index.
-    A person's other words are checked in the same index row (``name_tokens`` contains
-    " t " per token ``t`` of set ``k``, parameters ``tk_j``): no probe per candidate, so a name
-    of two common words (1,500 people called Anna) costs one index range scan. A unit's
-    other words are checked with EXISTS (primary-key probes; units are few).
-    """
-    # Core tables, not ORM entities: a new shape is built and compiled in half the time
-    # (a first use of a shape is part of some search's latency).
-    people = model is EmployeeTokenRow
-    table = model.__table__
-    outer = table.alias()
-    owner = outer.c.employee_id if people else outer.c.unit_id
-    columns = [owner, outer.c.sort_key]
-    if people:
-        columns += [outer.c.listed, outer.c.name_tokens]
-    driving, *others = sizes
-    query = select(*columns).where(outer.c.token.in_(_params("t0", driving)))
-    if listed_only:
-        query = query.where(outer.c.listed == true())
-    if in_district:
-        links = UnitDistrictRow.__table__.c
-        serving = select(links.unit_id).where(links.district_id == bindparam("district"))
-        query = query.where(owner.in_(serving))
-    for k, size in enumerate(others, start=1):
-        if people:
-            names = outer.c.name_tokens
-            query = query.where(or_(*(_Contains(names, p) for p in _params(f"t{k}", size))))
-            continue
-        # EXISTS, not IN: each candidate read in order is checked with one primary-key
-        # probe, and the scan stops after a page; IN would first collect every owner of
-        # the other word.
-        inner = table.alias()
-        query = query.where(
-            exists().where(inner.c.unit_id == owner, inner.c.token.in_(_params(f"t{k}", size)))
-        )
-    if distinct:
-        query = query.distinct()  # one owner may match through several of its driving tokens
-    return Prepared(query.order_by(outer.c.sort_key).limit(bindparam("n")))
-
-
-class _Contains(FunctionElement[bool]):
-    """``haystack`` holds ``needle`` as a substring: a plain search where ``LIKE '%x%'``
-    parses a pattern for every row (a quarter of a name scan's time on SQLite)."""
-
-    type = Boolean()
-    inherit_cache = True
-    name = "contains"
-
-
-@compiles(_Contains)
-def _contains_sqlite(element: _Contains, compiler: Any, **kw: Any) -> str:
-    haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
-    return f"instr({haystack}, {needle}) > 0"
-
-
-@compiles(_Contains, "postgresql")
-def _contains_postgresql(element: _Contains, compiler: Any, **kw: Any) -> str:
-    haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
-    return f"strpos({haystack}, {needle}) > 0"
-
-
-def _params(name: str, size: int) -> list[Any]:
-    """Bind parameters ``name_0 .. name_{size-1}`` (a padded list, see ``prepared``)."""
-    return [bindparam(f"{name}_{j}") for j in range(size)]
 
 
 def _load_units(s: Connection, ids: Sequence[str]) -> list[Unit]:

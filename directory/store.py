@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, true
 
-from directory import convert, rows, text
+from directory import convert, rows, search_sql, text
 from directory import search as search_db
 from directory.changes import SyncPlan, diff
 from directory.entities import AbsenceNote, Employee, HistoryEntry
@@ -48,7 +48,7 @@ class Directory(OrganisationStore):
         schema if it is missing."""
         directory = cls(make_engine(url), clock=clock)
         directory.create_schema()
-        search_db.prepare(directory._engine.dialect)
+        search_sql.prepare(directory._engine.dialect)
         return directory
 
     # --- employees -------------------------------------------------------------------

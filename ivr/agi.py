@@ -8,7 +8,8 @@ command arrives, so a second command would put replies out of step); every reply
 including the multi-line ``520-`` usage block, becomes exactly one `ReplyReceived`; the
 bare ``HANGUP`` line may arrive between replies at any time and never counts as a reply.
 Lines longer than `MAX_LINE_BYTES` or an environment longer than `MAX_ENVIRONMENT_LINES`
-are protocol errors, so a peer cannot make us buffer without bound.
+are protocol errors, so a peer cannot make us buffer without bound. The builders of
+the commands themselves (``stream_file`` ...) are in `ivr.agi_commands`.
 """
 
 from __future__ import annotations
@@ -253,46 +254,6 @@ def format_command(name: str, *args: str) -> bytes:
         return (" ".join(parts) + "\n").encode("utf-8")
     except UnicodeEncodeError as exc:
         raise AgiArgumentError(f"AGI command {name!r} has text UTF-8 cannot encode") from exc
-
-
-def stream_file(path: str, escape: str = "") -> AgiCommand:
-    """Play `path`; the reply's `key` is the escape digit pressed, if any."""
-    return AgiCommand("STREAM FILE", (path, escape))
-
-
-def get_data(path: str, timeout_ms: int, max_digits: int) -> AgiCommand:
-    """Play `path` and collect up to `max_digits`; the reply's `digits` has them."""
-    return AgiCommand("GET DATA", (path, str(timeout_ms), str(max_digits)))
-
-
-def wait_for_digit(timeout_ms: int) -> AgiCommand:
-    return AgiCommand("WAIT FOR DIGIT", (str(timeout_ms),))
-
-
-def set_variable(name: str, value: str) -> AgiCommand:
-    return AgiCommand("SET VARIABLE", (name, value))
-
-
-def get_variable(name: str) -> AgiCommand:
-    """The reply is ``result=1 (value)`` when set, ``result=0`` when not."""
-    return AgiCommand("GET VARIABLE", (name,))
-
-
-def exec_(app: str, options: str = "") -> AgiCommand:
-    """Run a dialplan application (``EXEC Dial PJSIP/4711,30``)."""
-    return AgiCommand("EXEC", (app, options))
-
-
-def verbose(message: str, level: int = 1) -> AgiCommand:
-    return AgiCommand("VERBOSE", (message, str(level)))
-
-
-def answer() -> AgiCommand:
-    return AgiCommand("ANSWER")
-
-
-def hangup() -> AgiCommand:
-    return AgiCommand("HANGUP")
 
 
 class AgiConnection:

@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 
 from ivr.errors import IvrError
 from ivr.flow import Flow
-from ivr.interpreter import CallState
+from ivr.run import CallState
 
 #: Longest the ``vaxel:calls`` stream grows (approximate trimming).
 CALL_STREAM_MAXLEN = 100_000

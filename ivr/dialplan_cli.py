@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from infra.errors import UserError
+from infra.paths import repo_root
 from ivr.errors import FlowFileError
 from ivr.flow import read_folder
 from ivr.flowset import FlowSet, load_set, parse_set
-from vaxel.cli import UserError
-from vaxel.paths import repo_root
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 

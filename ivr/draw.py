@@ -41,9 +41,9 @@ def _quote(text: str) -> str:
 
 
 def _kind(node: n.Node) -> str:
-    from ivr.flow import _CLASSES
+    from ivr.node_loader import CLASSES
 
-    return next(k for k, cls in _CLASSES.items() if isinstance(node, cls))
+    return next(k for k, cls in CLASSES.items() if isinstance(node, cls))
 
 
 def _detail(flow: Flow, node: n.Node) -> str:

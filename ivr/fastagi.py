@@ -126,7 +126,7 @@ class AgiChannel:
         timeout: float | None = None,
         after_hangup: bool = False,
     ) -> AgiReply:
-        """`command()` for a prepared `AgiCommand` (`ivr.agi.stream_file(...)` etc.)."""
+        """`command()` for a prepared `AgiCommand` (`ivr.agi_commands.stream_file(...)` etc.)."""
         fields: dict[str, Any] = {"command": command.name}
         if not sensitive:
             fields["args"] = list(command.args)

@@ -17,8 +17,8 @@ import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import RedisError
 
+from infra.ami import AmiClient, AmiMessage, consume
 from ivr.answering import ended_call_device
-from vaxel.ami import AmiClient, AmiMessage, consume
 
 log = structlog.get_logger(__name__)
 

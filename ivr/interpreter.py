@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +21,7 @@ from ivr import flow as f
 from ivr import offers, steps
 from ivr.errors import FlowRuntimeError
 from ivr.nodes import entry_valid
+from ivr.run import Actions, CallState, Group
 
 #: Nodes entered in a row without waiting for the caller before the run is declared looping.
 MAX_HOPS = 50
@@ -29,64 +29,6 @@ MAX_HOPS = 50
 MAX_GROUP_ATTEMPTS = 10
 
 
-@dataclass(frozen=True)
-class Group:
-    """A ring group from the configuration: the Dial() string of its members and the ring time."""
-
-    name: str
-    dial: str
-    timeout_s: int = 30
-
-    @property
-    def members(self) -> tuple[str, ...]:
-        """The members' dial strings, in the group's order."""
-        return tuple(m for m in self.dial.split("&") if m)
-
-
-@dataclass(frozen=True)
-class CallState:
-    """Everything the run needs to continue, as plain data (JSON-serialisable)."""
-
-    call_id: str
-    flow: str
-    version: str
-    node: str
-    language: str = f.LANGUAGES[0]
-    waiting: str = "none"
-    after_playback: str | None = None
-    failures: Mapping[str, int] = field(default_factory=dict)
-    variables: Mapping[str, str] = field(default_factory=dict)
-    path: tuple[str, ...] = ()
-    callee: a.Callee | None = None
-    done: bool = False
-    candidates: tuple[a.Callee, ...] = ()
-    """People found by name, while the caller chooses among them."""
-    candidate_absences: tuple[a.Absence | None, ...] = ()
-    ring_steps: tuple[tuple[str, int], ...] = ()
-    """The answering group's members still to ring one by one: (dial string, seconds)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["path"] = list(self.path)
-        d["candidates"] = [dataclasses.asdict(c) for c in self.candidates]
-        d["candidate_absences"] = [dataclasses.asdict(x) if x else None
-                                   for x in self.candidate_absences]
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> CallState:
-        data = dict(d)
-        data["path"] = tuple(data.get("path", ()))
-        callee = data.get("callee")
-        data["callee"] = a.Callee(**callee) if callee else None
-        data["candidates"] = tuple(a.Callee(**c) for c in data.get("candidates", ()))
-        data["candidate_absences"] = tuple(a.Absence(**x) if x else None
-                                           for x in data.get("candidate_absences", ()))
-        data["ring_steps"] = tuple((str(d), int(t)) for d, t in data.get("ring_steps", ()))
-        return cls(**data)
-
-
-Actions = list[a.Action]
 
 
 class FlowRun:

@@ -14,16 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from ivr import actions as a
 from ivr import nodes as n
+from ivr.run import Actions, Run
 from ivr.steps import interpolate
 
-if TYPE_CHECKING:
-    from ivr.interpreter import FlowRun
-
-Actions = list[a.Action]
 #: ``${queue_status}`` values: the queue can take the call, or why it cannot.
 OPEN, NOBODY, WAIT, LENGTH, UNKNOWN = "open", "nobody", "wait", "length", "unknown"
 
@@ -60,13 +56,13 @@ def message_recipient(recipient: str, callee: a.Callee | None, variables: dict[s
 
 # ---- queue_status -------------------------------------------------------------------------
 
-def enter_queue_status(run: FlowRun, node: n.QueueStatusNode, now: datetime,
+def enter_queue_status(run: Run, node: n.QueueStatusNode, now: datetime,
                        hops: int) -> Actions:
     run._set(waiting="queue")
     return [a.CheckQueue(node.queue)]
 
 
-def queue_load_known(run: FlowRun, node: n.QueueStatusNode, ev: a.QueueLoadKnown,
+def queue_load_known(run: Run, node: n.QueueStatusNode, ev: a.QueueLoadKnown,
                      now: datetime) -> Actions:
     verdict = queue_verdict(ev, node.max_wait_s, node.max_waiting)
     run._set(variables={**run.state.variables, "queue_status": verdict})
@@ -76,11 +72,11 @@ def queue_load_known(run: FlowRun, node: n.QueueStatusNode, ev: a.QueueLoadKnown
 
 # ---- message ------------------------------------------------------------------------------
 
-def _recording_name(run: FlowRun, node: n.MessageNode) -> str:
+def _recording_name(run: Run, node: n.MessageNode) -> str:
     return f"{node.folder}/{run.state.call_id}"
 
 
-def _take(run: FlowRun, node: n.MessageNode, recording: str, seconds: float) -> Actions:
+def _take(run: Run, node: n.MessageNode, recording: str, seconds: float) -> Actions:
     employee, unit = message_recipient(node.recipient, run.state.callee,
                                        dict(run.state.variables), run.state.language)
     run._set(waiting="message")
@@ -88,7 +84,7 @@ def _take(run: FlowRun, node: n.MessageNode, recording: str, seconds: float) -> 
                           recording, seconds)]
 
 
-def enter_message(run: FlowRun, node: n.MessageNode, now: datetime, hops: int) -> Actions:
+def enter_message(run: Run, node: n.MessageNode, now: datetime, hops: int) -> Actions:
     if node.request == "callback":
         if not run.state.variables.get("caller", "").strip():
             run._trace("callback:no-number")
@@ -99,18 +95,18 @@ def enter_message(run: FlowRun, node: n.MessageNode, now: datetime, hops: int) -
     return run._play_then(node.prompt, "@stage")
 
 
-def message_stage(run: FlowRun, node: n.MessageNode, now: datetime) -> Actions:
+def message_stage(run: Run, node: n.MessageNode, now: datetime) -> Actions:
     run._set(waiting="recording")
     return [a.Record(_recording_name(run, node), node.max_s)]
 
 
-def message_recorded(run: FlowRun, node: n.MessageNode, ev: a.RecordingFinished,
+def message_recorded(run: Run, node: n.MessageNode, ev: a.RecordingFinished,
                      now: datetime) -> Actions:
     run._trace("message:recorded")
     return _take(run, node, _recording_name(run, node), ev.seconds)
 
 
-def message_taken(run: FlowRun, node: n.MessageNode, ev: a.MessageTaken,
+def message_taken(run: Run, node: n.MessageNode, ev: a.MessageTaken,
                   now: datetime) -> Actions:
     run._trace(f"{node.request}:{'taken' if ev.message_id else 'not-taken'}")
     if node.request == "callback" and node.prompt is not None:

@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ivr.prompts import PromptError, build_prompts, collect_prompt_texts
-from vaxel.cli import UserError
-from vaxel.paths import prompts_dir, repo_root
+from infra.errors import UserError
+from infra.paths import prompts_dir, repo_root
+from ivr.prompt_texts import PromptError, collect_prompt_texts
+from ivr.prompts import build_prompts
 
 
 def register(subparsers: Any, name: str, help_text: str) -> None:

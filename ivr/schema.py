@@ -3,7 +3,7 @@
 ``flow_schema()`` returns the schema; ``vaxel dialplan schema`` writes it to
 ``dialplans/schema.json`` so editors validate and complete flow files (VS Code's
 YAML extension: ``# yaml-language-server: $schema=schema.json``). The schema is
-derived from ``ivr.flow.FIELDS`` so the two cannot drift; a test checks that the
+derived from ``ivr.node_loader.FIELDS`` so the two cannot drift; a test checks that the
 committed file is current and agrees with the loader. The loader stays the
 authority: it also checks references, phone keys and opening-hours syntax.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ivr.flow import _CUSTOM, FIELDS, FieldSpec
+from ivr.node_loader import CUSTOM, FIELDS, FieldSpec
 from ivr.nodes import LANGUAGES, REQUESTS, VALIDATIONS
 
 SCHEMA_ID = "https://vaxel.example/schemas/dialplan.json"
@@ -71,7 +71,7 @@ def _node_schema(kind: str) -> dict[str, Any]:
         props[spec.key] = _field_schema(spec)
         if spec.default is ...:
             required.append(spec.key)
-    for key in _CUSTOM[kind][0] if kind in _CUSTOM else ():
+    for key in CUSTOM[kind][0] if kind in CUSTOM else ():
         props[key] = _CUSTOM_SCHEMAS[key]
         if key in _REQUIRED_CUSTOM:
             required.append(key)

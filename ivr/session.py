@@ -8,133 +8,26 @@ commands and turns replies into events. It leaves the AGI session (so Asterisk
 continues in ``vaxel-route``) by saving the run in the call store first and then
 setting ``VAXEL_ACTION`` and, last, ``IVR_DONE=1``: when anything fails before
 that, ``IVR_DONE`` stays unset and Asterisk's fallback rings the operators.
+Each action is performed by ``ivr.session_actions``; the ports a session needs,
+and ``SessionDeps`` that bundles them, are in ``ivr.session_ports``.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 import structlog
 
 from directory.text import number_key
 from ivr import actions as a
-from ivr.agi import AgiReply
 from ivr.flow import Flow
-from ivr.interpreter import CallState, FlowRun, Group
+from ivr.interpreter import FlowRun
 from ivr.registry import DIRECT_VARIABLE
+from ivr.run import CallState
+from ivr.session_actions import perform
+from ivr.session_ports import AgiChannelPort, SessionDeps
 
 log = structlog.get_logger("vaxel.ivr")
-
-
-class AgiChannelPort(Protocol):
-    """What the session needs from a FastAGI connection (``ivr.fastagi.AgiChannel``)."""
-
-    async def command(self, name: str, *args: str, sensitive: bool = False) -> AgiReply: ...
-
-
-class CallStorePort(Protocol):
-    async def save(self, state: CallState) -> None: ...
-    async def load(self, call_id: str) -> CallState | None: ...
-    async def save_flow(self, flow: Flow) -> None: ...
-    async def load_flow_source(self, version: str) -> str | None: ...
-
-
-class DirectoryPort(Protocol):
-    async def lookup_extension(self, extension: str, now: datetime) -> a.LookupCompleted: ...
-    async def lookup_by_name_keys(self, keys: str, now: datetime,
-                                  limit: int = 6) -> a.NamesFound: ...
-
-
-class RoutingPort(Protocol):
-    """The ACD's hand-over (``routing.service.RoutingService``): the call is in the queue
-    (Redis) before the session leaves the AGI for the holding context."""
-
-    def queue_for_group(self, group: str) -> str | None: ...
-    async def enqueue(self, call_id: str, channel: str, queue: str, requirements: str,
-                      priority: int, caller: str, last_agent: str | None = None) -> None: ...
-    async def queue_load(self, queue: str) -> QueueLoadPort | None:
-        """The queue's load now; None when this queue side has no such queue."""
-        ...
-
-
-class QueueLoadPort(Protocol):
-    """A queue's load as the ACD reports it (``routing.control.QueueLoad``)."""
-
-    @property
-    def waiting(self) -> int: ...
-    @property
-    def logged_in(self) -> int: ...
-    @property
-    def staffed(self) -> int: ...
-    @property
-    def estimated_wait_s(self) -> float | None: ...
-
-
-class MessagePort(Protocol):
-    """Stores (first) and mails (second) what a caller left (``switchboard.ivr_messages``)."""
-
-    async def take(self, request: a.TakeMessage, call_id: str) -> a.MessageTaken: ...
-
-
-class FlowSource(Protocol):
-    """The active flows and every version a call in progress may still run on."""
-
-    def for_entry(self, number: str) -> Flow | None: ...
-    def direct_flow(self) -> Flow | None: ...
-    def main_flow(self) -> Flow | None: ...
-    def by_version(self, version: str) -> Flow | None: ...
-    def by_name(self, name: str) -> Flow | None: ...
-    def add_version(self, source_text: str, source: str) -> Flow: ...
-    def announcement(self, name: str, now: datetime, language: str) -> str | None: ...
-
-
-class IdlePort(Protocol):
-    """When phones last ended a call (``ivr.idle_store.IdleStore``)."""
-
-    async def idle_since(self, members: Sequence[str]) -> dict[str, float]: ...
-
-
-class ContextPort(Protocol):
-    """The call's context (``switchboard.context_store.CallContextStore``): whoever answers
-    later reads whom the caller tried and why that failed."""
-
-    async def open_call(self, call_id: str, caller_number: str, now: datetime) -> object: ...
-    async def note_attempt(self, call_id: str, target: str, target_name: str, status: str,
-                           detail: str, at: datetime) -> None: ...
-
-
-class SpeechPort(Protocol):
-    """Turns a text made up during a call into a sound file Asterisk can play."""
-
-    async def speak(self, text: str, language: str) -> str:
-        """The file to play, as Asterisk sees it, without extension."""
-        ...
-
-
-@dataclass(frozen=True)
-class SessionDeps:
-    flows: FlowSource
-    groups: Mapping[str, Group]
-    store: CallStorePort
-    directory: DirectoryPort
-    prompts_dir: str
-    clock: Callable[[], datetime]
-    speech: SpeechPort | None = None
-    """Synthesises ``Say`` texts; None skips them (logged), the flow goes on."""
-    messages_dir: str = ""
-    """Where ``voicemail`` records, as Asterisk sees it (default ``<prompts_dir>/../messages``)."""
-    routing: RoutingPort | None = None
-    """The ACD; None leaves ``enqueue`` to the dialplan alone (no queue side configured)."""
-    idle: IdlePort | None = None
-    """Idle times for ``longest_idle`` groups; None rings them in the group's order."""
-    contexts: ContextPort | None = None
-    """Call contexts; None keeps failed attempts out of any context (logged only)."""
-    messages: MessagePort | None = None
-    """Takes messages and callback requests; None: ``message`` nodes only record (logged)."""
 
 
 class SessionAborted(Exception):
@@ -214,7 +107,7 @@ async def _drive(channel: AgiChannelPort, run: FlowRun, pending: list[a.Action],
         event: a.Event | None = None
         for action in pending:
             try:
-                event = await _perform(channel, run, action, deps)
+                event = await perform(channel, run, action, deps)
             except ChannelHungUp:
                 event = a.CallerHungUp()
         if event is None:
@@ -227,184 +120,6 @@ async def _drive(channel: AgiChannelPort, run: FlowRun, pending: list[a.Action],
         pending = run.handle(event, deps.clock())
 
 
-def _prompt_path(deps: SessionDeps, prompt: str, language: str) -> str:
-    return f"{deps.prompts_dir.rstrip('/')}/{language}/{prompt}"
-
-
-async def _perform(channel: AgiChannelPort, run: FlowRun, action: a.Action,
-                   deps: SessionDeps) -> a.Event | None:
-    if isinstance(action, a.Play):
-        path = _prompt_path(deps, action.prompt, action.language)
-        reply = await channel.command("STREAM FILE", path, "")
-        return a.CallerHungUp() if reply.failed and await _gone(channel) else a.PlaybackFinished()
-    if isinstance(action, a.Collect):
-        path = _prompt_path(deps, action.prompt, action.language)
-        reply = await channel.command("GET DATA", path, str(int(action.timeout_s * 1000)),
-                                      str(action.max_digits), sensitive=True)
-        if reply.failed:
-            # -1 is a hang-up, or a missing prompt file (then the flow counts it as no input).
-            return a.CallerHungUp() if await _gone(channel) else a.NoInput()
-        digits = reply.digits
-        return a.DigitsReceived(digits) if digits else a.NoInput()
-    if isinstance(action, a.LookupExtension):
-        started = time.perf_counter()
-        result = await deps.directory.lookup_extension(action.extension, deps.clock())
-        log.info("directory.lookup", found=result.callee is not None,
-                 ms=round((time.perf_counter() - started) * 1000, 2))
-        return result
-    if isinstance(action, a.Dial):
-        queue = _queue_for(deps, action)
-        if queue is not None:
-            await hand_over(channel, run, deps, queue, action.requirements_text())
-            return None
-        await _leave(channel, run, deps, {"VAXEL_ACTION": "dial", "VAXEL_DIAL": action.dial,
-                                          "VAXEL_DIAL_TIMEOUT": str(action.timeout_s)})
-        log.info("ivr.dial", label=action.label, dial=action.dial, timeout_s=action.timeout_s)
-        return None
-    if isinstance(action, a.Hangup):
-        await _leave(channel, run, deps, {"VAXEL_ACTION": "hangup"})
-        log.info("ivr.hangup", node=run.state.node)
-        return None
-    performer = _MORE.get(type(action))
-    if performer is None:
-        raise TypeError(f"unknown action {action!r}")
-    return await performer(channel, run, action, deps)
-
-
-async def _say(channel: AgiChannelPort, run: FlowRun, action: a.Say,
-               deps: SessionDeps) -> a.Event | None:
-    if deps.speech is None:
-        log.warning("ivr.say_skipped", reason="no speech synthesis configured")
-        return a.PlaybackFinished()
-    path = await deps.speech.speak(action.text, action.language)
-    reply = await channel.command("STREAM FILE", path, "")
-    return a.CallerHungUp() if reply.failed and await _gone(channel) else a.PlaybackFinished()
-
-
-async def _names(channel: AgiChannelPort, run: FlowRun, action: a.LookupByName,
-                 deps: SessionDeps) -> a.Event | None:
-    started = time.perf_counter()
-    result = await deps.directory.lookup_by_name_keys(action.keys, deps.clock(), action.limit)
-    log.info("directory.lookup_by_name", found=len(result.candidates),
-             ms=round((time.perf_counter() - started) * 1000, 2))
-    return result
-
-
-async def _announcement(channel: AgiChannelPort, run: FlowRun, action: a.CheckAnnouncement,
-                        deps: SessionDeps) -> a.Event | None:
-    return a.AnnouncementResolved(deps.flows.announcement(action.name, deps.clock(),
-                                                          action.language))
-
-
-async def _enqueue(channel: AgiChannelPort, run: FlowRun, action: a.Enqueue | a.RequestCallback,
-                   deps: SessionDeps) -> a.Event | None:
-    if deps.routing is not None:
-        # The ACD takes the call (a callback request waits in the queue too: the holding
-        # context offers the callback again and keeps the caller's place).
-        await hand_over(channel, run, deps, action.queue, action.requirements_text(),
-                        action.priority)
-        return None
-    kind = "queue" if isinstance(action, a.Enqueue) else "callback"
-    await _leave(channel, run, deps, {"VAXEL_ACTION": kind, "VAXEL_QUEUE": action.queue,
-                                      "VAXEL_REQUIREMENTS": action.requirements_text(),
-                                      "VAXEL_PRIORITY": str(action.priority)})
-    log.info(f"ivr.{kind}", queue=action.queue, requirements=action.requirements_text(),
-             priority=action.priority)
-    return None
-
-
-async def _record(channel: AgiChannelPort, run: FlowRun, action: a.Record,
-                  deps: SessionDeps) -> a.Event | None:
-    """Record; a caller who hangs up while speaking still leaves the message: Asterisk keeps
-    the file (res_agi's handle_recordfile closes the stream on hang-up), so the run goes on
-    to take it, and the next command finds the caller gone."""
-    from ivr.fastagi import ChannelHungUp
-
-    folder = deps.messages_dir or f"{deps.prompts_dir.rstrip('/')}/../messages"
-    # RECORD FILE <file> <format> <escape digits> <timeout ms> [offset] [BEEP] [s=silence]
-    try:
-        reply = await channel.command("RECORD FILE", f"{folder.rstrip('/')}/{action.name}",
-                                      "wav", "#", str(action.max_s * 1000), "0", "BEEP", "s=5")
-    except ChannelHungUp as exc:
-        log.info("ivr.message_recorded", name=action.name, caller_gone=True)
-        return a.RecordingFinished(_seconds(exc.reply.endpos if exc.reply else None))
-    seconds = _seconds(reply.endpos)
-    if reply.failed and not await _gone_quietly(channel):
-        log.error("ivr.record_failed", name=action.name, folder=folder)
-        return a.RecordingFinished(0.0)
-    log.info("ivr.message_recorded", name=action.name, seconds=seconds)
-    return a.RecordingFinished(seconds)
-
-
-#: Samples per second of Asterisk's ``wav`` format (8 kHz, 16-bit): RECORD FILE's ``endpos``.
-WAV_RATE = 8000
-
-
-def _seconds(endpos: int | None) -> float:
-    return round((endpos or 0) / WAV_RATE, 2)
-
-
-async def _gone_quietly(channel: AgiChannelPort) -> bool:
-    """``_gone`` that answers True instead of raising when the check finds the caller gone."""
-    from ivr.fastagi import ChannelHungUp
-
-    try:
-        return await _gone(channel)
-    except ChannelHungUp:
-        return True
-
-
-async def _check_queue(channel: AgiChannelPort, run: FlowRun, action: a.CheckQueue,
-                       deps: SessionDeps) -> a.Event | None:
-    load = await deps.routing.queue_load(action.queue) if deps.routing is not None else None
-    if load is None:
-        log.info("ivr.queue_load_unknown", queue=action.queue)
-        return a.QueueLoadKnown(action.queue, known=False)
-    log.info("ivr.queue_load", queue=action.queue, waiting=load.waiting, staffed=load.staffed,
-             logged_in=load.logged_in, estimated_wait_s=load.estimated_wait_s)
-    return a.QueueLoadKnown(action.queue, load.waiting, load.logged_in, load.staffed,
-                            load.estimated_wait_s)
-
-
-async def _take_message(channel: AgiChannelPort, run: FlowRun, action: a.TakeMessage,
-                        deps: SessionDeps) -> a.Event | None:
-    if deps.messages is None:
-        log.error("ivr.message_not_taken", reason="no message desk configured",
-                  recording=action.recording)
-        return a.MessageTaken("")
-    taken = await deps.messages.take(action, run.state.call_id)
-    log.info("ivr.message_taken", request=action.request, message_id=taken.message_id,
-             recipient=taken.recipient, mailed=taken.mailed)
-    return taken
-
-
-async def _switch_flow(channel: AgiChannelPort, run: FlowRun, action: a.SwitchFlow,
-                       deps: SessionDeps) -> a.Event | None:
-    flow = deps.flows.by_name(action.flow)
-    if flow is not None:
-        await deps.store.save_flow(flow)
-    return a.FlowFound(flow)
-
-
-async def _idle_times(channel: AgiChannelPort, run: FlowRun, action: a.ReadIdleTimes,
-                      deps: SessionDeps) -> a.Event | None:
-    found = await deps.idle.idle_since(action.members) if deps.idle is not None else {}
-    return a.IdleTimesRead(tuple(found.items()))
-
-
-async def _note_attempt(channel: AgiChannelPort, run: FlowRun, action: a.NoteAttempt,
-                        deps: SessionDeps) -> a.Event | None:
-    log.info("ivr.attempt_failed", target=action.target, status=action.status)
-    if deps.contexts is None:
-        return None
-    try:
-        await deps.contexts.note_attempt(run.state.call_id, action.target, action.target_name,
-                                         action.status, action.detail, deps.clock())
-    except Exception as exc:  # noqa: BLE001 - a lost history line must not drop the call
-        log.warning("ivr.context_failed", error=str(exc))
-    return None
-
-
 async def _open_context(deps: SessionDeps, call_id: str, caller: str, now: datetime) -> None:
     if deps.contexts is None:
         return
@@ -412,68 +127,6 @@ async def _open_context(deps: SessionDeps, call_id: str, caller: str, now: datet
         await deps.contexts.open_call(call_id, caller, now)
     except Exception as exc:  # noqa: BLE001 - a lost history line must not drop the call
         log.warning("ivr.context_failed", error=str(exc))
-
-
-_MORE: dict[type, Callable[..., Awaitable[a.Event | None]]] = {
-    a.Say: _say,
-    a.LookupByName: _names,
-    a.CheckAnnouncement: _announcement,
-    a.Enqueue: _enqueue,
-    a.RequestCallback: _enqueue,
-    a.Record: _record,
-    a.SwitchFlow: _switch_flow,
-    a.ReadIdleTimes: _idle_times,
-    a.NoteAttempt: _note_attempt,
-    a.CheckQueue: _check_queue,
-    a.TakeMessage: _take_message,
-}
-
-
-def _queue_for(deps: SessionDeps, action: a.Dial) -> str | None:
-    """A ring group configured as an ACD queue (``[queues.<group>]``) is queued, not dialled."""
-    if deps.routing is None or not action.label.startswith("group "):
-        return None
-    return deps.routing.queue_for_group(action.label.removeprefix("group "))
-
-
-async def hand_over(channel: AgiChannelPort, run: FlowRun, deps: SessionDeps, queue: str,
-                    requirements: str = "", priority: int = 0) -> None:
-    """Put the call in the ACD queue (Redis), then leave the AGI for ``vaxel-route,queue``.
-
-    ``requirements`` is ``kind=value;kind=value``. If the enqueue fails, IVR_DONE stays
-    unset and Asterisk's fallback rings the operators."""
-    assert deps.routing is not None
-    name = (await channel.command("GET VARIABLE", "CHANNEL")).data or ""
-    caller = (await channel.command("GET FULL VARIABLE", "${CALLERID(num)}")).data or ""
-    await deps.routing.enqueue(run.state.call_id, name, queue, requirements, priority, caller)
-    await _leave(channel, run, deps, {"VAXEL_ACTION": "queue", "VAXEL_QUEUE": queue,
-                                      "VAXEL_REQUIREMENTS": requirements,
-                                      "VAXEL_PRIORITY": str(priority),
-                                      "VAXEL_LANG": run.state.language})
-    log.info("ivr.queued", queue=queue, requirements=requirements, priority=priority)
-
-
-async def _gone(channel: AgiChannelPort) -> bool:
-    """After a failed playback: is the caller gone, or was the sound file missing?"""
-    from ivr.fastagi import ChannelHungUp
-
-    try:
-        reply = await channel.command("CHANNEL STATUS")
-    except ChannelHungUp:
-        return True
-    if reply.ok and reply.result.lstrip("-").isdigit() and int(reply.result) >= 0:
-        log.error("ivr.prompt_missing")
-        return False
-    return True
-
-
-async def _leave(channel: AgiChannelPort, run: FlowRun, deps: SessionDeps,
-                 variables: Mapping[str, str]) -> None:
-    """Save the run, then tell the dialplan where to go; IVR_DONE=1 is always the last write."""
-    await deps.store.save(run.state)
-    for name, value in variables.items():
-        await channel.command("SET VARIABLE", name, value)
-    await channel.command("SET VARIABLE", "IVR_DONE", "1")
 
 
 def describe(state: CallState) -> str:

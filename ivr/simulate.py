@@ -21,7 +21,8 @@ from ivr import actions as a
 from ivr.announcements import text_now
 from ivr.flow import Flow
 from ivr.flowset import FlowSet
-from ivr.interpreter import CallState, FlowRun, Group
+from ivr.interpreter import FlowRun
+from ivr.run import CallState, Group
 
 #: Actions performed before a simulation is declared runaway.
 MAX_STEPS = 300

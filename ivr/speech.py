@@ -1,6 +1,6 @@
 """Say texts made up during a call (absence notes, names): espeak-ng + sox into a cache folder.
 
-The adapter behind ``ivr.session.SpeechPort``. Each text is synthesised once per
+The adapter behind ``ivr.session_ports.SpeechPort``. Each text is synthesised once per
 language into ``<host_dir>/<lang>/say-<hash>.wav`` (the same tools and sound
 format as ``ivr.prompts``) and played as ``<asterisk_dir>/<lang>/say-<hash>``:
 the two folders are the same place seen by the controller and by Asterisk

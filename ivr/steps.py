@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from ivr import actions as a
 from ivr import nodes as n
@@ -25,11 +24,8 @@ from ivr.answering import (
 )
 from ivr.errors import FlowRuntimeError
 from ivr.phrases import absence_text, candidates_text
+from ivr.run import Actions, Group, Run
 
-if TYPE_CHECKING:
-    from ivr.interpreter import FlowRun, Group
-
-Actions = list[a.Action]
 #: Where an external number is dialled (the provisioning defines this context).
 EXTERNAL_DIAL = "Local/{number}@vaxel-outbound"
 #: The queue a ``transfer`` to a unit enters; the requirement ``unit=<id>`` picks the agents.
@@ -53,7 +49,7 @@ def interpolate(text: str, variables: Mapping[str, str], language: str) -> str:
     return _VAR.sub(lambda m: values.get(m.group(1), ""), text)
 
 
-def remember_callee(run: FlowRun, callee: a.Callee, absence: a.Absence | None) -> None:
+def remember_callee(run: Run, callee: a.Callee, absence: a.Absence | None) -> None:
     """The person looked up becomes the callee; their unit and absence note become variables
     (empty when they have none, so an earlier callee's unit never leaks into this call)."""
     unit = {var: str(getattr(callee, attr) or "") for attr, var in CALLEE_UNIT_VARIABLES.items()}
@@ -61,7 +57,7 @@ def remember_callee(run: FlowRun, callee: a.Callee, absence: a.Absence | None) -
     remember_absence(run, absence)
 
 
-def remember_absence(run: FlowRun, absence: a.Absence | None) -> None:
+def remember_absence(run: Run, absence: a.Absence | None) -> None:
     variables = {k: v for k, v in run.state.variables.items() if not k.startswith("absence_")}
     if absence is not None:
         for key in ABSENCE_KEYS:
@@ -73,12 +69,12 @@ def remember_absence(run: FlowRun, absence: a.Absence | None) -> None:
 
 # ---- attempts for the call's context, answering groups ------------------------------------
 
-def ringing(run: FlowRun, target: str, name: str) -> None:
+def ringing(run: Run, target: str, name: str) -> None:
     """Remember whom the Dial() about to start rings, for ``failed_attempt``."""
     run._set(variables={**run.state.variables, RINGING: target, RINGING_NAME: name})
 
 
-def failed_attempt(run: FlowRun, status: str) -> Actions:
+def failed_attempt(run: Run, status: str) -> Actions:
     """The attempt to note when the Dial() that ``ringing`` named came back unanswered."""
     v = run.state.variables
     if not v.get(RINGING):
@@ -93,7 +89,7 @@ def absence_attempt(target: str, callee: a.Callee, absence: a.Absence) -> a.Note
     return a.NoteAttempt(target, callee.name, "ABSENT", detail)
 
 
-def group_rule(run: FlowRun, node: n.DialGroupNode) -> tuple[Strategy, int]:
+def group_rule(run: Run, node: n.DialGroupNode) -> tuple[Strategy, int]:
     """The strategy and member ring time: the node's own, or (``unit``) the callee's unit's."""
     if node.strategy != UNIT_STRATEGY:
         return parse_strategy(node.strategy), node.member_timeout_s
@@ -106,7 +102,7 @@ def group_rule(run: FlowRun, node: n.DialGroupNode) -> tuple[Strategy, int]:
     return strategy, member_s
 
 
-def dial_group_now(run: FlowRun, node: n.DialGroupNode, group: Group, now: datetime) -> Actions:
+def dial_group_now(run: Run, node: n.DialGroupNode, group: Group, now: datetime) -> Actions:
     """Ring ``group`` by the node's strategy: all at once, or the first of a sequence
     (``longest_idle`` first asks when each member last ended a call)."""
     strategy, _ = group_rule(run, node)
@@ -122,13 +118,13 @@ def dial_group_now(run: FlowRun, node: n.DialGroupNode, group: Group, now: datet
     return _start_sequence(run, node, group, {}, now)
 
 
-def idle_times_read(run: FlowRun, node: n.DialGroupNode, ev: a.IdleTimesRead,
+def idle_times_read(run: Run, node: n.DialGroupNode, ev: a.IdleTimesRead,
                     now: datetime) -> Actions:
     name = interpolate(node.group, run.state.variables, run.state.language)
     return _start_sequence(run, node, run.groups[name], dict(ev.idle_since), now)
 
 
-def _start_sequence(run: FlowRun, node: n.DialGroupNode, group: Group,
+def _start_sequence(run: Run, node: n.DialGroupNode, group: Group,
                     idle_since: Mapping[str, float], now: datetime) -> Actions:
     strategy, member_s = group_rule(run, node)
     plan = plan_ring(strategy, group.members, member_s, group.timeout_s, idle_since)
@@ -137,7 +133,7 @@ def _start_sequence(run: FlowRun, node: n.DialGroupNode, group: Group,
     return ring_next(run, node, now)
 
 
-def ring_next(run: FlowRun, node: n.DialGroupNode, now: datetime) -> Actions:
+def ring_next(run: Run, node: n.DialGroupNode, now: datetime) -> Actions:
     """Ring the next member of the sequence (``on_no_answer`` when there is none)."""
     if not run.state.ring_steps:
         if node.on_no_answer is None:
@@ -153,12 +149,12 @@ def ring_next(run: FlowRun, node: n.DialGroupNode, now: datetime) -> Actions:
 
 # ---- announcement, time switch, goto ---------------------------------------------------
 
-def enter_announcement(run: FlowRun, node: n.AnnouncementNode, now: datetime, hops: int) -> Actions:
+def enter_announcement(run: Run, node: n.AnnouncementNode, now: datetime, hops: int) -> Actions:
     run._set(waiting="announcement")
     return [a.CheckAnnouncement(node.announcement, run.state.language)]
 
 
-def announcement_resolved(run: FlowRun, node: n.AnnouncementNode, ev: a.AnnouncementResolved,
+def announcement_resolved(run: Run, node: n.AnnouncementNode, ev: a.AnnouncementResolved,
                           now: datetime) -> Actions:
     if ev.text:
         run._trace(f"announcement:{node.announcement}")
@@ -167,7 +163,7 @@ def announcement_resolved(run: FlowRun, node: n.AnnouncementNode, ev: a.Announce
     return run._enter(node.next, now)
 
 
-def enter_time_switch(run: FlowRun, node: n.TimeSwitchNode, now: datetime, hops: int) -> Actions:
+def enter_time_switch(run: Run, node: n.TimeSwitchNode, now: datetime, hops: int) -> Actions:
     from ivr.timeconditions import is_open
 
     for name, window in node.windows.items():
@@ -178,7 +174,7 @@ def enter_time_switch(run: FlowRun, node: n.TimeSwitchNode, now: datetime, hops:
     return run._enter(node.otherwise, now, hops + 1)
 
 
-def enter_goto(run: FlowRun, node: n.GotoNode, now: datetime, hops: int) -> Actions:
+def enter_goto(run: Run, node: n.GotoNode, now: datetime, hops: int) -> Actions:
     if node.node is not None:
         return run._enter(node.node, now, hops + 1)
     assert node.flow is not None
@@ -186,7 +182,7 @@ def enter_goto(run: FlowRun, node: n.GotoNode, now: datetime, hops: int) -> Acti
     return [a.SwitchFlow(node.flow)]
 
 
-def flow_found(run: FlowRun, node: n.GotoNode, ev: a.FlowFound, now: datetime) -> Actions:
+def flow_found(run: Run, node: n.GotoNode, ev: a.FlowFound, now: datetime) -> Actions:
     if ev.flow is None:
         raise FlowRuntimeError(run.state.node, "goto", f"flow {node.flow!r} is not loaded")
     run.flow = ev.flow
@@ -197,13 +193,13 @@ def flow_found(run: FlowRun, node: n.GotoNode, ev: a.FlowFound, now: datetime) -
 
 # ---- dial by name -------------------------------------------------------------------------
 
-def enter_dial_by_name(run: FlowRun, node: n.DialByNameNode, now: datetime, hops: int) -> Actions:
+def enter_dial_by_name(run: Run, node: n.DialByNameNode, now: datetime, hops: int) -> Actions:
     run._set(waiting="digits", candidates=(), candidate_absences=())
     return [a.Collect(node.prompt, run.state.language, node.max_keys, node.timeout_s,
                       run.state.node)]
 
 
-def name_digits(run: FlowRun, node: n.DialByNameNode, ev: a.DigitsReceived,
+def name_digits(run: Run, node: n.DialByNameNode, ev: a.DigitsReceived,
                 now: datetime) -> Actions:
     if run.state.candidates:
         return _choose(run, node, ev.digits[:1], now)
@@ -216,12 +212,12 @@ def name_digits(run: FlowRun, node: n.DialByNameNode, ev: a.DigitsReceived,
     return run._fail(run.state.node, node.not_found_prompt, now)
 
 
-def name_no_input(run: FlowRun, node: n.DialByNameNode, ev: a.NoInput, now: datetime) -> Actions:
+def name_no_input(run: Run, node: n.DialByNameNode, ev: a.NoInput, now: datetime) -> Actions:
     run._trace("no-input")
     return run._fail(run.state.node, None, now)
 
 
-def names_found(run: FlowRun, node: n.DialByNameNode, ev: a.NamesFound, now: datetime) -> Actions:
+def names_found(run: Run, node: n.DialByNameNode, ev: a.NamesFound, now: datetime) -> Actions:
     count = len(ev.candidates)
     if count == 0 or count > node.max_candidates:
         run._trace("names:none" if count == 0 else "names:too-many")
@@ -235,12 +231,12 @@ def names_found(run: FlowRun, node: n.DialByNameNode, ev: a.NamesFound, now: dat
     return run._say_then(text, "@stage")
 
 
-def name_choose_stage(run: FlowRun, node: n.DialByNameNode, now: datetime) -> Actions:
+def name_choose_stage(run: Run, node: n.DialByNameNode, now: datetime) -> Actions:
     run._set(waiting="digits")
     return [a.Collect(node.choose_prompt, run.state.language, 1, node.timeout_s, run.state.node)]
 
 
-def _choose(run: FlowRun, node: n.DialByNameNode, key: str, now: datetime) -> Actions:
+def _choose(run: Run, node: n.DialByNameNode, key: str, now: datetime) -> Actions:
     if key.isdigit() and 1 <= int(key) <= len(run.state.candidates):
         run._trace(f"key:{key}")
         return _pick(run, node, int(key) - 1, now)
@@ -249,7 +245,7 @@ def _choose(run: FlowRun, node: n.DialByNameNode, key: str, now: datetime) -> Ac
     return run._fail(run.state.node, None, now)
 
 
-def _pick(run: FlowRun, node: n.DialByNameNode, index: int, now: datetime) -> Actions:
+def _pick(run: Run, node: n.DialByNameNode, index: int, now: datetime) -> Actions:
     callee = run.state.candidates[index]
     absence = run.state.candidate_absences[index]
     run._set(candidates=(), candidate_absences=())
@@ -263,7 +259,7 @@ def _pick(run: FlowRun, node: n.DialByNameNode, index: int, now: datetime) -> Ac
 
 # ---- absence note -------------------------------------------------------------------------
 
-def enter_absence_note(run: FlowRun, node: n.AbsenceNoteNode, now: datetime, hops: int) -> Actions:
+def enter_absence_note(run: Run, node: n.AbsenceNoteNode, now: datetime, hops: int) -> Actions:
     v = run.state.variables
     absence = {k: v[f"absence_{k}"] for k in ABSENCE_KEYS if f"absence_{k}" in v}
     callee = run.state.callee
@@ -286,7 +282,7 @@ def enter_absence_note(run: FlowRun, node: n.AbsenceNoteNode, now: datetime, hop
 
 # ---- queue, call back, message ------------------------------------------------------------
 
-def fill_requirements(run: FlowRun, reqs: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+def fill_requirements(run: Run, reqs: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """The node's requirements filled in; a pair whose value came out empty (the callee's
     unit has no district) is left out: it could match no agent and asks for nothing."""
     filled = ((k, interpolate(val, run.state.variables, run.state.language))
@@ -294,19 +290,19 @@ def fill_requirements(run: FlowRun, reqs: Mapping[str, str]) -> tuple[tuple[str,
     return tuple((k, v) for k, v in filled if v)
 
 
-def enter_enqueue(run: FlowRun, node: n.EnqueueNode, now: datetime, hops: int) -> Actions:
+def enter_enqueue(run: Run, node: n.EnqueueNode, now: datetime, hops: int) -> Actions:
     if node.prompt:
         return run._play_then(node.prompt, "@stage")
     return enqueue_stage(run, node, now)
 
 
-def enqueue_stage(run: FlowRun, node: n.EnqueueNode, now: datetime) -> Actions:
+def enqueue_stage(run: Run, node: n.EnqueueNode, now: datetime) -> Actions:
     run._trace(f"queue:{node.queue}")
     run._set(done=True, waiting="none")
     return [a.Enqueue(node.queue, fill_requirements(run, node.requirements), node.priority)]
 
 
-def enqueue_unit(run: FlowRun, unit: str) -> Actions:
+def enqueue_unit(run: Run, unit: str) -> Actions:
     """A transfer to a unit: the queue side rings the unit's people (requirement ``unit``)."""
     unit_id = interpolate(unit, run.state.variables, run.state.language)
     run._trace(f"queue:{UNIT_QUEUE}:{unit_id}")
@@ -314,13 +310,13 @@ def enqueue_unit(run: FlowRun, unit: str) -> Actions:
     return [a.Enqueue(UNIT_QUEUE, (("unit", unit_id), ("lang", run.state.language)), 0)]
 
 
-def enter_callback_offer(run: FlowRun, node: n.CallbackOfferNode, now: datetime,
+def enter_callback_offer(run: Run, node: n.CallbackOfferNode, now: datetime,
                          hops: int) -> Actions:
     run._set(waiting="digits")
     return [a.Collect(node.prompt, run.state.language, 1, node.timeout_s, run.state.node)]
 
 
-def callback_digits(run: FlowRun, node: n.CallbackOfferNode, ev: a.DigitsReceived,
+def callback_digits(run: Run, node: n.CallbackOfferNode, ev: a.DigitsReceived,
                     now: datetime) -> Actions:
     if ev.digits[:1] == node.accept_key:
         run._trace("callback:accepted")
@@ -329,28 +325,28 @@ def callback_digits(run: FlowRun, node: n.CallbackOfferNode, ev: a.DigitsReceive
     return run._enter(node.decline, now)
 
 
-def callback_no_input(run: FlowRun, node: n.CallbackOfferNode, ev: a.NoInput,
+def callback_no_input(run: Run, node: n.CallbackOfferNode, ev: a.NoInput,
                       now: datetime) -> Actions:
     run._trace("callback:declined")
     return run._enter(node.decline, now)
 
 
-def callback_stage(run: FlowRun, node: n.CallbackOfferNode, now: datetime) -> Actions:
+def callback_stage(run: Run, node: n.CallbackOfferNode, now: datetime) -> Actions:
     run._trace(f"callback:{node.queue}")
     run._set(done=True, waiting="none")
     return [a.RequestCallback(node.queue, fill_requirements(run, node.requirements), node.priority)]
 
 
-def enter_voicemail(run: FlowRun, node: n.VoicemailNode, now: datetime, hops: int) -> Actions:
+def enter_voicemail(run: Run, node: n.VoicemailNode, now: datetime, hops: int) -> Actions:
     return run._play_then(node.prompt, "@stage")
 
 
-def voicemail_stage(run: FlowRun, node: n.VoicemailNode, now: datetime) -> Actions:
+def voicemail_stage(run: Run, node: n.VoicemailNode, now: datetime) -> Actions:
     run._set(waiting="recording")
     return [a.Record(f"{node.folder}/{run.state.call_id}", node.max_s)]
 
 
-def recording_finished(run: FlowRun, node: n.VoicemailNode, ev: a.RecordingFinished,
+def recording_finished(run: Run, node: n.VoicemailNode, ev: a.RecordingFinished,
                        now: datetime) -> Actions:
     run._trace("message:recorded")
     return run._enter(node.next, now)

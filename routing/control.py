@@ -15,8 +15,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from infra import config
 from routing import messages as m
 from routing.errors import ConfigError
 from routing.estimate import estimate_wait
@@ -133,7 +135,7 @@ def _requirement(text: str, where: str) -> Requirement:
 
 
 def queue_config(name: str, s: Any) -> QueueConfig:
-    """A routing `QueueConfig` from ``vaxel.config.QueueSettings`` (raises `ConfigError`)."""
+    """A routing `QueueConfig` from ``infra.config.QueueSettings`` (raises `ConfigError`)."""
     where = f"queues.{name}"
     parse_requirements(s.requirements, f"{where}.requirements")
     return QueueConfig(
@@ -159,6 +161,18 @@ def check_queue_settings(name: str, settings: Any) -> list[str]:
     if settings.hold_s < 1:
         problems.append(f"queues.{name}.hold_s: must be at least 1")
     return problems
+
+
+def parse_config(data: Mapping[str, Any], source: str,
+                 env: Mapping[str, str] | None = None) -> config.Config:
+    """The configuration from parsed TOML, its queue sections checked by the routing rules."""
+    return config.parse_config(data, source, env, queue_check=check_queue_settings)
+
+
+def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> config.Config:
+    """The configuration file (None: defaults), its queue sections checked by the routing
+    rules: what every command that runs or reads queues loads."""
+    return config.load_config(path, env, queue_check=check_queue_settings)
 
 
 # ------------------------------------------------------------ announcements

@@ -17,10 +17,10 @@ from typing import Any, Protocol
 
 import structlog
 
+from infra.ami import AmiClient, AmiError, AmiMessage
 from switchboard import operator as plan
 from switchboard.errors import ActionFailed, TargetNotFound
 from switchboard.operator import Command, Settings, Target, TargetKind
-from vaxel.ami import AmiClient, AmiError, AmiMessage
 
 log = structlog.get_logger(__name__)
 

@@ -139,7 +139,7 @@ class CallContextStore:
 
     async def note_attempt(self, call_id: str, target: str, target_name: str, status: str,
                            detail: str, at: datetime) -> None:
-        """An attempt the IVR made (``ivr.session.ContextPort``): ``status`` is a DIALSTATUS
+        """An attempt the IVR made (``ivr.session_ports.ContextPort``): ``status`` is a DIALSTATUS
         or ``ABSENT``."""
         attempt = Attempt(target, at, outcome_of_status(status), target_name=target_name,
                           detail=detail, by="ivr")

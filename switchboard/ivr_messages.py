@@ -51,7 +51,7 @@ def message_text(request: str, seconds: float) -> str:
 
 
 class IvrMessages:
-    """``ivr.session.MessagePort``: takes what a caller left, for the right recipient."""
+    """``ivr.session_ports.MessagePort``: takes what a caller left, for the right recipient."""
 
     def __init__(self, desk: MessageDesk, directory: DirectoryPort, contexts: CallContextStore,
                  lookup: CallerLookup, *, mail_domain: str, switchboard_address: str,

@@ -15,10 +15,10 @@ from datetime import datetime
 
 import structlog
 
+from infra.ami import AmiClient, AmiMessage, consume
 from switchboard.context import Attempt, Outcome, outcome_of_dialstatus
 from switchboard.context_store import CallContextStore
 from switchboard.errors import SwitchboardError
-from vaxel.ami import AmiClient, AmiMessage, consume
 
 log = structlog.get_logger(__name__)
 

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from vaxel.asterisk.check import manager_problems
-from vaxel.asterisk.errors import InstanceError
-from vaxel.asterisk.params import new_params, params_from_json, params_to_json, validate
+from infra.asterisk.check import manager_problems
+from infra.asterisk.errors import InstanceError
+from infra.asterisk.params import new_params, params_from_json, params_to_json, validate
 
 
 def test_fresh_params_have_distinct_random_secrets():

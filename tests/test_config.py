@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from vaxel.config import ConfigError, load_config, parse_config
-from vaxel.paths import repo_root
+from infra.config import ConfigError, load_config, parse_config
+from infra.paths import repo_root
 
 
 def test_example_config_is_valid():

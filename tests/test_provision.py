@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from vaxel.asterisk.errors import ProvisionError
-from vaxel.asterisk.provision import AsteriskRuntime, parse_version, provision
+from infra.asterisk.errors import ProvisionError
+from infra.asterisk.provision import AsteriskRuntime, parse_version, provision
 
 
 def test_the_version_is_read_from_asterisk_v_output():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from vaxel.asterisk.errors import TemplateError
-from vaxel.asterisk.params import FOLDERS, new_params, template_values
-from vaxel.asterisk.render import read_templates, render_all, render_text, render_tree
-from vaxel.paths import repo_root
+from infra.asterisk.errors import TemplateError
+from infra.asterisk.params import FOLDERS, new_params, template_values
+from infra.asterisk.render import read_templates, render_all, render_text, render_tree
+from infra.paths import repo_root
 
 
 def _problems(text: str, values: dict) -> tuple[str, ...]:

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
+from infra.config import ConfigError, parse_config
+from infra.paths import repo_root
 from ivr.errors import FlowFileError
-from vaxel.config import ConfigError, parse_config
-from vaxel.paths import repo_root
 from vaxel.service import start_controller
 from vaxel.testing.services import free_port
 
@@ -74,7 +74,7 @@ async def test_cancel_bounded_gives_up_on_a_task_that_ignores_cancellation():
 
     from structlog.testing import capture_logs
 
-    from vaxel.tasks import cancel_bounded
+    from infra.tasks import cancel_bounded
     release = asyncio.Event()
 
     async def stubborn() -> None:

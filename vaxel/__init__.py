@@ -1,1 +1,1 @@
-"""Vaxel wiring: configuration, the command line, Asterisk provisioning, the controller."""
+"""Vaxel wiring: the command line, the controller service, the demo and the test harness."""

@@ -14,26 +14,24 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from infra.errors import UserError
+
 #: (command, module that provides ``register(subparsers)``, one-line help)
 COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("serve", "vaxel.serve_cli", "run the controller (FastAGI + AMI)"),
     ("demo", "vaxel.demo", "run the switchboard on loopback and place a demo call"),
-    ("asterisk", "vaxel.asterisk.cli", "provision, render, start, stop Asterisk instances"),
+    ("asterisk", "infra.asterisk.cli", "provision, render, start, stop Asterisk instances"),
     ("prompts", "ivr.prompts_cli", "synthesise prompts into sound files"),
     ("directory", "directory.cli", "import, sync, search and edit the directory"),
-    ("agent", "routing.cli", "agent login, logout, pause and status"),
-    ("operator", "routing.operator_cli", "switchboard operator actions"),
-    ("stats", "routing.stats_cli", "service level, waits and handle times per queue and district"),
-    ("costs", "routing.costs_cli", "what each district's calls cost, against before the merge"),
+    ("agent", "switchboard.agent_cli", "agent login, logout, pause and status"),
+    ("operator", "switchboard.operator_cli", "switchboard operator actions"),
+    ("stats", "reports.stats_cli", "service level, waits and handle times per queue and district"),
+    ("costs", "reports.costs_cli", "what each district's calls cost, against before the merge"),
     ("dialplan", "ivr.dialplan_cli", "check, simulate, draw and deploy IVR flows"),
     ("console", "vaxel.console_cli", "serve the web console (operators, agents, wallboard)"),
     ("user", "vaxel.console_cli", "console users: add, list"),
     ("token", "vaxel.console_cli", "console API tokens: create"),
 )
-
-
-class UserError(Exception):
-    """An error caused by the user's input; printed without a traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from vaxel.cli import UserError
-from vaxel.config import Config, ConfigError, load_config
+from infra.config import Config, ConfigError, load_config
+from infra.errors import UserError
 
 #: Where `vaxel user add` reads a password from when not asked interactively.
 PASSWORD_ENV = "VAXEL_USER_PASSWORD"
@@ -121,12 +121,12 @@ def build_deps(config: Config, redis_url: str | None = None) -> Any:
     from console.outcomes import RedisOutcomeStore
     from console.users import UserStore
     from directory.api import Directory
-    from routing.cli import queue_configs
+    from infra.ami import AmiClient
     from routing.desk import AgentDesk
     from routing.store import RoutingStore
+    from switchboard.agent_cli import queue_configs
     from switchboard.context_store import CallContextStore, DirectoryLookup
     from switchboard.message_store import MessageDesk, MessageStore, SmtpMailer
-    from vaxel.ami import AmiClient
 
     client = redis_client(redis_url or config.redis.url)
     directory = Directory.open(config.directory_url)
@@ -153,7 +153,7 @@ def build_deps(config: Config, redis_url: str | None = None) -> Any:
 async def connect_ami_forever(ami: Any) -> None:
     """Connect the console's AMI link, retrying until Asterisk answers (the client's own
     watchdog reconnects after that)."""
-    from vaxel.ami import AmiError
+    from infra.ami import AmiError
 
     delay = 0.5
     while True:

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from vaxel.cli import UserError
+from infra.errors import UserError
+from infra.paths import cache_dir
 from vaxel.demo_console import demo_console
-from vaxel.paths import cache_dir
 
 #: The demo clock when ``--clock open``: a Tuesday at 10:00, so the menus are open.
 DEMO_OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
@@ -114,9 +114,9 @@ async def _demo_call(harness: Any, store: Any) -> None:
 
 
 async def _demo(args: argparse.Namespace) -> int:
-    from vaxel.asterisk.provision import provision
-    from vaxel.config import parse_config
-    from vaxel.logs import configure
+    from infra.asterisk.provision import provision
+    from infra.logs import configure
+    from routing.control import parse_config
     from vaxel.service import start_controller
     from vaxel.testing.calls import Harness
     from vaxel.testing.services import AsteriskServer, RedisServer, free_port

@@ -7,10 +7,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from infra.config import ConfigError
+from infra.errors import UserError
+from infra.logs import configure
 from ivr.errors import FlowFileError
-from vaxel.cli import UserError
-from vaxel.config import ConfigError, load_config
-from vaxel.logs import configure
+from routing.control import load_config
 
 
 def register(sub: Any, name: str, help_text: str) -> None:

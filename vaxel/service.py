@@ -22,17 +22,23 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from infra.ami import AmiClient, AmiError
+from infra.config import Config, ConfigError
+from infra.paths import cache_dir
+from infra.tasks import cancel_bounded
 from ivr.callstore import RedisCallStore
 from ivr.deploy import activate_current, watch_deployments
 from ivr.directory_port import DirectoryLookup
 from ivr.fastagi import FastAgiServer
 from ivr.flow import DialGroupNode
 from ivr.idle_store import IdleRecorder, IdleStore
-from ivr.interpreter import Group
 from ivr.registry import FlowRegistry
-from ivr.session import SessionDeps, run_session
+from ivr.run import Group
+from ivr.session import run_session
+from ivr.session_ports import SessionDeps
 from ivr.speech import EspeakSpeech
-from routing.service import RoutingService, queue_setups
+from routing.reception import queue_setups
+from routing.service import RoutingService
 from switchboard.context_store import CallContextStore
 from switchboard.context_store import DirectoryLookup as ContextLookup
 from switchboard.ivr_messages import IvrMessages
@@ -45,10 +51,6 @@ from switchboard.message_store import (
 )
 from switchboard.recorder import ContextRecorder
 from switchboard.return_agi import serve_return
-from vaxel.ami import AmiClient, AmiError
-from vaxel.config import Config, ConfigError
-from vaxel.paths import cache_dir
-from vaxel.tasks import cancel_bounded
 
 log = structlog.get_logger("vaxel.service")
 #: Seconds a stopping controller waits for its message delivery round to end.

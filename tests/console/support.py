@@ -17,12 +17,12 @@ from console.auth import Role
 from console.deps import ConsoleDeps, ConsoleSettings, redis_client
 from console.outcomes import RedisOutcomeStore
 from console.users import UserStore
+from infra.paths import repo_root
 from routing.desk import AgentDesk
 from routing.model import QueueConfig
 from routing.store import RoutingStore
 from switchboard.context_store import CallContextStore
 from switchboard.operator import Settings
-from vaxel.paths import repo_root
 from vaxel.testing.services import free_port
 
 PASSWORD = "hemligt-lösen-1"

@@ -21,14 +21,14 @@ import pytest_asyncio
 from console.auth import Role
 from console.outcomes import OutcomeKind
 from directory.api import Directory
+from infra.ami import AmiClient
+from infra.paths import repo_root
 from routing.model import CallState
 from switchboard.operator import Settings
 from tests.console.support import PASSWORD, add_users, make_deps, served
 from tests.integration.acd import AcdController, acd_config_for, ivr_call_id, queued_call
 from tests.integration.controller import seed_directory
 from tests.integration.test_operators_acd import to_the_operators
-from vaxel.ami import AmiClient
-from vaxel.paths import repo_root
 from vaxel.testing.calls import Harness
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module"),

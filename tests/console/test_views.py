@@ -16,8 +16,8 @@ from console.views import (
     waiting_rows,
 )
 from directory.api import Employee, MatchRank, SearchHit, Unit
+from reports.stats import summarise
 from routing.model import Agent, AgentState, Call
-from routing.stats import summarise
 
 
 def test_waiting_rows_are_in_serve_order_with_time_waited_and_recall_for_me() -> None:

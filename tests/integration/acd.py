@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from routing.control import parse_config
 from routing.model import Agent
 from routing.store import RoutingStore
 from tests.integration.controller import GROUP_RING_S, OPEN_HOURS
-from vaxel.config import parse_config
 from vaxel.service import Controller, start_controller
 from vaxel.testing.calls import Call, Harness
 

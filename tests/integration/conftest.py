@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
+from infra.asterisk.provision import AsteriskRuntime, provision
 from tests.integration.agi_stub import AgiStub
-from vaxel.asterisk.provision import AsteriskRuntime, provision
 from vaxel.testing.calls import Harness
 from vaxel.testing.services import (
     TEST_FALLBACK,

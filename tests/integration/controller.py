@@ -14,8 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from directory.api import Device, Directory
-from vaxel.config import parse_config
-from vaxel.paths import repo_root
+from infra.paths import repo_root
+from routing.control import parse_config
 from vaxel.service import Controller, start_controller
 
 #: A Tuesday morning: the city number is open.

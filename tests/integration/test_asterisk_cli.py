@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from vaxel.asterisk.instance import load_instance
+from infra.asterisk.instance import load_instance
 from vaxel.cli import main
 from vaxel.testing.services import free_port, free_udp_range
 

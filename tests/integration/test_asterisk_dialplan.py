@@ -12,8 +12,8 @@ import asyncio
 
 import pytest
 
+from infra.asterisk.sounds import hold_tone_wav
 from tests.integration.agi_stub import AgiSession
-from vaxel.asterisk.sounds import hold_tone_wav
 from vaxel.testing.services import TEST_FALLBACK, AsteriskServer
 
 pytestmark = pytest.mark.integration

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from vaxel.asterisk import ami_probe
-from vaxel.asterisk.errors import PortInUse, StartupFailed
-from vaxel.asterisk.instance import load_instance
+from infra.asterisk import ami_probe
+from infra.asterisk.errors import PortInUse, StartupFailed
+from infra.asterisk.instance import load_instance
 from vaxel.testing.calls import Harness
 from vaxel.testing.services import AsteriskServer, free_port, remove_stale_test_instances
 
@@ -102,7 +102,7 @@ def test_given_a_test_run_killed_hard_then_its_asterisk_stops_and_its_folder_is_
 ):
     script = (
         "import sys, time\n"
-        "from vaxel.asterisk.provision import provision\n"
+        "from infra.asterisk.provision import provision\n"
         "from vaxel.testing.services import AsteriskServer, free_port\n"
         "server = AsteriskServer(provision(), free_port()).start()\n"
         "print('READY', server.params.name, server.instance.status().pid, flush=True)\n"

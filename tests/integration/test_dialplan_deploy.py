@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis.asyncio as aioredis
 
+from infra.paths import repo_root
 from ivr.deploy import (
     ACTIVE,
     DeployError,
@@ -23,7 +24,6 @@ from ivr.deploy import (
 from ivr.flow import read_folder
 from ivr.registry import FlowRegistry
 from vaxel.cli import main
-from vaxel.paths import repo_root
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=ZoneInfo("Europe/Stockholm"))

@@ -16,6 +16,7 @@ import dataclasses
 
 import pytest
 
+from infra.config import GroupConfig
 from routing.errors import UnknownCall
 from routing.model import CallState
 from switchboard.agent_call import agent_call
@@ -25,7 +26,6 @@ from tests.integration.acd import AcdController, acd_config_for, ivr_call_id, lo
 from tests.integration.test_acd_calls import store, wait_state  # noqa: F401 (fixture)
 from tests.integration.test_direct_calls import UNIT_GROUP_RING_S, seed
 from vaxel.cli import main
-from vaxel.config import GroupConfig
 
 pytestmark = pytest.mark.integration
 
@@ -98,9 +98,9 @@ async def test_given_nobody_staffed_in_open_hours_then_callback_is_offered_and_m
     """The live ACD reports its load: open hours, but no agent logged in, so the direct
     flow's ``queue_status`` node says ``nobody`` and the caller orders a callback for Anna
     instead of waiting in a queue nobody serves. Only one agent is logged in, paused."""
+    from infra.config import SmtpConfig
     from switchboard.message_store import MessageStore
     from tests.switchboard.smtp import smtp_server
-    from vaxel.config import SmtpConfig
     from vaxel.testing.services import free_port
 
     url = f"sqlite:///{tmp_path / 'directory.db'}"

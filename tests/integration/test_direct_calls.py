@@ -25,8 +25,8 @@ from directory.api import (
     Directory,
     ForwardKind,
 )
+from infra.config import GroupConfig
 from tests.integration.controller import ControllerUnderTest
-from vaxel.config import GroupConfig
 
 pytestmark = pytest.mark.integration
 ZONE = ZoneInfo("Europe/Stockholm")

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from directory.api import Directory
+from infra.config import SmtpConfig
 from switchboard import messages as m
 from switchboard.context import Outcome
 from switchboard.message_store import MessageStore
@@ -28,7 +29,6 @@ from tests.integration.acd import wait_for
 from tests.integration.controller import ControllerUnderTest
 from tests.integration.test_direct_calls import seed
 from tests.switchboard.smtp import smtp_server
-from vaxel.config import SmtpConfig
 from vaxel.testing.services import free_port
 
 pytestmark = pytest.mark.integration

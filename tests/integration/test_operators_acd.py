@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from infra.ami import AmiClient
 from routing.model import CallState
 from switchboard.ami_operator import Operator
 from switchboard.context import Outcome
@@ -28,7 +29,6 @@ from tests.integration.acd import (
 )
 from tests.integration.controller import seed_directory
 from tests.integration.test_acd_calls import store, wait_state  # noqa: F401 (fixture)
-from vaxel.ami import AmiClient
 from vaxel.testing.calls import Call, Harness
 
 pytestmark = pytest.mark.integration

@@ -11,12 +11,12 @@ import asyncio
 
 import pytest
 
+from infra.ami import AmiClient
 from switchboard.ami_operator import Operator
 from switchboard.context import Outcome, describe
 from switchboard.context_store import CallContextStore, DirectoryLookup
 from switchboard.operator import Settings
 from tests.integration.test_ivr_calls import controller  # noqa: F401 (the fixture)
-from vaxel.ami import AmiClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("controller")]
 

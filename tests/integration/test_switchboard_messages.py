@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from infra.ami import AmiClient
 from switchboard import messages as m
 from switchboard.ami_operator import Operator
 from switchboard.message_store import MessageDesk, MessageStore, SmtpMailer
 from tests.integration.controller import seed_directory
 from tests.switchboard.smtp import smtp_server
-from vaxel.ami import AmiClient
 from vaxel.testing.services import free_port
 
 pytestmark = pytest.mark.integration

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from infra.ami import AmiClient
 from switchboard.ami_operator import Operator
 from switchboard.context import Outcome
 from switchboard.context_store import CallContextStore
@@ -21,7 +22,6 @@ from switchboard.errors import ActionFailed
 from switchboard.operator import Settings
 from switchboard.recorder import ContextRecorder
 from tests.integration.controller import seed_directory
-from vaxel.ami import AmiClient
 from vaxel.testing.calls import Call, Harness
 
 pytestmark = pytest.mark.integration

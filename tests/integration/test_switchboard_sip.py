@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from directory.api import Device
+from infra.config import GroupConfig
 from tests.integration.controller import ControllerUnderTest, make_test_dialplans, seed_directory
-from vaxel.config import GroupConfig
 from vaxel.testing.calls import Harness, HarnessError
 from vaxel.testing.services import free_port, free_udp_range
 

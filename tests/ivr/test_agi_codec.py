@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr import agi
+from ivr import agi, agi_commands
 from ivr.agi import (
     AgiCommand,
     AgiConnection,
@@ -85,7 +85,7 @@ def test_environment_byte_by_byte_then_reply_byte_by_byte() -> None:
     conn = AgiConnection()
     events = [e for b in ENV for e in conn.feed(bytes([b]))]
     assert [type(e) for e in events] == [EnvironmentReceived]
-    conn.send(agi.answer())
+    conn.send(agi_commands.answer())
     reply_bytes = b"200 result=0\n"
     events = [e for b in reply_bytes for e in conn.feed(bytes([b]))]
     assert events == [ReplyReceived(agi.parse_reply_line("200 result=0"))]
@@ -164,7 +164,7 @@ def test_reply_helpers_give_digits_key_and_failure(
 @pytest.mark.parametrize("at", range(len(USAGE_BLOCK) + 1))
 def test_usage_block_split_anywhere_is_one_reply_and_keeps_step(at: int) -> None:
     conn = connected()
-    conn.send(agi.get_data("x", 1, 1))
+    conn.send(agi_commands.get_data("x", 1, 1))
     events = feed_split(conn, USAGE_BLOCK, at)
     assert len(events) == 1
     assert isinstance(events[0], ReplyReceived)
@@ -173,7 +173,7 @@ def test_usage_block_split_anywhere_is_one_reply_and_keeps_step(at: int) -> None
     assert "200 result=1 (testvariable)" in reply.text  # a usage line, not a reply
     assert reply.text.startswith("Invalid command syntax.")
     assert conn.state is State.IDLE
-    conn.send(agi.get_variable("IVR_DONE"))
+    conn.send(agi_commands.get_variable("IVR_DONE"))
     assert conn.feed(b"200 result=1 (yes)\n") == [
         ReplyReceived(agi.parse_reply_line("200 result=1 (yes)"))
     ]
@@ -181,7 +181,7 @@ def test_usage_block_split_anywhere_is_one_reply_and_keeps_step(at: int) -> None
 
 def test_usage_end_marker_glued_to_last_usage_line_still_ends_the_block() -> None:
     conn = connected()
-    conn.send(agi.get_data("x", 1, 1))
+    conn.send(agi_commands.get_data("x", 1, 1))
     events = conn.feed(b"520-Invalid.\nReturns the digits.520 End of proper usage.\n")
     assert len(events) == 1 and isinstance(events[0], ReplyReceived)
     assert events[0].reply.text == "Invalid.\nReturns the digits."
@@ -204,7 +204,7 @@ def test_hangup_interleaved_with_replies_never_counts_as_a_reply(name: str) -> N
     data, expected = INTERLEAVINGS[name]
     for at in range(len(data) + 1):
         conn = connected()
-        conn.send(agi.stream_file("welcome"))
+        conn.send(agi_commands.stream_file("welcome"))
         events = feed_split(conn, data, at)
         kinds = [e.reply.code if isinstance(e, ReplyReceived) else type(e) for e in events]
         assert kinds == expected, f"split at {at}"
@@ -214,11 +214,11 @@ def test_hangup_interleaved_with_replies_never_counts_as_a_reply(name: str) -> N
 
 def test_after_hangup_the_next_command_gets_its_511() -> None:
     conn = connected()
-    conn.send(agi.answer())
+    conn.send(agi_commands.answer())
     conn.feed(b"200 result=0\n")
     assert conn.feed(b"HANGUP\n") == [HangupReceived()]
     assert repr(conn) == "<AgiConnection idle, hung up>"
-    conn.send(agi.stream_file("menu"))
+    conn.send(agi_commands.stream_file("menu"))
     (event,) = conn.feed(b"511 Command Not Permitted on a dead channel or intercept routine\n")
     assert isinstance(event, ReplyReceived) and event.reply.code == 511
 
@@ -234,15 +234,15 @@ def test_trying_line_is_provisional_and_the_final_reply_follows() -> None:
 
 def test_second_command_while_one_is_in_flight_raises_naming_the_state() -> None:
     conn = connected()
-    conn.send(agi.stream_file("welcome", "123"))
+    conn.send(agi_commands.stream_file("welcome", "123"))
     with pytest.raises(AgiStateError, match="awaiting-reply"):
-        conn.send(agi.answer())
+        conn.send(agi_commands.answer())
 
 
 def test_command_before_environment_raises() -> None:
     conn = AgiConnection()
     with pytest.raises(AgiStateError, match="reading-environment"):
-        conn.send(agi.answer())
+        conn.send(agi_commands.answer())
 
 
 def test_reply_without_command_is_a_protocol_error_naming_the_line() -> None:
@@ -254,7 +254,7 @@ def test_reply_without_command_is_a_protocol_error_naming_the_line() -> None:
 
 def test_garbage_reply_is_a_protocol_error() -> None:
     conn = connected()
-    conn.send(agi.answer())
+    conn.send(agi_commands.answer())
     with pytest.raises(AgiProtocolError, match="expected a reply"):
         conn.feed(b"SSH-2.0-OpenSSH\n")
 
@@ -285,17 +285,17 @@ def test_endless_environment_is_rejected() -> None:
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        (agi.stream_file("welcome"), b'STREAM FILE welcome ""\n'),
-        (agi.stream_file("vaxel/menu", "0129#"), b"STREAM FILE vaxel/menu 0129#\n"),
-        (agi.get_data("vaxel/ext", 5000, 4), b"GET DATA vaxel/ext 5000 4\n"),
-        (agi.wait_for_digit(3000), b"WAIT FOR DIGIT 3000\n"),
-        (agi.set_variable("IVR_DONE", "1"), b"SET VARIABLE IVR_DONE 1\n"),
-        (agi.get_variable("CHANNEL(language)"), b"GET VARIABLE CHANNEL(language)\n"),
-        (agi.exec_("Dial", "PJSIP/4711,30"), b"EXEC Dial PJSIP/4711,30\n"),
-        (agi.exec_("Answer"), b'EXEC Answer ""\n'),
-        (agi.verbose('say "hej" to C:\\x'), b'VERBOSE "say \\"hej\\" to C:\\\\x" 1\n'),
-        (agi.answer(), b"ANSWER\n"),
-        (agi.hangup(), b"HANGUP\n"),
+        (agi_commands.stream_file("welcome"), b'STREAM FILE welcome ""\n'),
+        (agi_commands.stream_file("vaxel/menu", "0129#"), b"STREAM FILE vaxel/menu 0129#\n"),
+        (agi_commands.get_data("vaxel/ext", 5000, 4), b"GET DATA vaxel/ext 5000 4\n"),
+        (agi_commands.wait_for_digit(3000), b"WAIT FOR DIGIT 3000\n"),
+        (agi_commands.set_variable("IVR_DONE", "1"), b"SET VARIABLE IVR_DONE 1\n"),
+        (agi_commands.get_variable("CHANNEL(language)"), b"GET VARIABLE CHANNEL(language)\n"),
+        (agi_commands.exec_("Dial", "PJSIP/4711,30"), b"EXEC Dial PJSIP/4711,30\n"),
+        (agi_commands.exec_("Answer"), b'EXEC Answer ""\n'),
+        (agi_commands.verbose('say "hej" to C:\\x'), b'VERBOSE "say \\"hej\\" to C:\\\\x" 1\n'),
+        (agi_commands.answer(), b"ANSWER\n"),
+        (agi_commands.hangup(), b"HANGUP\n"),
     ],
 )
 def test_commands_format_with_quoting_and_required_empty_args(

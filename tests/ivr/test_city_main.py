@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from infra.paths import repo_root
 from ivr import actions as a
 from ivr.fakes import DictDirectory
 from ivr.flow import read_folder
 from ivr.flowset import load_set, parse_set
 from ivr.lint import check_files
 from ivr.simulate import simulate
-from vaxel.paths import repo_root
 
 STHLM = ZoneInfo("Europe/Stockholm")
 FOLDER = repo_root() / "dialplans"

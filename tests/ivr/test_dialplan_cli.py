@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
+from infra.paths import repo_root
 from vaxel.cli import main
-from vaxel.paths import repo_root
 
 SHIPPED = repo_root() / "dialplans"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from infra.paths import repo_root
 from tests.test_architecture import FORBIDDEN, imported_roots
-from vaxel.paths import repo_root
 
 CORES = ["nodes", "steps", "phrases", "announcements", "targets", "flowset", "lint", "simulate",
          "diff", "schema"]

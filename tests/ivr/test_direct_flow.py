@@ -12,15 +12,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from infra.paths import repo_root
 from ivr import actions as a
 from ivr.callstore import MemoryCallStore
 from ivr.fakes import DictDirectory, ScriptedChannel
 from ivr.flowset import load_set
-from ivr.interpreter import Group
 from ivr.registry import FlowRegistry
-from ivr.session import SessionDeps, run_session
+from ivr.run import Group
+from ivr.session import run_session
+from ivr.session_ports import SessionDeps
 from ivr.simulate import simulate
-from vaxel.paths import repo_root
 
 STHLM = ZoneInfo("Europe/Stockholm")
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=STHLM)
@@ -318,7 +319,8 @@ def test_given_unit_callee_where_no_unit_branch_then_counts_as_not_found(flows):
 
 
 def test_given_run_saved_in_the_middle_of_a_sequence_then_restored_it_rings_the_next(flows):
-    from ivr.interpreter import CallState, FlowRun
+    from ivr.interpreter import FlowRun
+    from ivr.run import CallState
 
     run = FlowRun.new(flows.flows["direct"], SEQ_GROUPS, "c1", {"dialled": "4711"})
     run.start(TUESDAY_10)

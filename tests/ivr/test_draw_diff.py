@@ -6,11 +6,11 @@ import shutil
 
 import pytest
 
+from infra.paths import repo_root
 from ivr.diff import caller_paths, diff_paths
 from ivr.draw import render, to_dot
 from ivr.flow import parse_flow
 from tests.ivr.test_lint import BASE
-from vaxel.paths import repo_root
 
 FLOW = BASE.replace('"0": op}', '"0": op, "9": bye}')
 

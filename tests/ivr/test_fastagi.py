@@ -11,7 +11,7 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from ivr import agi
+from ivr import agi_commands
 from ivr.fastagi import (
     AgiChannel,
     AgiCommandError,
@@ -120,9 +120,9 @@ async def test_given_a_session_when_the_handler_runs_commands_then_replies_are_i
 ) -> None:
     async def body(channel: AgiChannel, outcome: Outcome) -> None:
         outcome["env"] = channel.env
-        await channel.execute(agi.answer())
-        outcome["key"] = (await channel.execute(agi.stream_file("welcome", "12"))).key
-        outcome["digits"] = (await channel.execute(agi.get_data("ext", 5000, 4))).digits
+        await channel.execute(agi_commands.answer())
+        outcome["key"] = (await channel.execute(agi_commands.stream_file("welcome", "12"))).key
+        outcome["digits"] = (await channel.execute(agi_commands.get_data("ext", 5000, 4))).digits
 
     server, outcome = await serve(body)
     assert server.port != 0
@@ -165,7 +165,7 @@ async def test_bare_connect_and_close_neither_spins_nor_blocks_another_session(
     serve: Any,
 ) -> None:
     async def body(channel: AgiChannel, outcome: Outcome) -> None:
-        await channel.execute(agi.answer())
+        await channel.execute(agi_commands.answer())
 
     server, outcome = await serve(body, header_timeout=5.0)
     for _ in range(5):
@@ -234,9 +234,9 @@ async def test_reply_then_hangup_returns_the_reply_and_the_next_command_raises(
     serve: Any,
 ) -> None:
     async def body(channel: AgiChannel, outcome: Outcome) -> None:
-        outcome["reply"] = await channel.execute(agi.stream_file("welcome"))
+        outcome["reply"] = await channel.execute(agi_commands.stream_file("welcome"))
         outcome["hung_up"] = channel.hung_up
-        await channel.execute(agi.stream_file("menu"))
+        await channel.execute(agi_commands.stream_file("menu"))
 
     server, outcome = await serve(body)
     with capture_logs() as logs:
@@ -252,7 +252,7 @@ async def test_reply_then_hangup_returns_the_reply_and_the_next_command_raises(
 
 async def test_hangup_before_the_reply_turns_511_into_channel_hung_up(serve: Any) -> None:
     async def body(channel: AgiChannel, outcome: Outcome) -> None:
-        await channel.execute(agi.stream_file("welcome"))
+        await channel.execute(agi_commands.stream_file("welcome"))
 
     server, outcome = await serve(body)
     fake = await FakeAsterisk.connect(server.port)
@@ -268,7 +268,7 @@ async def test_hangup_before_the_reply_turns_511_into_channel_hung_up(serve: Any
 
 async def test_connection_closed_mid_command_raises_channel_hung_up(serve: Any) -> None:
     async def body(channel: AgiChannel, outcome: Outcome) -> None:
-        await channel.execute(agi.get_data("ext", 5000, 4))
+        await channel.execute(agi_commands.get_data("ext", 5000, 4))
 
     server, outcome = await serve(body)
     fake = await FakeAsterisk.connect(server.port)
@@ -289,7 +289,7 @@ async def test_usage_reply_raises_with_the_usage_and_the_session_stays_in_step(
         with pytest.raises(AgiCommandError) as info:
             await channel.command("FROBNICATE")
         outcome["unknown"] = info.value
-        outcome["value"] = (await channel.execute(agi.get_variable("LANG"))).data
+        outcome["value"] = (await channel.execute(agi_commands.get_variable("LANG"))).data
 
     server, outcome = await serve(body)
     fake = await FakeAsterisk.connect(server.port)
@@ -305,7 +305,7 @@ async def test_usage_reply_raises_with_the_usage_and_the_session_stays_in_step(
 
 async def test_command_timeout_closes_the_session(serve: Any) -> None:
     async def body(channel: AgiChannel, outcome: Outcome) -> None:
-        await channel.execute(agi.wait_for_digit(100), timeout=0.2)
+        await channel.execute(agi_commands.wait_for_digit(100), timeout=0.2)
 
     server, outcome = await serve(body)
     fake = await FakeAsterisk.connect(server.port)
@@ -319,7 +319,7 @@ async def test_handler_exception_is_logged_and_the_server_keeps_serving(serve: A
     async def body(channel: AgiChannel, outcome: Outcome) -> None:
         if outcome["calls"] == 1:
             raise RuntimeError("flow bug")
-        await channel.execute(agi.answer())
+        await channel.execute(agi_commands.answer())
 
     server, outcome = await serve(body)
     with contextvar_logs() as logs:
@@ -338,7 +338,7 @@ async def test_handler_exception_is_logged_and_the_server_keeps_serving(serve: A
 async def test_close_with_a_session_running_cancels_it_after_the_grace(serve: Any) -> None:
     async def body(channel: AgiChannel, outcome: Outcome) -> None:
         outcome["started"] = True
-        await channel.execute(agi.wait_for_digit(60000))
+        await channel.execute(agi_commands.wait_for_digit(60000))
 
     server, outcome = await serve(body, close_grace=0.2)
     fake = await FakeAsterisk.connect(server.port)
@@ -356,8 +356,8 @@ async def test_close_with_a_session_running_cancels_it_after_the_grace(serve: An
 
 async def test_close_lets_a_session_that_finishes_in_time_complete(serve: Any) -> None:
     async def body(channel: AgiChannel, outcome: Outcome) -> None:
-        await channel.execute(agi.answer())
-        await channel.execute(agi.set_variable("IVR_DONE", "1"))
+        await channel.execute(agi_commands.answer())
+        await channel.execute(agi_commands.set_variable("IVR_DONE", "1"))
 
     server, outcome = await serve(body, close_grace=2.0)
     fake = await FakeAsterisk.connect(server.port)

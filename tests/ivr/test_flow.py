@@ -6,9 +6,9 @@ import textwrap
 
 import pytest
 
+from infra.paths import repo_root
 from ivr.errors import FlowFileError
 from ivr.flow import MenuNode, load_flows, parse_flow
-from vaxel.paths import repo_root
 
 GOOD = textwrap.dedent(
     """\

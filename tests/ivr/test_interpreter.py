@@ -7,11 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from infra.paths import repo_root
 from ivr import actions as a
 from ivr.errors import FlowRuntimeError
 from ivr.flow import load_flow
-from ivr.interpreter import CallState, FlowRun, Group
-from vaxel.paths import repo_root
+from ivr.interpreter import FlowRun
+from ivr.run import CallState, Group
 
 STHLM = ZoneInfo("Europe/Stockholm")
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=STHLM)

@@ -12,8 +12,9 @@ import pytest
 from ivr import actions as a
 from ivr.errors import FlowFileError
 from ivr.flow import parse_flow
-from ivr.interpreter import CallState, FlowRun, Group
+from ivr.interpreter import FlowRun
 from ivr.nodes import entry_valid, luhn_ok, personnummer_ok
+from ivr.run import CallState, Group
 
 STHLM = ZoneInfo("Europe/Stockholm")
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=STHLM)

@@ -19,7 +19,8 @@ from ivr.interpreter import FlowRun
 from ivr.lint import check_files
 from ivr.offers import message_recipient, queue_verdict
 from ivr.registry import FlowRegistry
-from ivr.session import SessionDeps, run_session
+from ivr.session import run_session
+from ivr.session_ports import SessionDeps
 
 T = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 ANNA = a.Callee("e4711", "Anna Ekström", "PJSIP/4711", "u-bygglov")

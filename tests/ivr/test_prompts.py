@@ -8,16 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ivr.prompts import (
-    BuildPlan,
-    PromptBuildError,
-    PromptTextError,
-    Step,
-    build_prompts,
-    collect_prompt_texts,
-    plan_build,
-    text_fingerprint,
-)
+from ivr.prompt_plan import BuildPlan, Step, plan_build, text_fingerprint
+from ivr.prompt_texts import PromptTextError, collect_prompt_texts
+from ivr.prompts import PromptBuildError, build_prompts
 from vaxel.cli import main
 
 FLOW = """\

@@ -8,10 +8,11 @@ import jsonschema
 import pytest
 import yaml
 
-from ivr.flow import NOT_FLOWS, PROMPTS_ONLY_PREFIX, node_fields, node_kinds
+from infra.paths import repo_root
+from ivr.flow import NOT_FLOWS, PROMPTS_ONLY_PREFIX
+from ivr.node_loader import node_fields, node_kinds
 from ivr.schema import flow_schema
 from tests.ivr.test_node_kinds import FLOW
-from vaxel.paths import repo_root
 
 SCHEMA_PATH = repo_root() / "dialplans" / "schema.json"
 

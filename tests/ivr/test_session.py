@@ -7,13 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from infra.paths import repo_root
 from ivr import actions as a
 from ivr.callstore import MemoryCallStore
 from ivr.fakes import DictDirectory, ScriptedChannel
-from ivr.interpreter import Group
 from ivr.registry import FlowRegistry
-from ivr.session import SessionAborted, SessionDeps, run_session
-from vaxel.paths import repo_root
+from ivr.run import Group
+from ivr.session import SessionAborted, run_session
+from ivr.session_ports import SessionDeps
 
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 

@@ -7,7 +7,8 @@ from ivr.callstore import MemoryCallStore
 from ivr.fakes import DictDirectory, ScriptedChannel
 from ivr.flowset import parse_set
 from ivr.registry import FlowRegistry
-from ivr.session import SessionDeps, run_session
+from ivr.session import run_session
+from ivr.session_ports import SessionDeps
 from tests.ivr.test_node_kinds import ANNA, BO, FLOW, GROUPS, OTHER, TUESDAY_10
 
 ANNOUNCEMENTS = "announcements:\n  storm: {sv: Det stormar., en: A storm.}\n"

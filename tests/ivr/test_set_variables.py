@@ -11,8 +11,9 @@ import pytest
 from ivr import actions as a
 from ivr.errors import FlowFileError
 from ivr.flow import parse_flow
-from ivr.interpreter import FlowRun, Group
+from ivr.interpreter import FlowRun
 from ivr.lint import check_files
+from ivr.run import Group
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 GROUPS = {"operators": Group("operators", "PJSIP/1000", 30)}

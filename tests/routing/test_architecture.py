@@ -7,8 +7,8 @@ from pathlib import Path
 
 import routing
 
-CORE = ["model", "matcher", "index", "estimate", "timers", "states", "engine", "messages",
-        "errors", "stats", "costs"]
+CORE = ["model", "matcher", "index", "estimate", "timers", "states", "engine", "engine_state",
+        "messages", "errors"]
 FORBIDDEN = {"asyncio", "redis", "socket", "time", "datetime", "sqlalchemy", "structlog",
              "os", "panoramisk", "random"}
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from infra.config import ConfigError as VaxelConfigError
+from infra.config import QueueSettings
 from routing import control
 from routing import messages as m
 from routing.control import (
@@ -18,6 +20,7 @@ from routing.control import (
     is_leg_of,
     offer_channel_id,
     originate_outcome,
+    parse_config,
     parse_escalation,
     parse_requirements,
     plan_takeover,
@@ -25,8 +28,6 @@ from routing.control import (
 )
 from routing.errors import ConfigError
 from routing.model import Agent, AgentState, Call, CallState, Requirement
-from vaxel.config import ConfigError as VaxelConfigError
-from vaxel.config import QueueSettings, parse_config
 
 
 def test_requirements_text_becomes_skill_names_in_order():
@@ -144,8 +145,8 @@ def test_announcement_says_place_then_rounded_wait_and_nothing_unknown():
 
 
 def test_every_announced_prompt_has_a_text_in_both_languages():
-    from ivr.prompts import collect_prompt_texts
-    from vaxel.paths import repo_root
+    from infra.paths import repo_root
+    from ivr.prompt_texts import collect_prompt_texts
 
     texts = collect_prompt_texts(repo_root() / "dialplans")
     keys = {k for p in range(1, 15) for w in (None, 30, 200, 599, 5000)

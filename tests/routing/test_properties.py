@@ -85,8 +85,12 @@ def _check_invariants(e: Engine, out: list[m.Command], now: float) -> None:
         if offered is None or offered.agent_id != offer.agent_id:
             continue
         free = replace(e.agent(offer.agent_id), state=AgentState.AVAILABLE)
+        # A call the agent missed in this same step is not offered to them again at once
+        # (the engine returns it excluding them), so it may wait while they take another.
+        missed = {o.call_id for o in out
+                  if isinstance(o, m.CancelOffer) and o.agent_id == offer.agent_id}
         for c in waiting:
-            if is_eligible(free, c, now):
+            if c.id not in missed and is_eligible(free, c, now):
                 assert c.order_key() > offered.order_key(), f"{c.id} overtaken by {offered.id}"
 
 

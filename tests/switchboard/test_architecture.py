@@ -11,7 +11,7 @@ import switchboard
 
 CORES = ("context.py", "operator.py", "messages.py", "returns.py")
 IO_MODULES = {"asyncio", "socket", "redis", "sqlalchemy", "smtplib", "time", "os", "panoramisk",
-              "subprocess", "structlog", "vaxel"}
+              "subprocess", "structlog", "vaxel", "infra"}
 
 
 def imported_roots(path: Path) -> set[str]:

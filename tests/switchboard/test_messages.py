@@ -233,7 +233,7 @@ async def test_given_redis_down_and_the_spool_unwritable_then_take_fails_naming_
 
 
 def test_the_spool_folder_is_per_redis_and_never_names_a_password(tmp_path):
-    from vaxel.config import parse_config
+    from infra.config import parse_config
     from vaxel.service import message_spool
 
     config = parse_config({"redis": {"url": "redis://:s3cret@10.0.0.5:6380/2"},

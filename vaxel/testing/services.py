@@ -21,10 +21,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from vaxel.asterisk.instance import AsteriskInstance
-from vaxel.asterisk.params import InstanceParams, new_params
-from vaxel.asterisk.ports import is_free
-from vaxel.asterisk.provision import AsteriskRuntime
+from infra.asterisk.instance import AsteriskInstance
+from infra.asterisk.params import InstanceParams, new_params
+from infra.asterisk.ports import is_free
+from infra.asterisk.provision import AsteriskRuntime
 
 #: Seconds a service may take to answer after its process started.
 READY_TIMEOUT = 15.0

@@ -16,11 +16,11 @@ from typing import Any
 
 import structlog
 
-from vaxel.asterisk.errors import AsteriskError
-from vaxel.asterisk.instance import AsteriskInstance, load_instance
-from vaxel.asterisk.params import new_params
-from vaxel.asterisk.provision import AsteriskRuntime, provision
-from vaxel.cli import UserError
+from infra.asterisk.errors import AsteriskError
+from infra.asterisk.instance import AsteriskInstance, load_instance
+from infra.asterisk.params import new_params
+from infra.asterisk.provision import AsteriskRuntime, provision
+from infra.errors import UserError
 
 #: Options that override saved instance params: (flag, field, type, help).
 _OVERRIDES: tuple[tuple[str, str, type, str], ...] = (

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from vaxel.asterisk.errors import TemplateError
+from infra.asterisk.errors import TemplateError
 
 #: Template values: strings and numbers are substituted, booleans drive ``{{if}}``.
 Value = str | int | bool

@@ -13,14 +13,14 @@ import dataclasses
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from routing.costs import SCALAR_KEYS as COST_SCALAR_KEYS
-from routing.costs import CostSettings, parse_cost_settings
-from vaxel.paths import cache_dir, repo_root
+from infra.cost_settings import SCALAR_KEYS as COST_SCALAR_KEYS
+from infra.cost_settings import CostSettings, parse_cost_settings
+from infra.paths import cache_dir, repo_root
 
 
 class ConfigError(Exception):
@@ -186,7 +186,7 @@ class Config:
     queues: Mapping[str, QueueSettings] = field(default_factory=dict)
     """ACD queues (``[queues.kontaktcenter]``); a queue naming a ring group replaces it."""
     costs: CostSettings = field(default_factory=CostSettings)
-    """Prices and the pre-merge baseline for `vaxel costs` (see routing/costs.py)."""
+    """Prices and the pre-merge baseline for `vaxel costs` (see reports/costs.py)."""
     log_format: str = "auto"
     """``json``, ``console`` or ``auto`` (console on a terminal, JSON otherwise)."""
 
@@ -282,24 +282,31 @@ def _groups(data: Any, problems: list[str]) -> dict[str, GroupConfig]:
     return groups
 
 
-def _queues(data: Any, problems: list[str]) -> dict[str, QueueSettings]:
-    from routing.control import check_queue_settings
+#: A check of one ``[queues.<name>]`` section by the rules of the part that runs queues:
+#: ``(name, settings) -> problems``, each naming its key (`routing.control` passes its own).
+QueueCheck = Callable[[str, QueueSettings], list[str]]
 
+
+def _queues(data: Any, problems: list[str],
+            check: QueueCheck | None) -> dict[str, QueueSettings]:
     if not isinstance(data, dict):
         problems.append("queues: expected a table of queues")
         return {}
     queues = {}
     for name, raw in data.items():
         settings = _section(QueueSettings, raw, f"queues.{name}", {}, problems)
-        problems.extend(check_queue_settings(name, settings))
+        if check is not None:
+            problems.extend(check(name, settings))
         queues[name] = settings
     return queues
 
 
 def parse_config(
-    data: Mapping[str, Any], source: str, env: Mapping[str, str] | None = None
+    data: Mapping[str, Any], source: str, env: Mapping[str, str] | None = None,
+    *, queue_check: QueueCheck | None = None,
 ) -> Config:
-    """Build a checked ``Config`` from parsed TOML and the environment."""
+    """Build a checked ``Config`` from parsed TOML and the environment (``queue_check``: the
+    routing rules for queue sections; `routing.control.parse_config` passes them)."""
     env = os.environ if env is None else env
     problems: list[str] = []
     known = set(_SECTIONS) | set(_TOP) | {"groups", "queues", "costs"}
@@ -325,7 +332,7 @@ def parse_config(
         if isinstance(getattr(smtp, key), int) and getattr(smtp, key) < 1:
             problems.append(f"smtp.{key}: expected 1 or more seconds, got {getattr(smtp, key)}")
     groups = _groups(data.get("groups", {}), problems)
-    queues = _queues(data.get("queues", {}), problems)
+    queues = _queues(data.get("queues", {}), problems, queue_check)
     costs = _costs(data.get("costs", {}), env, problems)
     if top.get("log_format", "auto") not in ("auto", "json", "console"):
         problems.append(f"log_format: expected auto, json or console, got {top['log_format']!r}")
@@ -334,14 +341,15 @@ def parse_config(
     return Config(**sections, **top, groups=groups, queues=queues, costs=costs)
 
 
-def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Config:
+def load_config(path: Path | None, env: Mapping[str, str] | None = None,
+                *, queue_check: QueueCheck | None = None) -> Config:
     """Read ``path`` (TOML; None means defaults only) and apply the environment."""
     if path is None:
-        return parse_config({}, "defaults", env)
+        return parse_config({}, "defaults", env, queue_check=queue_check)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(str(path), [f"cannot read: {exc.strerror}"]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from exc
-    return parse_config(data, str(path), env)
+    return parse_config(data, str(path), env, queue_check=queue_check)

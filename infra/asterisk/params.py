@@ -15,8 +15,8 @@ import secrets
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from vaxel.asterisk.errors import InstanceError
-from vaxel.asterisk.render import Value
+from infra.asterisk.errors import InstanceError
+from infra.asterisk.render import Value
 
 #: Demo SIP phones: 1000 and 1001 are operators, 4711 and 4712 employees.
 DEMO_PHONES = ("1000", "1001", "4711", "4712")

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import structlog
 
-from vaxel.asterisk import ami_probe, sounds
-from vaxel.asterisk.check import manager_problems
-from vaxel.asterisk.errors import InstanceError, PortInUse, StartupFailed
-from vaxel.asterisk.params import (
+from infra.asterisk import ami_probe, sounds
+from infra.asterisk.check import manager_problems
+from infra.asterisk.errors import InstanceError, PortInUse, StartupFailed
+from infra.asterisk.params import (
     FOLDERS,
     InstanceParams,
     params_from_json,
@@ -34,10 +34,10 @@ from vaxel.asterisk.params import (
     template_values,
     validate,
 )
-from vaxel.asterisk.ports import Proto, first_taken
-from vaxel.asterisk.provision import AsteriskRuntime
-from vaxel.asterisk.render import render_tree, swap_in, write_tree
-from vaxel.paths import prompts_dir, repo_root
+from infra.asterisk.ports import Proto, first_taken
+from infra.asterisk.provision import AsteriskRuntime
+from infra.asterisk.render import render_tree, swap_in, write_tree
+from infra.paths import prompts_dir, repo_root
 
 log = structlog.get_logger(__name__)
 

@@ -1,7 +1,7 @@
 """`vaxel costs`: what each district's calls cost in a period, against its old switchboard.
 
-Reads the routing event stream as `vaxel stats` does (`routing/stats_cli.py`), prices it
-with the configuration's ``[costs]`` and the queues' wrap-up (`routing/costs.py` states
+Reads the routing event stream as `vaxel stats` does (`reports/stats_cli.py`), prices it
+with the configuration's ``[costs]`` and the queues' wrap-up (`reports/costs.py` states
 every definition), and prints a table, JSON (``--json``, money in öre) or CSV for finance
 (``--csv``, SEK). The period's length in days is counted on the city's wall clock, so a
 month from the 1st to the 1st is whole days across a daylight-saving change.
@@ -16,8 +16,8 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from routing.costs import cost_report, render, to_csv
-from routing.stats_cli import add_report_options, load, period, read_entries
+from reports.costs import cost_report, render, to_csv
+from reports.stats_cli import add_report_options, load, period, read_entries
 from switchboard.context import CITY_ZONE
 
 
@@ -54,7 +54,7 @@ def _stamp(moment: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vaxel.cli import UserError
+    from infra.errors import UserError
 
     if args.json and args.csv:
         raise UserError("--json and --csv: choose one")

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from reports.stats import render, summarise
 from routing.model import Agent, Call
-from routing.stats import render, summarise
 from routing.store import RoutingStore
 
 

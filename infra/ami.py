@@ -3,12 +3,13 @@
 panoramisk speaks the AMI wire format well but leaves the dangerous parts to us (see
 ASTERISK-NOTES.md): a refused Login is silent, "successfully queued" replies crash its
 reader unless ``as_list=False``, it re-sends unanswered actions after a reconnect, its
-Ping replies are never checked, and it reconnects on its own schedule. This module owns
-those guards. Invariants: `connect()` returns only when logged in; the only reconnects
-are made by our watchdog, which then awaits `on_reconnect` so the caller rebuilds its
-state; actions in `FORGETABLE_ACTIONS` are never replayed after a reconnect, and their
-callers get `AmiActionFailed` ("outcome unknown") instead of a hang; event callbacks only
-put events on subscribers' queues, so nothing slow runs inside panoramisk's reader.
+Ping replies are never checked, and it reconnects on its own schedule. This module (with
+`infra.ami_guards`) owns those guards. Invariants: `connect()` returns only when logged
+in; the only reconnects are made by our watchdog, which then awaits `on_reconnect` so the
+caller rebuilds its state; actions in `FORGETABLE_ACTIONS` are never replayed after a
+reconnect, and their callers get `AmiActionFailed` ("outcome unknown") instead of a hang;
+event callbacks only put events on subscribers' queues, so nothing slow runs inside
+panoramisk's reader.
 """
 
 from __future__ import annotations
@@ -16,41 +17,18 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import structlog
-from panoramisk import Manager
 from panoramisk.actions import Action
+
+from infra.ami_guards import FORGETABLE_ACTIONS, GuardedManager, Subscription, first_of
 
 log = structlog.get_logger(__name__)
 
 AmiMessage = Mapping[str, Any]
 """A reply or event: panoramisk's case-insensitive `Message` (``m["actionid"]`` works)."""
-
-#: Actions that must never be sent twice: panoramisk replays unanswered actions after a
-#: reconnect unless their (lower-case) name is listed here.
-FORGETABLE_ACTIONS = frozenset(
-    {
-        "ping",
-        "login",
-        "originate",
-        "redirect",
-        "bridge",
-        "hangup",
-        "atxfer",
-        "blindtransfer",
-        "playdtmf",
-        "senddtmf",
-        "setvar",
-        "queueadd",
-        "queueremove",
-        "queuepause",
-        "userevent",
-        "dbput",
-        "dbdel",
-    }
-)
 
 #: Seconds to wait for the TCP connection and for the Login reply.
 CONNECT_TIMEOUT = 5.0
@@ -59,9 +37,6 @@ WATCHDOG_STOP_S = 5.0
 
 #: Seconds between reconnect attempts (the last value repeats).
 RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
-
-#: Events a slow subscriber may have queued before newer ones are dropped (and logged).
-SUBSCRIBER_QUEUE_SIZE = 10_000
 
 
 class AmiError(Exception):
@@ -85,55 +60,6 @@ class AmiActionFailed(AmiError):
         self.action = action
         self.message = message
         self.reason = text
-
-
-class _GuardedManager(Manager):  # type: ignore[misc]
-    """panoramisk's Manager without its own reconnects and unchecked pings."""
-
-    def connection_made(self, f: asyncio.Future[Any]) -> None:
-        if f.cancelled() or f.exception() is not None:
-            self._connected = False  # AmiClient reports it; no retry behind its back
-            return
-        super().connection_made(f)
-
-    def ping(self) -> None:
-        """Replaced by AmiClient's watchdog, which checks the replies."""
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._connected = False
-        pinger = getattr(self, "pinger", None)
-        if pinger is not None:
-            pinger.cancel()
-        self.pinger = None
-        self.on_disconnect(self, exc)
-
-
-class Subscription:
-    """Events matching a predicate, queued from the moment `subscribe()` returned."""
-
-    def __init__(self, client: AmiClient, predicate: Callable[[AmiMessage], bool]) -> None:
-        self.predicate = predicate
-        self.queue: asyncio.Queue[AmiMessage] = asyncio.Queue(SUBSCRIBER_QUEUE_SIZE)
-        self._client = client
-
-    def __aiter__(self) -> AsyncIterator[AmiMessage]:
-        return self
-
-    async def __anext__(self) -> AmiMessage:
-        return await self.queue.get()
-
-    async def get(self, timeout: float | None = None) -> AmiMessage:
-        async with asyncio.timeout(timeout):  # wait_for may swallow a cancellation (3.11)
-            return await self.queue.get()
-
-    def close(self) -> None:
-        self._client._subscriptions.discard(self)
-
-    def __enter__(self) -> Subscription:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
 
 class AmiClient:
@@ -183,7 +109,7 @@ class AmiClient:
         for a controller started before Asterisk; a refused Login still raises.
         """
         self._closed = False
-        self._manager = _GuardedManager(
+        self._manager = GuardedManager(
             host=self.host,
             port=self.port,
             username=self._username,
@@ -226,7 +152,7 @@ class AmiClient:
         except (OSError, TimeoutError) as exc:
             raise AmiUnavailable(f"cannot connect to AMI at {self.host}:{self.port}") from exc
         login: asyncio.Future[Any] = manager.authenticated_future
-        await _first_of(login, self._lost, CONNECT_TIMEOUT)
+        await first_of(login, self._lost, CONNECT_TIMEOUT)
         if not login.done():  # checked first: a refusal is sent just before the close
             self._drop()
             raise AmiUnavailable(f"no Login reply from {self.host}:{self.port}")
@@ -369,7 +295,7 @@ class AmiClient:
 
     def subscribe(self, predicate: Callable[[AmiMessage], bool] = lambda _: True) -> Subscription:
         """Queue every later event for which `predicate` is true; `close()` to stop."""
-        subscription = Subscription(self, predicate)
+        subscription = Subscription(self._subscriptions, predicate)
         self._subscriptions.add(subscription)
         return subscription
 
@@ -436,20 +362,6 @@ class AmiClient:
                 continue
             log.info("ami.reconnected", attempts=attempt)
             return
-
-
-async def _first_of(future: asyncio.Future[Any], event: asyncio.Event, timeout: float) -> None:
-    """Wait until `future` is done or `event` is set or `timeout` passed; cancel nothing."""
-
-    async def done() -> None:
-        await asyncio.wait([future])
-
-    tasks = [asyncio.ensure_future(done()), asyncio.ensure_future(event.wait())]
-    try:
-        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
 
 
 def _ms_since(started: float) -> float:

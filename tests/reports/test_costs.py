@@ -13,7 +13,9 @@ from fractions import Fraction
 
 import pytest
 
-from routing.costs import (
+from infra.config import ConfigError, QueueSettings, load_config, parse_config
+from infra.paths import repo_root
+from reports.costs import (
     CITY_WIDE,
     DEFAULT_WRAP_UP_S,
     CostSettings,
@@ -26,9 +28,7 @@ from routing.costs import (
 from routing.model import Call
 from routing.store import RoutingStore
 from switchboard.context import CITY_ZONE
-from tests.routing.test_stats import answered_by_anna, enq, ev
-from vaxel.config import ConfigError, QueueSettings, load_config, parse_config
-from vaxel.paths import repo_root
+from tests.reports.test_stats import answered_by_anna, enq, ev
 
 #: 360 SEK an hour is 10 öre a second; 2.50 SEK a call is 250 öre.
 PRICES = CostSettings(agent_hour_sek=Decimal(360), per_call_sek=Decimal("2.50"))
@@ -271,8 +271,8 @@ async def test_vaxel_costs_without_prices_or_with_a_bad_one_says_which(
 
 
 def test_given_a_month_across_the_daylight_saving_change_then_it_is_whole_wall_clock_days():
-    from routing.costs_cli import first_enqueued, wall_days
-    from routing.stats_cli import parse_when
+    from reports.costs_cli import first_enqueued, wall_days
+    from reports.stats_cli import parse_when
 
     today = datetime(2026, 10, 20).date()
     october = parse_when("month", "--since", today)

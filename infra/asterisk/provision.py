@@ -29,8 +29,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vaxel.asterisk.errors import ProvisionError
-from vaxel.paths import cache_dir
+from infra.asterisk.errors import ProvisionError
+from infra.paths import cache_dir
 
 #: Oldest system Asterisk Vaxel accepts instead of building its own root.
 MIN_SYSTEM_MAJOR = 20

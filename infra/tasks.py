@@ -8,7 +8,7 @@ from typing import Any
 
 import structlog
 
-log = structlog.get_logger("vaxel.tasks")
+log = structlog.get_logger("infra.tasks")
 
 
 async def cancel_bounded(tasks: Sequence[asyncio.Task[Any] | None], timeout: float) -> None:

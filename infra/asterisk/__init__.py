@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from vaxel.asterisk.errors import (
+from infra.asterisk.errors import (
     AsteriskError,
     InstanceError,
     PortInUse,
@@ -15,9 +15,9 @@ from vaxel.asterisk.errors import (
     StartupFailed,
     TemplateError,
 )
-from vaxel.asterisk.instance import AsteriskInstance, InstanceStatus, load_instance
-from vaxel.asterisk.params import InstanceParams, new_params
-from vaxel.asterisk.provision import AsteriskRuntime, provision
+from infra.asterisk.instance import AsteriskInstance, InstanceStatus, load_instance
+from infra.asterisk.params import InstanceParams, new_params
+from infra.asterisk.provision import AsteriskRuntime, provision
 
 __all__ = [
     "AsteriskError",

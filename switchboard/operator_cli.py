@@ -9,7 +9,7 @@ e-mail failed is still recorded, and the command says so.
 
 Operators are agents of the ``operators`` ACD queue: ``login``, ``logout``, ``pause``,
 ``unpause``, ``next`` (answer the next call) and ``status`` are ``vaxel agent``'s actions
-(``routing.cli.add_desk_actions``, the same store and rules) with the operator named by
+(``switchboard.agent_cli.add_desk_actions``, the same store and rules) with the operator named by
 ``--operator`` and the phone by ``--device``; ``next`` also prints the history of the
 call that comes next (its switchboard context), when it has one.
 """
@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from routing.cli import add_desk_actions, format_next, format_status
 from routing.desk import AgentDesk
+from switchboard.agent_cli import add_desk_actions, format_next, format_status
 from switchboard.errors import SwitchboardError
 
 ActionFn = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -87,9 +87,9 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
 
 
 def _run(fn: ActionFn, args: argparse.Namespace) -> int:
-    from vaxel.ami import AmiError
-    from vaxel.cli import UserError
-    from vaxel.config import ConfigError
+    from infra.ami import AmiError
+    from infra.config import ConfigError
+    from infra.errors import UserError
 
     try:
         return asyncio.run(fn(args))
@@ -98,7 +98,7 @@ def _run(fn: ActionFn, args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from vaxel.config import load_config
+    from routing.control import load_config
 
     return load_config(args.config)
 
@@ -110,9 +110,9 @@ def _directory(config: Any) -> Any:
 
 
 async def _with_operator(args: argparse.Namespace, act: Callable[[Any], Awaitable[str]]) -> int:
+    from infra.ami import AmiClient
     from switchboard.ami_operator import Operator
     from switchboard.operator import Settings
-    from vaxel.ami import AmiClient
 
     config = _config(args)
     ami = AmiClient(args.ami_host or config.ami.host, args.ami_port or config.ami.port,
@@ -128,7 +128,7 @@ async def _with_operator(args: argparse.Namespace, act: Callable[[Any], Awaitabl
 
 
 def _needs_device(args: argparse.Namespace) -> None:
-    from vaxel.cli import UserError
+    from infra.errors import UserError
 
     if not args.device:
         raise UserError("--device: needed so the call can come back to your phone "
@@ -259,10 +259,10 @@ async def _context(args: argparse.Namespace) -> int:
 
 def _as_agent(args: argparse.Namespace) -> int:
     """login, logout, pause, unpause, next, status: the operator as an agent."""
-    from routing.cli import queue_configs, run_desk_action
+    from infra.config import ConfigError
+    from infra.errors import UserError
     from routing.store import DEFAULT_PREFIX
-    from vaxel.cli import UserError
-    from vaxel.config import ConfigError
+    from switchboard.agent_cli import queue_configs, run_desk_action
 
     if args.operator_command == "login":
         _needs_device(args)

@@ -1,6 +1,6 @@
 """`vaxel stats`: service level, waits and handle times per queue, district and topic.
 
-Reads the routing event stream (`routing/stats.py` says what each figure means) from
+Reads the routing event stream (`reports/stats.py` says what each figure means) from
 Redis; the queues' service-level targets come from the controller's configuration.
 """
 
@@ -14,14 +14,14 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from routing.cli import DEFAULT_REDIS_URL, REDIS_ENV
+from reports.stats import DEFAULT_TARGET_S, render, summarise
 from routing.errors import RoutingError
-from routing.stats import DEFAULT_TARGET_S, render, summarise
 from routing.store import DEFAULT_PREFIX, RoutingStore
+from switchboard.agent_cli import DEFAULT_REDIS_URL, REDIS_ENV
 from switchboard.context import CITY_ZONE
 
 if TYPE_CHECKING:
-    from vaxel.config import Config
+    from infra.config import Config
 
 #: Stream entries read per round trip.
 BATCH = 5000
@@ -49,7 +49,7 @@ def add_report_options(parser: argparse.ArgumentParser, config_help: str) -> Non
 def parse_when(text: str, option: str, today: date) -> float | None:
     """``today``, ``month``, ``all``, an ISO date or date-time (city time zone) -> epoch
     seconds (None for no bound)."""
-    from vaxel.cli import UserError
+    from infra.errors import UserError
 
     if text in ("", "all"):
         return None
@@ -71,7 +71,7 @@ def parse_when(text: str, option: str, today: date) -> float | None:
 
 def period(args: argparse.Namespace) -> tuple[float | None, float | None]:
     """``--since`` and ``--until`` as epoch seconds (None: no bound); a bad one is a UserError."""
-    from vaxel.cli import UserError
+    from infra.errors import UserError
 
     today = datetime.now(CITY_ZONE).date()
     since = parse_when(args.since, "--since", today)
@@ -82,7 +82,7 @@ def period(args: argparse.Namespace) -> tuple[float | None, float | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vaxel.cli import UserError
+    from infra.errors import UserError
 
     since, until = period(args)
     targets = _targets(load(args.config))
@@ -101,8 +101,9 @@ def run(args: argparse.Namespace) -> int:
 
 def load(path: Path | None) -> Config | None:
     """The checked configuration at ``--config``; its errors are the user's."""
-    from vaxel.cli import UserError
-    from vaxel.config import ConfigError, load_config
+    from infra.config import ConfigError
+    from infra.errors import UserError
+    from routing.control import load_config
 
     if path is None:
         return None
@@ -121,7 +122,7 @@ def _targets(config: Config | None) -> dict[str, float]:
 def read_entries(args: argparse.Namespace, since: float | None) -> list[dict[str, str]]:
     """The stream's entries from a little before ``since`` (all without it), from the Redis
     of ``--redis`` (or the environment) under ``--prefix``."""
-    from vaxel.cli import UserError
+    from infra.errors import UserError
 
     url = args.redis or os.environ.get(REDIS_ENV) or DEFAULT_REDIS_URL
     try:

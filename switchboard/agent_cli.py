@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
 def run_desk_action(url: str, prefix: str, queues: Mapping[str, QueueConfig],
                     agent_id: str | None, args: argparse.Namespace) -> str:
     """Run ``args.desk_action`` on a desk over the store at ``url``; refusals are UserError."""
-    from vaxel.cli import UserError
+    from infra.errors import UserError
 
     async def with_desk() -> str:
         store = RoutingStore.from_url(url, prefix)
@@ -124,21 +124,21 @@ def run_desk_action(url: str, prefix: str, queues: Mapping[str, QueueConfig],
 def _queues_of(path: Path | None) -> dict[str, QueueConfig]:
     if path is None:
         return {}
-    from vaxel.config import load_config
+    from routing.control import load_config
 
     return queue_configs(load_config(path).queues)
 
 
 def queue_configs(queues: Mapping[str, Any]) -> dict[str, QueueConfig]:
     """The engine's queue configs (escalation steps) from ``[queues.*]`` settings."""
-    from routing.service import queue_setups
+    from routing.reception import queue_setups
 
     return {name: setup.config for name, setup in queue_setups(queues).items()}
 
 
 def _need(agent_id: str | None) -> str:
     if not agent_id:
-        from vaxel.cli import UserError
+        from infra.errors import UserError
 
         raise UserError("name the agent")
     return agent_id
