@@ -36,6 +36,8 @@ from routing.errors import RoutingError
 
 log = structlog.get_logger(__name__)
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
+#: Seconds ``Hub.stop`` waits for its tasks to end.
+STOP_S = 3.0
 #: Messages a client may have unsent before it is dropped.
 CLIENT_QUEUE = 500
 #: AMI events forwarded to clients (the rest only feed the device tracker, or nothing).
@@ -122,11 +124,14 @@ class Hub:
                        for fn in (self._tail_stream, self._pump_ami, self._ticker)]
 
     async def stop(self) -> None:
+        """Cancel the hub's tasks and wait for them, bounded (a lost cancellation must not
+        hang the console's shutdown)."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            _done, pending = await asyncio.wait(self._tasks, timeout=STOP_S)
+            for task in pending:
+                log.error("console.task_stuck", task=task.get_name())
         self._tasks = []
 
     def _set_health(self, part: str, up: bool) -> None:
@@ -220,8 +225,11 @@ class Hub:
     async def _ticker(self) -> None:
         settings = self.deps.settings
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that arrives as the event is set, and the hub would not stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), settings.tick_s)
+                async with asyncio.timeout(settings.tick_s):
+                    await self._dirty.wait()
             self._dirty.clear()
             if self.deps.ami is not None:
                 self._set_health("ami", bool(self.deps.ami.connected) and self.health["ami"])
