@@ -61,7 +61,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "state_wrap_up": ("Efterarbete", "Wrap-up"),
     "state_paused": ("Paus", "Paused"),
     "state_logged_out": ("Utloggad", "Logged out"),
-    "offered_call": ("Erbjudet samtal", "Offered call"),
+    "offered_call": ("Samtalet", "The call"),
     "language": ("Språk", "Language"),
     "district": ("Stadsdel", "District"),
     "callback": ("Vill bli uppringd", "Callback requested"),

@@ -42,7 +42,7 @@ const act = {
   l: () => api("POST", "/api/agent/login", { queue: $("agent-queue").value, device: $("agent-device").value }),
   r: () => api("POST", "/api/agent/ready"),
   s: () => api("POST", "/api/agent/pause", { reason: "paus" }),
-  o: () => api("POST", "/api/agent/logout"),
+  u: () => api("POST", "/api/agent/logout"),
 };
 for (const btn of document.querySelectorAll("button[data-key]")) {
   btn.addEventListener("click", () => act[btn.dataset.key]().then(loadState).catch(() => {}));
