@@ -58,7 +58,7 @@ def waiting_rows(calls: Iterable[Call], now: float, *, me: str | None = None,
                      "callback": c.callback_requested,
                      "district": skill_value(c.requirements, "district"),
                      "topic": skill_value(c.requirements, "topic"),
-                     "state": c.state.value,
+                     "state": c.state.value, "last_agent": c.last_agent or "",
                      "recall": bool(me) and c.last_agent == me and c.priority >= return_priority})
     return rows
 

@@ -8,12 +8,12 @@ function renderWaiting() {
   const q = snap.queues[document.body.dataset.operatorsQueue];
   const rows = q ? q.waiting : [];
   $("waiting").innerHTML = rows.length ? rows.map(c => {
-    const recall = c.recall || false;
+    const recall = c.priority >= 8 && c.last_agent === ME;
     return `<li class="${recall ? "recall" : ""}" data-call="${esc(c.call_id)}">
       <span class="num">${esc(c.caller || "–")}</span>
       <span class="timer" data-since="${c.enqueued_at}">${mmss(serverNow() - c.enqueued_at)}</span>
       ${c.district && c.district !== "-" ? `<span class="tag">${esc(c.district)}</span>` : ""}
-      ${c.priority >= 8 ? `<span class="tag warn">${esc(T.recall)}</span>` : ""}</li>`;
+      ${recall ? `<span class="tag warn">${esc(T.recall)}</span>` : ""}</li>`;
   }).join("") : `<li class="muted">${esc(T.no_waiting)}</li>`;
   const me = snap.agents.find(a => a.id === ME);
   $("my-state").textContent = me ? stateLabel(me.state) : stateLabel("logged_out");

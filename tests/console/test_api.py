@@ -236,3 +236,41 @@ async def test_every_page_action_is_in_the_openapi_document_and_the_docs_are_ser
                  "/api/dialplans/rollback", "/api/directory/employees/{employee_id}/absence",
                  "/api/audit"):
         assert path in paths, path
+
+
+async def test_admin_sets_and_clears_an_absence_and_edits_an_employee_with_audit(
+        redis_server, tmp_path):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from tests.integration.controller import seed_directory
+
+    directory = seed_directory(f"sqlite:///{tmp_path / 'd.db'}")
+    deps = make_deps(redis_server.url, directory=directory)
+    await add_users(deps, root=Role.ADMIN, eva=Role.OPERATOR)
+    back = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+    async with served(deps) as base:
+        root = await logged_in(base, "root")
+        reply = await root.put("/api/directory/employees/e4711/absence",
+                               json={"category": "lunch", "until": back.isoformat(),
+                                     "message": "Lunch"})
+        assert reply.status_code == 200, reply.text
+        eva = await logged_in(base, "eva")
+        hits = (await eva.get("/api/directory/search", params={"q": "ekström"})).json()["hits"]
+        anna = next(h for h in hits if h["id"] == "e4711")
+        assert anna["absence"] == "Lunch" and anna["unit"] == "Bygglovsenheten"
+        assert datetime.fromisoformat(anna["back_at"]) == back
+        assert (await eva.put("/api/directory/employees/e4711/absence",
+                              json={"category": "lunch"})).status_code == 403
+        bad = await root.put("/api/directory/employees/e4711/absence",
+                             json={"category": "sick"})
+        assert bad.status_code == 422 and bad.json()["details"]["field"] == "category"
+        assert (await root.delete("/api/directory/employees/e4711/absence")).json()["cleared"]
+        edit = await root.patch("/api/directory/employees/e4711", json={"title": "Handläggare"})
+        assert edit.status_code == 200 and directory.employee("e4711").title == "Handläggare"
+        missing = await root.patch("/api/directory/employees/nobody", json={"title": "x"})
+        assert missing.status_code == 404
+        actions = [e["action"] for e in (await root.get("/api/audit")).json()["entries"]]
+        assert actions[:3] == ["directory.edit", "absence.clear", "absence.set"]
+        await root.aclose()
+        await eva.aclose()
+    await deps.redis.aclose()
