@@ -14,6 +14,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+import structlog
+
+from infra import logs
 from infra.errors import UserError
 
 #: (command, module that provides ``register(subparsers)``, one-line help)
@@ -51,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not structlog.is_configured():
+        # Log lines go to stderr, never between a command's output on stdout (a command
+        # such as `serve` configures its own format from the configuration).
+        logs.configure()
     try:
         rc = args.func(args)
     except UserError as exc:

@@ -28,7 +28,8 @@ from tests.integration.acd import (
 from tests.integration.controller import make_test_dialplans, seed_directory
 from vaxel.testing.services import free_port
 
-pytestmark = pytest.mark.integration
+# Timing under load decides these (200 calls at once; a router take-over): run alone.
+pytestmark = [pytest.mark.integration, pytest.mark.serial]
 
 #: Calls assigned through two controllers. The brief asks for 200; here the harness, both
 #: controllers and every hold AGI share one Python process and event loop, which saturates
