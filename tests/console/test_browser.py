@@ -31,7 +31,7 @@ from tests.integration.controller import seed_directory
 from tests.integration.test_operators_acd import to_the_operators
 from vaxel.testing.calls import Harness
 
-pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module"),
+pytestmark = [pytest.mark.integration, pytest.mark.serial, pytest.mark.asyncio(loop_scope="module"),
               pytest.mark.skipif(shutil.which("chromium") is None,
                                  reason="Debian's chromium is not installed (bin/setup)")]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
