@@ -185,7 +185,7 @@ class Hub:
             return
         subscription = ami.subscribe(lambda e: e.get("Event") in FORWARDED
                                      or e.get("Event") in ("Rename", "FullyBooted"))
-        rebuilt = False
+        rebuilt, reconnects = False, getattr(ami, "reconnects", 0)
         try:
             while True:
                 if not ami.connected:
@@ -193,6 +193,8 @@ class Hub:
                     rebuilt = False
                     await asyncio.sleep(0.2)
                     continue
+                if getattr(ami, "reconnects", 0) != reconnects:  # a reconnect in between
+                    rebuilt, reconnects = False, getattr(ami, "reconnects", 0)
                 if not rebuilt:
                     rebuilt = await self._rebuild_channels()
                 try:
@@ -231,8 +233,6 @@ class Hub:
                 async with asyncio.timeout(settings.tick_s):
                     await self._dirty.wait()
             self._dirty.clear()
-            if self.deps.ami is not None:
-                self._set_health("ami", bool(self.deps.ami.connected) and self.health["ami"])
             try:
                 snap = await self.snapshot()
             except RoutingError as exc:
