@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from console.api_operator import QueueLogin, call_in_hand, desk_login
 from console.auth import Permission, Principal
 from console.calls import translated
-from console.errors import Conflict, Invalid
+from console.errors import Conflict, Forbidden, Invalid
 from console.outcomes import CaseOutcome, parse_kind
 from console.web import allowed, deps_of
 from routing.model import AgentState, parse_skill
@@ -86,6 +86,9 @@ async def agent_outcome(body: OutcomeBody, request: Request,
     queue = last[1] if call_id == last[0] else ""
     outcome = CaseOutcome(call_id, who.name, queue, parse_kind(body.outcome), body.topic,
                           hub.clock(), body.unit)
+    if call_id != last[0] and not who.may(Permission.SUPERVISE):
+        raise Forbidden("Du kan bara ange utfall för ditt senaste samtal "
+                        "(you can record the outcome of your last call only)", call_id=call_id)
     entry = await deps.outcomes.record(outcome)
     hub._dirty.set()
     return {"id": entry, **outcome.fields()}

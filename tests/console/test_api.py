@@ -135,6 +135,9 @@ async def test_given_wrap_up_when_the_agent_records_resolved_then_it_is_stored_a
     bad = await anna.post("/api/agent/outcome", json={"outcome": "forwarded", "topic": "x",
                                                       "call_id": "call-2"})
     assert bad.status_code == 422 and bad.json()["details"]["field"] == "unit"
+    other = await anna.post("/api/agent/outcome", json={"outcome": "resolved", "topic": "x",
+                                                        "call_id": "someone-elses"})
+    assert other.status_code == 403 and await deps.outcomes.for_call("someone-elses") is None
     sam = await logged_in(base, "sam")
     for _ in range(30):
         board = (await sam.get("/api/wallboard")).json()
