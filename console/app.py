@@ -209,8 +209,10 @@ def _socket_route(app: FastAPI, hub: Hub) -> None:
                 batch = taking.result()
                 if feed.dropped:
                     break  # too slow to keep up: dropped by the hub
-                for text in batch:
-                    await socket.send_text(text)
+                # One frame per wake-up: a burst of events (a call makes ~10 AMI events)
+                # costs one send per client, not ten.
+                await socket.send_text(batch[0] if len(batch) == 1
+                                       else "[" + ",".join(batch) + "]")
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:

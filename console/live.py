@@ -10,7 +10,9 @@ client too slow to keep up is disconnected rather than slowing the others. The h
 memory (today's entries, agent times, channels) is rebuilt from Redis and AMI on start
 and after a reconnect: a restart loses nothing.
 
-Event types (``type``): ``hello`` (on connect: the user and the server time), ``snapshot``,
+A frame is one event, or a JSON array of the events that were waiting for that client (a
+burst of AMI events costs one send per client). Event types (``type``): ``hello`` (on
+connect: the user and the server time), ``snapshot``,
 ``routing`` (one stream entry: ``entry``), ``ami`` (``event``: the AMI event's name and its
 Uniqueid, Linkedid, Channel, BridgeUniqueid, Device, State, Exten fields), ``health``
 (``ami``, ``redis``: true when up).

@@ -57,7 +57,10 @@ function connect() {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(proto + "//" + location.host + "/api/events");
   ws.onmessage = (m) => {
-    const msg = JSON.parse(m.data);
+    const data = JSON.parse(m.data);
+    for (const msg of Array.isArray(data) ? data : [data]) handle(msg);
+  };
+  const handle = (msg) => {
     if (msg.type === "hello") { Live.offset = msg.now - Date.now() / 1000; }
     if (msg.type === "hello" || msg.type === "health" || msg.type === "snapshot") {
       const h = msg.type === "snapshot" ? msg.health : (msg.health || msg);
