@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from directory import demo, ldap_cli, present
+from directory import cli_read, demo, ldap_cli, present
 from directory.csv_import import import_csv
 from directory.entities import (
     AbsenceCategory,
@@ -31,10 +32,13 @@ from directory.entities import (
 from directory.errors import DirectoryError, ImportRejected, InvalidEntity, NotFound
 from directory.store import Directory
 from infra.errors import UserError
+from infra.output import add_json_option, print_json
 from infra.paths import cache_dir
 
 #: Environment variable naming the directory database URL.
 URL_ENV = "VAXEL_DIRECTORY_URL"
+#: The help of every --actor option.
+ACTOR_HELP = "who the history names (default: your user name)"
 #: Time zone of times typed without an offset.
 LOCAL = ZoneInfo("Europe/Stockholm")
 
@@ -52,19 +56,22 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     sub = parser.add_subparsers(dest="directory_command", metavar="COMMAND")
 
     p = _command(sub, "demo", "seed a demo city (small, or the 50,000-person city)", cmd_demo)
-    p.add_argument("--size", choices=("small", "city"), default="small")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--size", choices=("small", "city"), default="small",
+                   help="small: 45 people in 30 units; city: 50,000 people")
+    p.add_argument("--seed", type=int, default=1, help="random seed of the made-up people")
 
     p = _command(sub, "search", "search people and units / sök personer och enheter", cmd_search)
     p.add_argument("query", help="extension, phone number, name, unit or topic words")
     p.add_argument("--operator", action="store_true", help="operator view (unlisted: protected)")
     p.add_argument("--district", help="district id or name")
     p.add_argument("--street", help="caller's street (the district serving it)")
-    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--limit", type=int, default=10, help="most hits shown (default 10)")
+    add_json_option(p)
 
     p = _command(sub, "show", "show a person or unit / visa person eller enhet", cmd_show)
     p.add_argument("who", help="extension, employee id or unit id")
     p.add_argument("--at", help="time for the absence status (default now)")
+    add_json_option(p)
 
     p = _command(sub, "email", "set or clear an e-mail address / e-postadress", cmd_email)
     p.add_argument("who", help="extension, employee id or unit id")
@@ -72,7 +79,7 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument(
         "--clear", action="store_true", help="remove the address: the city's rule applies"
     )
-    p.add_argument("--actor", default=os.environ.get("USER", "cli"))
+    p.add_argument("--actor", default=os.environ.get("USER", "cli"), help=ACTOR_HELP)
 
     p = _command(sub, "answering",
                  "how a unit's answering group rings / svarsgruppens ringordning", cmd_answering)
@@ -80,37 +87,39 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument("strategy", choices=[s.value for s in AnswerStrategy],
                    help="ring_all: all at once; in_order: one after the other; "
                         "longest_idle: the member idle longest first")
-    p.add_argument("--actor", default=os.environ.get("USER", "cli"))
+    p.add_argument("--actor", default=os.environ.get("USER", "cli"), help=ACTOR_HELP)
 
     p = _command(sub, "import", "import the HR system's CSV export / importera CSV", cmd_import)
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="the CSV export (columns: directory/README.md)")
     p.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
     p.add_argument("--full", action="store_true", help="the file lists everyone: deactivate others")
     p.add_argument("--actor", default="csv-import", help="who the history names")
 
     p = _command(sub, "history", "who changed what / ändringshistorik", cmd_history)
     p.add_argument("who", nargs="?", help="employee id, extension or unit id")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=int, default=20, help="most entries shown (default 20)")
+    add_json_option(p)
 
     absence = sub.add_parser("absence", help="set or clear an absence note / hänvisning")
     absence_sub = absence.add_subparsers(dest="absence_command", metavar="COMMAND", required=True)
     p = _command(absence_sub, "set", "set an absence note", cmd_absence_set)
     p.add_argument("who", help="extension or employee id")
-    p.add_argument("--category", required=True, choices=[c.value for c in AbsenceCategory])
+    p.add_argument("--category", required=True, choices=[c.value for c in AbsenceCategory],
+                   help="why the person is away (callers hear it)")
     p.add_argument("--from", dest="starts", help="start (default now); ISO date or date-time")
     p.add_argument("--until", help="end; ISO date (end of that day) or date-time")
-    p.add_argument("--message", default="")
+    p.add_argument("--message", default="", help="a sentence callers hear after the reason")
     p.add_argument(
         "--forward",
         default="none",
         help="none, voicemail, contact_center, colleague:EXT or unit:ID",
     )
-    p.add_argument("--actor", default=os.environ.get("USER", "cli"))
+    p.add_argument("--actor", default=os.environ.get("USER", "cli"), help=ACTOR_HELP)
     p = _command(
         absence_sub, "clear", "end the current note and drop upcoming ones", cmd_absence_clear
     )
     p.add_argument("who", help="extension or employee id")
-    p.add_argument("--actor", default=os.environ.get("USER", "cli"))
+    p.add_argument("--actor", default=os.environ.get("USER", "cli"), help=ACTOR_HELP)
 
     ldap_cli.register(sub, _command)
 
@@ -201,10 +210,13 @@ def cmd_search(args: argparse.Namespace, d: Directory) -> int:
         street=args.street,
         limit=args.limit,
     )
-    for line in present.hit_lines(hits):
-        print(line)
-    if not hits:
-        print("no hits / inga träffar")
+    units = {e.unit_id for h in hits if (e := h.employee) is not None and e.unit_id}
+    names = {u.id: u.name for unit_id in units if (u := d.unit(unit_id)) is not None}
+    document = cli_read.search_document(args.query, hits, names)
+    if args.json:
+        print_json(document)
+    else:
+        print(cli_read.search_table(document) if hits else "no hits / inga träffar")
     return 0 if hits else 1
 
 
@@ -212,12 +224,20 @@ def cmd_show(args: argparse.Namespace, d: Directory) -> int:
     now = parse_time(args.at) if args.at else datetime.now(LOCAL)
     unit = None if args.who.isdigit() else d.unit(args.who)
     if unit is not None:
-        print("\n".join(present.unit_lines(unit, d.employees_in_unit(unit.id))))
+        people = d.employees_in_unit(unit.id)
+        districts = {x.id: x.name for x in d.districts()}
+        if args.json:
+            print_json(cli_read.unit_document(unit, people, districts))
+        else:
+            print("\n".join(present.unit_lines(unit, people, districts)))
         return 0
     employee = find_employee(d, args.who)
     unit = d.unit(employee.unit_id) if employee.unit_id else None
     notes = [n for n in d.absences(employee.id) if n.ends_at is None or n.ends_at > now]
-    print("\n".join(present.employee_lines(employee, unit, notes, now)))
+    if args.json:
+        print_json(cli_read.employee_document(employee, unit, notes, now))
+    else:
+        print("\n".join(present.employee_lines(employee, unit, notes, now)))
     return 0
 
 
@@ -246,7 +266,8 @@ def cmd_email(args: argparse.Namespace, d: Directory) -> int:
 
 
 def cmd_import(args: argparse.Namespace, d: Directory) -> int:
-    plan = import_csv(d, args.file, full=args.full, dry_run=args.dry_run, actor=args.actor)
+    plan = import_csv(d, args.file, full=args.full, dry_run=args.dry_run, actor=args.actor,
+                      progress=progress_line)
     for line in plan.lines():
         print(line)
     verb = "would change / skulle ändra" if args.dry_run else "imported / importerat"
@@ -254,12 +275,20 @@ def cmd_import(args: argparse.Namespace, d: Directory) -> int:
     return 0
 
 
+def progress_line(text: str) -> None:
+    """A phase of long work, on stderr (stdout stays the result)."""
+    print(f"... {text}", file=sys.stderr, flush=True)
+
+
 def cmd_history(args: argparse.Namespace, d: Directory) -> int:
     entity_id = None
     if args.who:
         entity_id = find_employee(d, args.who).id if args.who.isdigit() else args.who
-    for entry in d.history(entity_id, limit=args.limit):
-        print(present.history_line(entry))
+    entries = d.history(entity_id, limit=args.limit)
+    if args.json:
+        print_json(cli_read.history_document(entries))
+    elif entries:
+        print(cli_read.history_table(entries))
     return 0
 
 

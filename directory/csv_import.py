@@ -3,13 +3,16 @@
 The file is read and every row checked (``csv_rows``) before anything is
 written; units and extensions are then checked against the directory, and
 the resulting plan is applied in one transaction, or only shown (dry-run).
-A bad row stops the import with file, line and reason; nothing is half-imported.
+Every bad row is reported in one run, each with file, line, column and reason (the
+rows the reader could not build and those the directory refuses alike), and then
+nothing is imported; nothing is half-imported.
 With ``full=True`` the file is the whole staff list and people missing from it
 are deactivated.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from directory import csv_rows
@@ -43,7 +46,12 @@ def import_csv(
     full: bool = False,
     dry_run: bool = False,
     actor: str = "csv-import",
+    progress: Callable[[str], None] | None = None,
 ) -> SyncPlan:
-    """Import ``path`` in one transaction (or, with ``dry_run``, only plan it)."""
-    batch = csv_rows.parse_employees(read_lines(path), str(path))
-    return run_import(d, batch, str(path), full=full, dry_run=dry_run, actor=actor)
+    """Import ``path`` in one transaction (or, with ``dry_run``, only plan it); ``progress``
+    hears each phase (read, check, apply)."""
+    if progress:
+        progress(f"{path}: reading")
+    batch, bad_rows = csv_rows.read_employees(read_lines(path), str(path))
+    return run_import(d, batch, str(path), full=full, dry_run=dry_run, actor=actor,
+                      bad_rows=bad_rows, progress=progress)

@@ -24,9 +24,10 @@ listed          listad, synlig, publik, listed        no        ja/nej, yes/no, 
 ==============  ====================================  ========  ================================
 
 Both ``;`` (Swedish spreadsheet default) and ``,`` separate fields. Invariant:
-``parse_employees`` either returns every row as an ``Employee`` or raises
-``ImportRejected`` for the first bad row, carrying all errors found, each with
-file, line and reason; nothing here touches the database.
+``read_employees`` returns the good rows and every bad row's error (line, and the
+column as the file names it); ``parse_employees`` returns every row as an
+``Employee`` or raises ``ImportRejected`` carrying all errors found, each with file,
+line and reason; nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -43,9 +44,6 @@ from directory.records import Record, duplicate_errors, rejected
 
 #: Dial string of a mobile phone through the city's trunk; ``{digits}`` is +46... without "+".
 MOBILE_DIAL = "PJSIP/{digits}@trunk"
-
-#: Most row errors collected before giving up reading (the report stays readable).
-MAX_ERRORS = 20
 
 HEADER_ALIASES: Mapping[str, tuple[str, ...]] = {
     "employee_id": ("anstallningsnummer", "anstallningsid", "personalnummer", "id", "employee_id"),
@@ -89,13 +87,21 @@ def map_headers(headers: Sequence[str], source: str) -> dict[str, int]:
     return found
 
 
+class CellError(ValueError):
+    """A bad value in one column (by field key) of a row."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+
+
 def parse_listed(value: str) -> bool:
     folded = text.fold(value.strip())
     if not folded or folded in _YES:
         return True
     if folded in _NO:
         return False
-    raise ValueError(f"listed must be ja/nej (yes/no), got {value!r}")
+    raise CellError("listed", f"must be ja/nej (yes/no), got {value!r}")
 
 
 def parse_devices(sip: str, mobile: str) -> tuple[Device, ...]:
@@ -106,7 +112,7 @@ def parse_devices(sip: str, mobile: str) -> tuple[Device, ...]:
     if mobile.strip():
         digits = text.phone_digits(mobile)
         if digits is None:
-            raise ValueError(f"mobile is not a phone number: {mobile!r}")
+            raise CellError("mobile", f"not a phone number: {mobile!r}")
         devices.append(Device("mobile", MOBILE_DIAL.format(digits=digits), mobile.strip()))
     return tuple(devices)
 
@@ -131,6 +137,17 @@ def row_to_employee(values: Mapping[str, str]) -> Employee:
 
 def parse_employees(lines: Iterable[str], source: str) -> list[Record]:
     """Every row of a CSV export as an employee, or ImportRejected with all errors found."""
+    result, errors = read_employees(lines, source)
+    if errors:
+        raise rejected(source, errors)
+    return result
+
+
+def read_employees(lines: Iterable[str], source: str
+                   ) -> tuple[list[Record], list[tuple[int, str]]]:
+    """The good rows of a CSV export, and (line, reason) of every bad one, by line.
+
+    A bad header (line 1) still raises ImportRejected: no row can be read without it."""
     rows = _rows(lines)
     try:
         header = next(rows, None)
@@ -139,6 +156,7 @@ def parse_employees(lines: Iterable[str], source: str) -> list[Record]:
     if header is None:
         raise ImportRejected(source, None, "empty file (no header line)")
     columns = map_headers(header[1], source)
+    names = {field: header[1][index].strip() for field, index in columns.items()}
     result: list[Record] = []
     errors: list[tuple[int, str]] = []
     try:
@@ -147,16 +165,22 @@ def parse_employees(lines: Iterable[str], source: str) -> list[Record]:
                 continue
             try:
                 result.append(Record(line, _row(cells, columns)))
-            except (ValueError, InvalidEntity) as exc:
+            except CellError as exc:
+                errors.append((line, f"{_column(names, exc.field)}: {exc}"))
+            except InvalidEntity as exc:
+                errors.append((line, f"{_column(names, exc.field)}: {exc.reason}"))
+            except ValueError as exc:
                 errors.append((line, str(exc)))
-            if len(errors) >= MAX_ERRORS:
-                break
     except _SyntaxError as exc:
         errors.append((exc.line, str(exc)))
     errors += duplicate_errors(result)
-    if errors:
-        raise rejected(source, sorted(errors))
-    return result
+    return result, sorted(errors)
+
+
+def _column(names: Mapping[str, str], field: str) -> str:
+    """The column as the file's header names it (``E-post``), for a field key."""
+    field = "employee_id" if field == "id" else field
+    return f"column {names[field]!r}" if field in names else f"column {field}"
 
 
 def _rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
@@ -193,7 +217,7 @@ def _row(cells: list[str], columns: Mapping[str, int]) -> Employee:
     values = {field: cells[i] if i < len(cells) else "" for field, i in columns.items()}
     for field in REQUIRED:
         if not values[field].strip():
-            raise ValueError(f"{field} is empty")
+            raise CellError(field, "required, but empty")
     return row_to_employee(values)
 
 

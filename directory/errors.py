@@ -22,14 +22,41 @@ class NotFound(DirectoryError):
         self.key = key
 
 
+#: What an operator calls an entity and a field; the code's names never reach them.
+ENTITY_WORDS = {"AbsenceNote": "absence note", "Employee": "employee", "Unit": "unit",
+                "Device": "phone", "OpeningHours": "opening hours"}
+FIELD_WORDS = {"starts_at": "start time", "ends_at": "end time", "id": "id",
+               "given_name": "given name", "family_name": "family name",
+               "direct_number": "direct number", "email": "e-mail address",
+               "dial": "dial string", "kind": "kind", "forward_target": "forward target",
+               "answer_strategy": "answering strategy", "member_ring_s": "ring time per member",
+               "closes": "closing time", "opens": "opening time", "unit_id": "unit"}
+
+
+def user_terms(entity: str, field: str) -> str:
+    """``AbsenceNote``, ``ends_at`` -> ``absence note end time``."""
+    words = ENTITY_WORDS.get(entity, entity.lower())
+    return f"{words} {FIELD_WORDS.get(field, field.replace('_', ' '))}"
+
+
+def field_words(text: str) -> str:
+    """A reason with the code's field names said in words (``must be after starts_at``)."""
+    for name, words in FIELD_WORDS.items():
+        if "_" in name:
+            text = text.replace(name, words)
+    return text
+
+
 class InvalidEntity(DirectoryError):
-    """A value that breaks an entity's invariant (names the entity and field)."""
+    """A value that breaks an entity's invariant; the message names the entity and field in
+    an operator's words (``absence note end time: must be after start time``), the attributes
+    keep the code's names."""
 
     def __init__(self, entity: str, field: str, reason: str) -> None:
-        super().__init__(f"{entity}.{field}: {reason}")
+        super().__init__(f"{user_terms(entity, field)}: {field_words(reason)}")
         self.entity = entity
         self.field = field
-        self.reason = reason
+        self.reason = field_words(reason)
 
 
 class Conflict(DirectoryError):

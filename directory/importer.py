@@ -7,7 +7,7 @@ transaction, or only returned (dry-run). Errors name the source and the record.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from directory import records
 from directory.changes import SyncPlan, plan_sync
@@ -16,17 +16,20 @@ from directory.records import Record
 from directory.store import Directory
 
 
-def plan_import(d: Directory, batch: Sequence[Record], source: str, *, full: bool) -> SyncPlan:
+def plan_import(d: Directory, batch: Sequence[Record], source: str, *, full: bool,
+                bad_rows: Sequence[tuple[int, str]] = ()) -> SyncPlan:
     """What importing ``batch`` would change; with ``full``, people not in it leave.
 
-    Raises ImportRejected naming the first bad record (all errors attached)."""
+    ``bad_rows`` are the records the reader could not build; the good ones are still
+    checked against the directory, so one run reports every bad record. Raises
+    ImportRejected naming the first bad record (all errors attached)."""
     current = d.active_employees()
     incoming = [r.employee for r in batch]
     plan = plan_sync(current, incoming, deactivate_missing=full)
     in_batch = {e.id for e in incoming}
     staying = set(current) - in_batch - {e.id for e in plan.deactivated}
     holders = {e.extension: e.id for e in current.values() if e.extension}
-    errors = records.duplicate_errors(batch)
+    errors = list(set(bad_rows) | set(records.duplicate_errors(batch)))
     errors += records.unit_errors(batch, d.unit_ids())
     errors += records.extension_errors(batch, holders, staying)
     numbers = {e.direct_number: e.id for e in current.values() if e.direct_number}
@@ -37,11 +40,17 @@ def plan_import(d: Directory, batch: Sequence[Record], source: str, *, full: boo
 
 
 def run_import(
-    d: Directory, batch: Sequence[Record], source: str, *, full: bool, dry_run: bool, actor: str
+    d: Directory, batch: Sequence[Record], source: str, *, full: bool, dry_run: bool, actor: str,
+    bad_rows: Sequence[tuple[int, str]] = (),
+    progress: Callable[[str], None] | None = None,
 ) -> SyncPlan:
-    """Plan ``batch`` and, unless ``dry_run``, apply it in one transaction."""
-    plan = plan_import(d, batch, source, full=full)
+    """Plan ``batch`` and, unless ``dry_run``, apply it in one transaction; nothing at all
+    when any record (in ``bad_rows`` or found now) is bad. ``progress`` hears each phase."""
+    say = progress or (lambda _text: None)
+    say(f"{source}: checking {len(batch) + len(bad_rows)} records against the directory")
+    plan = plan_import(d, batch, source, full=full, bad_rows=bad_rows)
     if not dry_run and not plan.is_empty:
+        say(f"{source}: applying {plan.summary()} in one transaction")
         try:
             d.apply_plan(plan, actor=actor)
         except DirectoryError as exc:

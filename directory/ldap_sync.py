@@ -10,7 +10,7 @@ the cause kept; a bad entry stops the sync with ``ImportRejected`` naming its DN
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,9 +82,14 @@ def _as_lists(attributes: Mapping[str, Any]) -> dict[str, list[str]]:
 
 
 def sync_ldap(
-    d: Directory, settings: LdapSettings, *, dry_run: bool = False, actor: str = "ldap-sync"
+    d: Directory, settings: LdapSettings, *, dry_run: bool = False, actor: str = "ldap-sync",
+    progress: Callable[[str], None] | None = None,
 ) -> SyncPlan:
-    """Sync the directory with LDAP; returns the plan (applied unless ``dry_run``)."""
+    """Sync the directory with LDAP; returns the plan (applied unless ``dry_run``);
+    ``progress`` hears each phase (fetch, check, apply)."""
     source = f"{settings.url}/{settings.base_dn}"
+    if progress:
+        progress(f"{source}: fetching the entries")
     batch = entries_to_records(fetch_entries(settings), settings.mapping, source)
-    return run_import(d, batch, source, full=True, dry_run=dry_run, actor=actor)
+    return run_import(d, batch, source, full=True, dry_run=dry_run, actor=actor,
+                      progress=progress)

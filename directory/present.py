@@ -6,7 +6,7 @@ Unlisted people appear only as "no information can be given".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -110,7 +110,8 @@ ANSWER_STRATEGIES = {
 }
 
 
-def unit_lines(u: Unit, people: Sequence[Employee]) -> list[str]:
+def unit_lines(u: Unit, people: Sequence[Employee],
+               district_names: Mapping[str, str] | None = None) -> list[str]:
     days = "mån tis ons tor fre lör sön".split()
     hours = ", ".join(
         f"{days[h.weekday]} {h.opens:%H:%M}-{h.closes:%H:%M}" for h in u.opening_hours
@@ -118,7 +119,8 @@ def unit_lines(u: Unit, people: Sequence[Employee]) -> list[str]:
     lines = [
         f"{u.name} ({u.id})",
         f"  ämnen / topics:     {', '.join(u.topics)}",
-        f"  stadsdelar / districts: {', '.join(u.district_ids)}",
+        "  stadsdelar / districts: "
+        + (", ".join((district_names or {}).get(d, d) for d in u.district_ids) or "-"),
         f"  öppet / open:       {hours or '-'}",
         f"  telefongrupp / phone group: {u.phone_group or '-'} "
         f"({ANSWER_STRATEGIES[u.answer_strategy]})",

@@ -26,15 +26,15 @@ class Record:
 def duplicate_errors(rows: Sequence[Record]) -> list[tuple[int, str]]:
     """Rows that repeat an employee id, an extension or a direct number of an earlier row."""
     errors = []
-    seen: dict[str, dict[str, int]] = {"employee_id": {}, "extension": {}, "direct_number": {}}
+    seen: dict[str, dict[str, int]] = {"employee id": {}, "extension": {}, "direct number": {}}
     for row in rows:
         e = row.employee
-        values = {"employee_id": e.id, "extension": e.extension, "direct_number": e.direct_number}
+        values = {"employee id": e.id, "extension": e.extension, "direct number": e.direct_number}
         for name, value in values.items():
             if value is None:
                 continue
             if value in seen[name]:
-                shown = repr(value) if name == "employee_id" else value
+                shown = repr(value) if name == "employee id" else value
                 errors.append((row.line, f"{name} {shown} already on line {seen[name][value]}"))
             seen[name].setdefault(value, row.line)
     return errors
@@ -43,7 +43,7 @@ def duplicate_errors(rows: Sequence[Record]) -> list[tuple[int, str]]:
 def unit_errors(rows: Sequence[Record], known_units: set[str]) -> list[tuple[int, str]]:
     """Rows naming a unit that the directory does not have."""
     return [
-        (row.line, f"unit_id {row.employee.unit_id!r} is not a unit in the directory")
+        (row.line, f"unit {row.employee.unit_id!r} is not a unit in the directory")
         for row in rows
         if row.employee.unit_id is not None and row.employee.unit_id not in known_units
     ]
@@ -72,7 +72,7 @@ def direct_number_errors(
         holder = holders.get(row.employee.direct_number or "")
         if holder is not None and holder != row.employee.id and holder in staying:
             errors.append(
-                (row.line, f"direct_number {row.employee.direct_number} belongs to {holder}")
+                (row.line, f"direct number {row.employee.direct_number} belongs to {holder}")
             )
     return errors
 

@@ -10,10 +10,12 @@ with them (``vaxel dialplan deploy``)::
         end: 2026-12-02T18:00         # optional; the message stops by itself
         sv: På grund av stormen ...
         en: Because of the storm ...
+        fi: Myrskyn takia ...         # optional: without it Finnish callers hear the Swedish
 
 A flow's ``announcement`` node names one; the caller hears it only while it is
-enabled and ``start <= now < end``. Invariant: a parsed announcement has a text in
-every language and ``start < end`` when both are given.
+enabled and ``start <= now < end``. Invariant: a parsed announcement has a Swedish and
+an English text (Finnish optional: urgent notices should not wait for a translator) and
+``start < end`` when both are given.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ivr.errors import FlowFileError, FlowProblem
-from ivr.nodes import LANGUAGES
+from ivr.nodes import FLOW_TEXT_LANGUAGES, LANGUAGES
 from ivr.yamlsrc import Positions, YamlSourceError, load_with_positions
 
 #: Naive times in the file are in this zone.
@@ -86,9 +88,12 @@ def _one(name: str, raw: Any, source: str, pos: Positions,
     before = len(problems)
     for key in sorted(set(raw) - _KEYS):
         problem(key, "unknown field for an announcement")
-    for lang in LANGUAGES:
+    for lang in FLOW_TEXT_LANGUAGES:
         if not isinstance(raw.get(lang), str) or not raw[lang].strip():
             problem(None, f"missing {lang!r} text")
+    for lang in set(LANGUAGES) - set(FLOW_TEXT_LANGUAGES):
+        if lang in raw and (not isinstance(raw[lang], str) or not raw[lang].strip()):
+            problem(lang, "expected a text")
     if not isinstance(raw.get("enabled", True), bool):
         problem("enabled", "expected true or false")
     times = {}
@@ -100,7 +105,7 @@ def _one(name: str, raw: Any, source: str, pos: Positions,
         problem("end", "must be after start")
     if len(problems) > before:
         return None
-    return Announcement(name, {lang: raw[lang] for lang in LANGUAGES},
+    return Announcement(name, {lang: raw[lang] for lang in LANGUAGES if lang in raw},
                         raw.get("enabled", True), times["start"], times["end"])
 
 

@@ -6,6 +6,7 @@ ones an operator reads (lower case, as written in running text: "juldagen",
 general holidays (lag 1989:253); eves are the days before them that employers
 usually treat as half days or free days ("aftnar"). Easter follows the anonymous
 Gregorian algorithm (Meeus/Jones/Butcher), valid for every Gregorian year.
+Until 2004 annandag pingst was a holiday and nationaldagen was not (SFS 2004:1324).
 When two holidays fall on the same date (första maj and Kristi himmelsfärdsdag in
 2008), the date carries both names joined by " och ", so no day is lost.
 """
@@ -21,6 +22,11 @@ from typing import Final
 FIRST_YEAR: Final = 1753
 #: The last year accepted; a bound that keeps a typo like 20266 from looping.
 LAST_YEAR: Final = 9999
+#: The first year nationaldagen (6 June) is a public holiday, replacing annandag pingst.
+NATIONAL_DAY_FROM: Final = 2005
+#: The eves by name, in calendar order (as a schedule names them: ``julafton: closed``).
+EVE_NAMES: Final = ("trettondagsafton", "skärtorsdag", "påskafton", "valborgsmässoafton",
+                    "pingstafton", "midsommarafton", "allhelgonaafton", "julafton", "nyårsafton")
 #: What joins two names that fall on the same date.
 NAME_JOINER: Final = " och "
 
@@ -72,13 +78,17 @@ def _holidays(year: int) -> MappingProxyType[date, str]:
         (easter + timedelta(days=1), "annandag påsk"),
         (date(year, 5, 1), "första maj"),
         (easter + timedelta(days=39), "Kristi himmelsfärdsdag"),
-        (date(year, 6, 6), "nationaldagen"),
         (easter + timedelta(days=49), "pingstdagen"),
         (_saturday_from(date(year, 6, 20)), "midsommardagen"),
         (_saturday_from(date(year, 10, 31)), "alla helgons dag"),
         (date(year, 12, 25), "juldagen"),
         (date(year, 12, 26), "annandag jul"),
     ]
+    # SFS 2004:1324: from 2005 nationaldagen is a public holiday and annandag pingst is not.
+    if year >= NATIONAL_DAY_FROM:
+        days.append((date(year, 6, 6), "nationaldagen"))
+    else:
+        days.append((easter + timedelta(days=50), "annandag pingst"))
     return _by_date(days)
 
 

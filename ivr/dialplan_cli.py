@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import subprocess
 import sys
@@ -20,10 +21,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from infra.errors import UserError
+from infra.output import add_json_option, print_json
 from infra.paths import repo_root
 from ivr.errors import FlowFileError
 from ivr.flow import read_folder
 from ivr.flowset import FlowSet, load_set, parse_set
+from ivr.nodes import LANGUAGES
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -47,26 +50,34 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument("folder", nargs="?", type=Path, help="default: dialplans/")
     p.add_argument("--recordings", type=Path, help="default: FOLDER/recordings")
     p.add_argument("--today", type=date.fromisoformat, help="first day of window checks")
+    add_json_option(p)
     p = _add(commands, "simulate", "run a call through a flow without Asterisk", run_simulate)
-    p.add_argument("flow", help="flow name or entry number")
-    p.add_argument("--folder", type=Path)
+    p.add_argument("flow", help="flow name, entry number, or a flow file's path")
+    p.add_argument("--folder", type=Path, help="the dialplans folder (default: dialplans/, or "
+                                               "the folder of a flow file given by path)")
     p.add_argument("--digits", default="", help="keys per prompt, comma-separated; # = none")
     p.add_argument("--at", help="local time, e.g. 2026-12-24T10:00 (default: now)")
     p.add_argument("--caller", default="", help="the caller's number")
     p.add_argument("--dialled", default="", help="the number dialled (the direct-call flow)")
-    p.add_argument("--lang", choices=("sv", "en"))
+    p.add_argument("--lang", choices=LANGUAGES, help="the caller's language from the start")
     p.add_argument("--dial-status", default="", help="outcomes of dials in order, e.g. NOANSWER")
     p.add_argument("--directory", help="directory URL (default: the demo directory)")
     p.add_argument("--queue-load", default="",
                    help="what queue_status nodes see, e.g. kontaktcenter:waiting=3,staffed=0 "
                         "(default: unknown, the queue is tried)")
+    add_json_option(p)
     p = _add(commands, "draw", "draw a flow as SVG and PNG (Graphviz)", run_draw)
-    p.add_argument("flow", help="flow name or entry number")
-    p.add_argument("--folder", type=Path)
-    p.add_argument("--out", type=Path, help="output folder (default: docs/dialplans/)")
+    p.add_argument("flow", help="flow name, entry number, or a flow file's path")
+    p.add_argument("--folder", type=Path, help="the dialplans folder (default: dialplans/)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("-o", "--output", type=Path,
+                       help="one file; its suffix picks the format: .svg, .png or .dot")
+    where.add_argument("--out", type=Path,
+                       help="output folder for FLOW.svg and FLOW.png (default: docs/dialplans/)")
     p = _add(commands, "diff", "what a change does to the paths callers take", run_diff)
     p.add_argument("old", nargs="?", default="git:HEAD", help="folder or git:REV (git:HEAD)")
     p.add_argument("new", nargs="?", help="folder or git:REV (default: dialplans/)")
+    add_json_option(p)
     p = _add(commands, "schema", "write the JSON Schema of flow files", run_schema)
     p.add_argument("--out", type=Path, help="default: dialplans/schema.json")
     for cmd, text, func in (("deploy", "check, then activate the folder as a new version",
@@ -79,6 +90,8 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
         p.add_argument("--redis", required=True, help="redis://host:port/db")
         if cmd != "status":
             p.add_argument("--by", required=True, help="who deploys (recorded)")
+        else:
+            add_json_option(p)
 
 
 # ---- check -----------------------------------------------------------------------------
@@ -104,9 +117,14 @@ def run_check(args: argparse.Namespace) -> int:
     recordings = _recordings(args.recordings or folder / "recordings")
     today = args.today or datetime.now(STOCKHOLM).date()
     findings = check_files(files, str(folder), today, recordings)
+    errors = sum(f.severity == "error" for f in findings)
+    if args.json:
+        print_json({"folder": str(folder), "files": len(files), "errors": errors,
+                    "warnings": len(findings) - errors,
+                    "findings": [dataclasses.asdict(f) for f in findings]})
+        return 1 if has_errors(findings) else 0
     for finding in findings:
         print(finding)
-    errors = sum(f.severity == "error" for f in findings)
     print(f"dialplan check: {len(files)} file(s), {errors} error(s), "
           f"{len(findings) - errors} warning(s)")
     return 1 if has_errors(findings) else 0
@@ -146,37 +164,63 @@ def _directory(url: str | None) -> Any:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    from ivr.simulate import find_flow, parse_queue_load, simulate
+    from ivr.simulate import parse_queue_load, simulate
 
     try:
         loads = parse_queue_load(args.queue_load)
     except ValueError as exc:
         raise UserError(f"--queue-load: {exc}") from None
-    flow_set = _load(args.folder)
-    if find_flow(flow_set, args.flow) is None:
-        raise UserError(f"no flow named or reached by {args.flow!r}; "
-                        f"flows: {', '.join(sorted(flow_set.flows))}")
+    flow_set, name = _load_flow(args.flow, args.folder)
     keys = [k.strip() for k in args.digits.split(",")] if args.digits else []
     statuses = [s.strip() for s in args.dial_status.split(",") if s.strip()]
-    result = simulate(flow_set, args.flow, keys, _at(args.at), caller=args.caller,
+    result = simulate(flow_set, name, keys, _at(args.at), caller=args.caller,
                       language=args.lang, dial_statuses=statuses,
                       directory=_directory(args.directory), dialled=args.dialled,
                       queue_load=loads)
-    print(result)
+    if args.json:
+        print_json({"flow": name, "path": list(result.state.path) if result.state else [],
+                    "heard": result.heard, "destination": result.destination,
+                    "transcript": result.lines})
+    else:
+        print(result)
     return 0
 
 
-def run_draw(args: argparse.Namespace) -> int:
-    from ivr.draw import DrawError, render, to_dot
+def _load_flow(spec: str, folder: Path | None) -> tuple[FlowSet, str]:
+    """The flow set and flow name that a name, an entry number or a file's path means."""
     from ivr.simulate import find_flow
 
-    flow_set = _load(args.folder)
-    flow = find_flow(flow_set, args.flow)
+    path = Path(spec)
+    by_path = path.suffix in (".yaml", ".yml") or path.is_file()
+    if by_path and not path.is_file():
+        raise UserError(f"{spec}: no such flow file")
+    flow_set = _load(folder or (path.resolve().parent if by_path else None))
+    if by_path:
+        flow = next((f for f in flow_set.flows.values()
+                     if Path(f.source).resolve() == path.resolve()), None)
+    else:
+        flow = find_flow(flow_set, spec)
     if flow is None:
-        raise UserError(f"no flow named or reached by {args.flow!r}")
-    out: Path = args.out or repo_root() / "docs" / "dialplans"
+        raise UserError(f"no flow named or reached by {spec!r}; "
+                        f"flows: {', '.join(sorted(flow_set.flows))}")
+    return flow_set, flow.name
+
+
+def run_draw(args: argparse.Namespace) -> int:
+    from ivr.draw import FORMATS, DrawError, render, to_dot
+
+    flow_set, name = _load_flow(args.flow, args.folder)
+    flow = flow_set.flows[name]
+    if args.output is not None:
+        fmt = args.output.suffix.lstrip(".").lower()
+        if fmt not in FORMATS:
+            raise UserError(f"-o {args.output}: the suffix picks the format; "
+                            f"use .{', .'.join(FORMATS)}")
+        base, formats = args.output, (fmt,)  # type: tuple[Path, tuple[str, ...]]
+    else:
+        base, formats = (args.out or repo_root() / "docs" / "dialplans") / flow.name, ("svg", "png")
     try:
-        written = render(to_dot(flow), out / flow.name)
+        written = render(to_dot(flow), base, formats)
     except DrawError as exc:
         raise UserError(str(exc)) from exc
     for path in written:
@@ -215,9 +259,16 @@ def run_diff(args: argparse.Namespace) -> int:
 
     old, new = _version(args.old), _version(args.new)
     changes = diff_paths(old.flows, new.flows)
+    counts = {k: sum(c.kind == k for c in changes) for k in ("added", "removed", "changed")}
+    if args.json:
+        def path(p: Any) -> dict[str, Any] | None:
+            return None if p is None else {"end": p.end, "heard": list(p.heard)}
+        print_json({"old": old.where, "new": new.where, **counts, "changes": [
+            {"kind": c.kind, "name": c.name, "before": path(c.before), "after": path(c.after)}
+            for c in changes]})
+        return 0
     for change in changes:
         print(change)
-    counts = {k: sum(c.kind == k for c in changes) for k in ("added", "removed", "changed")}
     print(f"dialplan diff {old.where} -> {new.where}: "
           + ", ".join(f"{v} path(s) {k}" for k, v in counts.items()))
     return 0
@@ -252,6 +303,8 @@ def run_deploy(args: argparse.Namespace) -> int:
 
     folder: Path = args.folder or _default_folder()
     files = _files(folder)
+    print(f"... {folder}: checking {len(files)} files, then storing them as a new version",
+          file=sys.stderr, flush=True)
     try:
         info, findings = _with_redis(args.redis, lambda c: deploy(
             c, files, str(folder), args.by, datetime.now(STOCKHOLM)))
@@ -286,6 +339,13 @@ def run_status(args: argparse.Namespace) -> int:
         state = _with_redis(args.redis, status)
     except DeployError as exc:
         raise UserError(f"status: {exc}") from exc
+    if args.json:
+        def version(info: Any) -> dict[str, Any] | None:
+            return None if info is None else {
+                "id": info.id, "by": info.by, "at": info.at, "files": sorted(info.files)}
+        print_json({"active": version(state["active"]), "previous": version(state["previous"]),
+                    "log": state["log"]})
+        return 0
     print(f"active:   {state['active'] or '(none deployed)'}")
     print(f"previous: {state['previous'] or '(none)'}")
     for entry in state["log"]:

@@ -102,12 +102,21 @@ def to_dot(flow: Flow) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(dot_text: str, out_base: Path) -> list[Path]:
-    """Write ``<out_base>.svg`` and ``.png`` with Graphviz ``dot``; return the files written."""
+#: What ``vaxel dialplan draw -o FILE`` writes, by the file's suffix.
+FORMATS = ("svg", "png", "dot")
+
+
+def render(dot_text: str, out_base: Path, formats: tuple[str, ...] = ("svg", "png")) -> list[Path]:
+    """Write ``<out_base>.<format>`` for each of ``formats`` (``dot``: the Graphviz source;
+    the others through Graphviz ``dot``); return the files written."""
     out_base.parent.mkdir(parents=True, exist_ok=True)
     written = []
-    for fmt in ("svg", "png"):
+    for fmt in formats:
         target = out_base.with_suffix(f".{fmt}")
+        if fmt == "dot":
+            target.write_text(dot_text, encoding="utf-8")
+            written.append(target)
+            continue
         try:
             done = subprocess.run(["dot", f"-T{fmt}", "-o", str(target)], input=dot_text.encode(),
                                   capture_output=True, timeout=DOT_TIMEOUT_S, check=False)

@@ -14,6 +14,7 @@ prompts, start) and the set of flows in a folder (names, entry numbers, gotos).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,9 @@ from ivr.nodes import (
 )
 from ivr.nodes import (
     DTMF_KEYS as DTMF_KEYS,
+)
+from ivr.nodes import (
+    FLOW_TEXT_LANGUAGES as FLOW_TEXT_LANGUAGES,
 )
 from ivr.nodes import (
     LANGUAGES as LANGUAGES,
@@ -132,12 +136,12 @@ class Flow:
 
 
 def _check_references(c: Checker, flow_nodes: Mapping[str, Node],
-                      prompts: Mapping[str, Any]) -> None:
+                      prompts: Mapping[str, Any], unbuilt: frozenset[str] = frozenset()) -> None:
     for name, node in flow_nodes.items():
         path: Path_ = ("nodes", name)
         counters = [(k, t) for k in COUNTER_REF_FIELDS if (t := getattr(node, k, None))]
         for label, target in [*successors(node), *counters]:
-            if target in flow_nodes:
+            if target in flow_nodes or target in unbuilt:
                 continue
             if label.startswith("key "):
                 where: Path_ = (*path, "choices", label[4:])
@@ -150,6 +154,9 @@ def _check_references(c: Checker, flow_nodes: Mapping[str, Node],
             key = getattr(node, attr, None)
             if key is not None and key not in prompts:
                 c.problem((*path, attr), f"refers to prompt {key!r}, which is not in 'prompts'")
+        hours_of = getattr(node, "say_hours", None) or ""
+        if hours_of in flow_nodes and not isinstance(flow_nodes[hours_of], TimeConditionNode):
+            c.problem((*path, "say_hours"), f"node {hours_of!r} is not a time_condition")
         if isinstance(node, SetLanguageNode) and node.language not in LANGUAGES:
             c.problem((*path, "language"), f"must be one of {', '.join(LANGUAGES)}")
 
@@ -162,7 +169,7 @@ def _check_prompts(c: Checker, raw: Any) -> dict[str, dict[str, str]]:
         if not isinstance(texts, dict):
             c.problem(("prompts", key), "expected texts per language, e.g. {sv: ..., en: ...}")
             continue
-        for lang in LANGUAGES:
+        for lang in FLOW_TEXT_LANGUAGES:
             if not isinstance(texts.get(lang), str) or not texts[lang].strip():
                 c.problem(("prompts", key), f"missing {lang!r} text")
         prompts[key] = {k: v for k, v in texts.items() if isinstance(v, str)}
@@ -188,23 +195,26 @@ def parse_flow(text: str, source: str) -> Flow:
     entries = [str(e) for e in (c.field(data, (), "entry_numbers", list, []) or [])]
     prompts = _check_prompts(c, data.get("prompts", {}))
     nodes: dict[str, Node] = {}
+    unbuilt: set[str] = set()  # nodes with a mistake of their own: no follow-on errors for them
     for node_name, raw in (c.field(data, (), "nodes", dict) or {}).items():
         path: tuple[str | int, ...] = ("nodes", node_name)
         if not isinstance(raw, dict):
             c.problem(path, "expected a mapping with a 'kind'")
+            unbuilt.add(str(node_name))
             continue
         kind = raw.get("kind")
         if not isinstance(kind, str) or kind not in FIELDS:
             c.problem((*path, "kind"), f"unknown node kind {kind!r}; one of {', '.join(FIELDS)}")
+            unbuilt.add(str(node_name))
             continue
         node = build_node(c, kind, raw, path)
         allowed = COMMON_KEYS | node_fields(kind)
         for key in set(raw) - allowed:
             c.problem((*path, key), f"unknown field for a {kind} node")
         nodes[node_name] = node
-    if start is not None and start not in nodes:
+    if start is not None and start not in nodes and start not in unbuilt:
         c.problem(("start",), f"refers to node {start!r}, which does not exist")
-    _check_references(c, nodes, prompts)
+    _check_references(c, nodes, prompts, frozenset(unbuilt))
     if c.problems:
         raise FlowFileError(source, c.problems)
     lines = {n: m.line for n in nodes if (m := positions.at(("nodes", n))) is not None}
@@ -234,14 +244,17 @@ def load_flow(path: Path) -> Flow:
 ANNOUNCEMENTS_FILE = "announcements.yaml"
 TARGETS_FILE = "targets.yaml"
 NOT_FLOWS = frozenset({ANNOUNCEMENTS_FILE, TARGETS_FILE})
+_FLOW_LINE = re.compile(r"^flow:\s*(\S+)\s*(?:#.*)?$", re.MULTILINE)
 #: Files named ``prompts-*.yaml`` hold only prompt texts (for `vaxel prompts build`).
 PROMPTS_ONLY_PREFIX = "prompts-"
 
 
 def read_folder(folder: Path) -> dict[str, str]:
-    """The texts of every ``*.yaml`` in ``folder`` (flows and the side files), by file name."""
+    """The texts of every ``*.yaml`` in ``folder`` (flows and the side files) by file name, and
+    of the translators' ``prompts/<lang>/*.yaml`` by their path in the folder."""
     try:
-        return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.yaml"))}
+        paths = [*sorted(folder.glob("*.yaml")), *sorted(folder.glob("prompts/*/*.yaml"))]
+        return {p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8") for p in paths}
     except (OSError, UnicodeDecodeError) as exc:
         raise FlowFileError(str(folder), [FlowProblem(str(folder), None, None, str(exc))]) from exc
 
@@ -254,14 +267,16 @@ def parse_flow_set(files: Mapping[str, str], where: str) -> dict[str, Flow]:
     flows: dict[str, Flow] = {}
     problems: list[FlowProblem] = []
     by_entry: dict[str, str] = {}
+    broken: set[str | None] = set()  # flows whose file has a problem of its own
     for name, text in sorted(files.items()):
-        if name in NOT_FLOWS or name.startswith(PROMPTS_ONLY_PREFIX):
+        if name in NOT_FLOWS or name.startswith(PROMPTS_ONLY_PREFIX) or "/" in name:
             continue
         source = f"{where.rstrip('/')}/{name}" if where else name
         try:
             flow = parse_flow(text, source)
         except FlowFileError as exc:
             problems.extend(exc.problems)
+            broken.add(_declared_name(text))
             continue
         if flow.name in flows:
             problems.append(FlowProblem(source, 1, 1, f"flow {flow.name!r} defined twice"))
@@ -273,7 +288,9 @@ def parse_flow_set(files: Mapping[str, str], where: str) -> dict[str, Flow]:
         flows[flow.name] = flow
     for flow in flows.values():
         for node_name, node in flow.nodes.items():
-            if isinstance(node, GotoNode) and node.flow is not None and node.flow not in flows:
+            # A goto into a flow whose file failed is that file's mistake, reported there once.
+            if (isinstance(node, GotoNode) and node.flow is not None
+                    and node.flow not in flows and node.flow not in broken):
                 problems.append(FlowProblem(flow.source, flow.lines.get(node_name), None,
                                             f"nodes.{node_name}.flow: refers to flow "
                                             f"{node.flow!r}, which does not exist"))
@@ -282,6 +299,13 @@ def parse_flow_set(files: Mapping[str, str], where: str) -> dict[str, Flow]:
     if not flows:
         raise FlowFileError(where, [FlowProblem(where, None, None, "no *.yaml flow files")])
     return flows
+
+
+def _declared_name(text: str) -> str | None:
+    """The ``flow:`` name a file that failed to load means to define (read line by line, so a
+    YAML error elsewhere in the file does not hide it)."""
+    match = _FLOW_LINE.search(text)
+    return match.group(1).strip("'\"") if match else None
 
 
 def load_flows(folder: Path) -> dict[str, Flow]:

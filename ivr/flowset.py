@@ -17,6 +17,7 @@ from ivr.announcements import Announcement, parse_announcements
 from ivr.errors import FlowFileError, FlowProblem
 from ivr.flow import ANNOUNCEMENTS_FILE, TARGETS_FILE, Flow, parse_flow_set, read_folder
 from ivr.targets import Targets, parse_targets
+from ivr.translations import translations
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,11 @@ class FlowSet:
         for name, text in sorted(self.files.items()):
             h.update(name.encode() + b"\0" + text.encode() + b"\0")
         return h.hexdigest()
+
+    @property
+    def translations(self) -> dict[str, dict[str, str]]:
+        """language -> prompt key -> text of the translators' ``prompts/<lang>/`` files."""
+        return translations(self.files)
 
     def __repr__(self) -> str:
         return (f"<FlowSet {self.where}: {len(self.flows)} flows, "

@@ -20,8 +20,9 @@ from ivr import actions as a
 from ivr import flow as f
 from ivr import offers, steps
 from ivr.errors import FlowRuntimeError
-from ivr.nodes import entry_valid
+from ivr.hours_text import hours_sentences
 from ivr.run import Actions, CallState, Group
+from ivr.validation import entry_valid
 
 #: Nodes entered in a row without waiting for the caller before the run is declared looping.
 MAX_HOPS = 50
@@ -110,6 +111,8 @@ class FlowRun:
             return [a.Hangup()]
         if then == "@dial":
             return self._dial_now(node, now)
+        if then == "@hours" and isinstance(node, f.PlayNode):
+            return _say_hours(self, node, now)
         if then == "@reenter":
             return self._enter(self.state.node, now)
         if then is None:
@@ -171,7 +174,14 @@ class FlowRun:
 # ---- entering nodes -----------------------------------------------------------------------
 
 def _enter_play(run: FlowRun, node: f.PlayNode, now: datetime, hops: int) -> Actions:
-    return run._play_then(node.prompt, node.next)
+    return run._play_then(node.prompt, "@hours" if node.say_hours else node.next)
+
+
+def _say_hours(run: FlowRun, node: f.PlayNode, now: datetime) -> Actions:
+    """After a play node's prompt: the hours of its ``say_hours`` time condition, then on."""
+    condition = run.flow.nodes[node.say_hours or ""]
+    assert isinstance(condition, f.TimeConditionNode)  # the loader checked it
+    return run._say_then(hours_sentences(condition.schedule, now, run.state.language), node.next)
 
 
 def _enter_collect(run: FlowRun, node: f.MenuNode | f.CollectNode, now: datetime,

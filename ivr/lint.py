@@ -16,7 +16,10 @@ file and line:
   ``time_switch`` over the coming year;
 - ``unknown-variable`` (warning): a ``${name}`` in requirements or ``set_variables`` that
   no ``collect`` or ``set_variables`` sets, in the flow or in a flow whose ``goto`` leads to it;
-- ``no-recording`` (warning): prompts still played by the synthesised placeholder.
+- ``no-recording`` (warning): prompts still played by the synthesised placeholder;
+- ``missing-translation`` (error): a prompt without a text in a translated language
+  (``dialplans/prompts/<lang>/``), ``unused-translation`` (warning): a translated key no
+  prompt has (``ivr.translations``).
 
 Errors block ``vaxel dialplan deploy``; warnings do not.
 """
@@ -35,6 +38,7 @@ from ivr.errors import FlowFileError
 from ivr.flow import ANNOUNCEMENTS_FILE, TARGETS_FILE, Flow, parse_flow_set
 from ivr.flowset import parse_set
 from ivr.targets import Targets
+from ivr.translations import offered_languages, translation_findings
 
 Severity = Literal["error", "warning"]
 #: How many days ahead time windows are checked.
@@ -74,6 +78,8 @@ class LintContext:
     today: date = date(2026, 1, 1)
     carried: Mapping[str, frozenset[str]] | None = None
     """Per flow: variables calls bring from other flows (``carried_variables``)."""
+    languages: tuple[str, ...] = n.LANGUAGES
+    """The languages callers can hear the prompts in."""
 
 
 def _at(flow: Flow, node: str | None, severity: Severity, code: str, message: str) -> Finding:
@@ -231,7 +237,7 @@ def lint_flow(flow: Flow, ctx: LintContext) -> list[Finding]:
                                    (ctx.carried or {}).get(flow.name, frozenset())))
         findings.extend(_windows(flow, name, node, ctx.today))
     if ctx.recordings is not None:
-        missing = sorted(f"{lang}/{key}" for key in flow.prompts for lang in n.LANGUAGES
+        missing = sorted(f"{lang}/{key}" for key in flow.prompts for lang in ctx.languages
                          if (lang, key) not in ctx.recordings)
         if missing:
             shown = ", ".join(missing[:6]) + (" ..." if len(missing) > 6 else "")
@@ -250,9 +256,16 @@ def check_files(files: Mapping[str, str], where: str, today: date,
         findings = [Finding(p.file, p.line, p.column, "error", "load", p.message)
                     for p in exc.problems]
         return _sorted(findings + _lint_loadable(files, where, today, recordings))
+    chosen = {node.language for flow in flow_set.flows.values() for node in flow.nodes.values()
+              if isinstance(node, n.SetLanguageNode)}
+    required = offered_languages(files, chosen)
     ctx = LintContext(flow_set.targets, flow_set.announcements, recordings, today,
-                      carried_variables(flow_set.flows))
+                      carried_variables(flow_set.flows),
+                      (*n.FLOW_TEXT_LANGUAGES, *sorted(required)))
     findings = [f for flow in flow_set.flows.values() for f in lint_flow(flow, ctx)]
+    findings.extend(Finding(t.file, t.line, None, "error" if t.severity == "error" else "warning",
+                            t.code, t.message)
+                    for t in translation_findings(files, where, required))
     if flow_set.targets is None:
         findings.append(Finding(where, None, None, "warning", "no-targets",
                                 f"no {TARGETS_FILE}: queues, groups, skills and units unchecked"))

@@ -116,7 +116,7 @@ _OPT = None  # an optional field without a default value
 #: The plain fields of each node kind, in the order they are documented. Fields built by
 #: hand (menu ``choices``, ``schedule``, ``windows``, ``requirements``) are in ``CUSTOM``.
 FIELDS: dict[str, tuple[FieldSpec, ...]] = {
-    "play": (_f("prompt"), _f("next")),
+    "play": (_f("prompt"), _f("next"), _f("say_hours", str, _OPT)),
     "menu": (_f("prompt"), _TIMEOUT, _f("max_attempts", int, 3), _f("on_failure", str, _OPT),
              _f("invalid_prompt", str, _OPT), _f("on_no_input", str, _OPT, "no_input_next")),
     "collect": (_f("prompt"), _f("next"), _f("variable", str, "digits"),
@@ -133,7 +133,8 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
                          _f("counts_against", str, _OPT), _f("unit_found", str, _OPT)),
     "dial_by_name": (_f("prompt"), _f("choose_prompt"), _f("found"), _f("on_failure"),
                      _f("absent", str, _OPT),
-                     _f("not_found_prompt", str, _OPT), _f("min_keys", int, 3),
+                     _f("not_found_prompt", str, _OPT), _f("too_many_prompt", str, _OPT),
+                     _f("min_keys", int, 3),
                      _f("max_keys", int, 10), _f("max_candidates", int, 5),
                      _f("timeout", _NUM, 6.0, "timeout_s"), _f("max_attempts", int, 3)),
     "absence_note": (_f("otherwise"), _f("to_colleague", str, _OPT), _f("to_unit", str, _OPT),

@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 #: Languages a caller can choose; the first is the default.
-LANGUAGES: tuple[str, ...] = ("sv", "en")
+LANGUAGES: tuple[str, ...] = ("sv", "en", "fi")
+#: Languages whose prompt texts are written in the flow file itself; the others come from a
+#: translator's folder, ``dialplans/prompts/<lang>/`` (``ivr.translations``).
+FLOW_TEXT_LANGUAGES: tuple[str, ...] = ("sv", "en")
 #: Keys a caller can press.
 DTMF_KEYS = frozenset("0123456789*#")
 #: Checks a ``collect`` node can apply to what the caller typed.
@@ -32,10 +35,13 @@ UNIT_RECIPIENT_PREFIX = "unit:"
 
 @dataclass(frozen=True)
 class PlayNode:
-    """Play one prompt (not interruptible), then go on."""
+    """Play one prompt (not interruptible), then go on. ``say_hours`` names a
+    ``time_condition`` node: after the prompt the caller hears its hours today and when it
+    opens next, made from that node's schedule (never a fixed sentence)."""
 
     prompt: str
     next: str
+    say_hours: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,8 +162,8 @@ class DialByNameNode:
     One candidate: go to ``found`` (a ``transfer`` rings them). Two to
     ``max_candidates``: the caller hears them by name ("for Anna Ek, press 1")
     and ``choose_prompt``, and picks one with a key.
-    None or too many: ``not_found_prompt`` and again, ``on_failure`` after
-    ``max_attempts``.
+    None: ``not_found_prompt``; too many: ``too_many_prompt`` (else ``not_found_prompt``);
+    then again, ``on_failure`` after ``max_attempts``.
     """
 
     prompt: str
@@ -166,6 +172,7 @@ class DialByNameNode:
     on_failure: str
     absent: str | None = None
     not_found_prompt: str | None = None
+    too_many_prompt: str | None = None
     min_keys: int = 3
     max_keys: int = 10
     max_candidates: int = 5
@@ -340,10 +347,11 @@ NODE_REF_FIELDS: tuple[str, ...] = (
     "decline", "node", "overloaded", "no_number",
 )
 #: Attributes that name a node without being a way there (the node whose failures count).
-COUNTER_REF_FIELDS: tuple[str, ...] = ("counts_against",)
+COUNTER_REF_FIELDS: tuple[str, ...] = ("counts_against", "say_hours")
 #: Attributes that name a prompt.
 PROMPT_REF_FIELDS: tuple[str, ...] = (
     "prompt", "invalid_prompt", "not_found_prompt", "confirm_prompt", "choose_prompt",
+    "too_many_prompt",
 )
 #: Nodes where the caller reaches a human (or a queue that reaches one).
 HUMAN_KINDS = (TransferNode, DialGroupNode, EnqueueNode, CallbackOfferNode)
@@ -361,36 +369,3 @@ def successors(node: Node) -> list[tuple[str, str]]:
         if isinstance(target, str):
             out.append((attr, target))
     return out
-
-
-def luhn_ok(digits: str) -> bool:
-    """The last digit is the Luhn check digit of the others."""
-    if not digits.isdigit() or len(digits) < 2:
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
-def personnummer_ok(digits: str) -> bool:
-    """10 (YYMMDDNNNC) or 12 (YYYYMMDDNNNC) digits, a plausible month and day (samordningsnummer
-    add 60 to the day), and a Luhn check digit over the last 10."""
-    if not digits.isdigit() or len(digits) not in (10, 12):
-        return False
-    short = digits[-10:]
-    month, day = int(short[2:4]), int(short[4:6])
-    day = day - 60 if day > 60 else day
-    return 1 <= month <= 12 and 1 <= day <= 31 and luhn_ok(short)
-
-
-def entry_valid(digits: str, validation: str) -> bool:
-    """Whether what the caller typed passes the node's ``validate`` check."""
-    if not digits.isdigit():
-        return False
-    if validation == "luhn":
-        return luhn_ok(digits)
-    if validation == "personnummer":
-        return personnummer_ok(digits)
-    return True

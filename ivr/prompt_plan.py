@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Final
 
 #: The espeak-ng voice per language.
-VOICES: Final[Mapping[str, str]] = {"sv": "sv", "en": "en"}
+VOICES: Final[Mapping[str, str]] = {"sv": "sv", "en": "en", "fi": "fi"}
 #: The sox output options: 8 kHz mono 16-bit signed PCM wav.
 SOX_FORMAT: Final = ("-t", "wav", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer")
 #: Bump when synthesis or conversion changes, so that every prompt is rebuilt once.

@@ -1,7 +1,8 @@
 """Prompt texts: the `prompts:` mapping of the flow files, gathered and checked.
 
 Flow files (`dialplans/*.yaml`) carry a top-level `prompts:` mapping of
-`key -> {sv: text, en: text}`. `collect_prompt_texts` gathers them, and rejects,
+`key -> {sv: text, en: text}`; the translators' ``prompts/<lang>/*.yaml`` add the other
+languages (``ivr.translations``). `collect_prompt_texts` gathers them, and rejects,
 all at once and each with file and line, a key that is not `[a-z0-9_-]+`, a text
 that is not a string, a missing or unknown language, or one key with different
 texts in two files; `validate_texts` checks texts given directly the same way.
@@ -19,8 +20,14 @@ from typing import Final
 
 import yaml
 
-#: Languages a prompt must have, in the order callers choose them.
-LANGUAGES: Final = ("sv", "en")
+from ivr.nodes import FLOW_TEXT_LANGUAGES
+from ivr.nodes import LANGUAGES as ALL_LANGUAGES
+from ivr.translations import TRANSLATIONS_DIR, translations
+
+#: Languages a prompt can be built in, in the order callers choose them.
+LANGUAGES: Final = ALL_LANGUAGES
+#: Languages a flow file writes its prompts in (the others: ``ivr.translations``).
+FLOW_LANGUAGES: Final = FLOW_TEXT_LANGUAGES
 KEY_PATTERN: Final = re.compile(r"[a-z0-9_-]+")
 
 
@@ -66,7 +73,18 @@ def collect_prompt_texts(dialplans_dir: Path) -> dict[str, dict[str, str]]:
                 problems.append(TextProblem(place, key, message))
     if problems:
         raise PromptTextError(problems)
+    _add_translations(dialplans_dir, texts)
     return texts
+
+
+def _add_translations(dialplans_dir: Path, texts: dict[str, dict[str, str]]) -> None:
+    """The translators' texts of known keys; `vaxel dialplan check` reports what is missing."""
+    files = {p.relative_to(dialplans_dir).as_posix(): p.read_text(encoding="utf-8")
+             for p in sorted(dialplans_dir.glob(f"{TRANSLATIONS_DIR}/*/*.yaml"))}
+    for lang, by_key in translations(files).items():
+        for key, text in by_key.items():
+            if key in texts:
+                texts[key][lang] = text
 
 
 def _file_prompts(
@@ -112,8 +130,9 @@ def _texts_of(node: yaml.Node) -> tuple[dict[str, str], list[str]]:
     messages: list[str] = []
     for lang_node, text_node in node.value:
         lang = str(lang_node.value)
-        if lang not in LANGUAGES:
-            messages.append(f"unknown language '{lang}'; expected {', '.join(LANGUAGES)}")
+        if lang not in FLOW_LANGUAGES:
+            messages.append(f"unknown language '{lang}'; expected {', '.join(FLOW_LANGUAGES)}"
+                            f" (other languages: {TRANSLATIONS_DIR}/<lang>/)")
         elif not _is_string(text_node) or not str(text_node.value).strip():
             messages.append(
                 f"{lang}: the text must be a non-empty string, got {_node_kind(text_node)}"
@@ -121,7 +140,7 @@ def _texts_of(node: yaml.Node) -> tuple[dict[str, str], list[str]]:
         else:
             by_lang[lang] = str(text_node.value).strip()
     given = {str(lang_node.value) for lang_node, _ in node.value}
-    messages.extend(f"no '{lang}' text" for lang in LANGUAGES if lang not in given)
+    messages.extend(f"no '{lang}' text" for lang in FLOW_LANGUAGES if lang not in given)
     return by_lang, messages
 
 

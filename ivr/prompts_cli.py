@@ -45,7 +45,11 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"prompts: no flow files yet ({dialplans} does not exist); nothing to build")
         return 0
     try:
-        report = build_prompts(collect_prompt_texts(dialplans), out, recorded)
+        texts = collect_prompt_texts(dialplans)
+        count = sum(len(by_lang) for by_lang in texts.values())
+        print(f"... prompts: {count} texts in {len(texts)} keys; building what changed",
+              file=sys.stderr, flush=True)
+        report = build_prompts(texts, out, recorded)
     except PromptError as exc:
         raise UserError(f"prompts:\n{exc}") from exc
     for name in report.unused_recordings:

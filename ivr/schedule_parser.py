@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
+from ivr.calendar import EVE_NAMES
 from ivr.timeconditions import (
     CLOSED,
     WEEKDAYS,
@@ -64,11 +65,30 @@ def parse_schedule(data: object, where: str) -> Schedule:
         problems.append(Problem("weekly", "missing: give the weekly opening hours"))
     weekly = _parse_weekly(data.get("weekly", {}), problems)
     holidays = _parse_rule(data.get("holidays", "closed"), "holidays", problems)
-    eves = _parse_rule(data.get("eves", "normal"), "eves", problems)
+    eves, named_eves = _parse_eves(data.get("eves", "normal"), problems)
     exceptions = _parse_exceptions(data.get("exceptions", []), problems)
     if problems:
         raise ScheduleError(where, problems)
-    return Schedule(weekly, holidays, eves, exceptions)
+    return Schedule(weekly, holidays, eves, exceptions, named_eves)
+
+
+def _parse_eves(value: object, problems: list[Problem]
+                ) -> tuple[DayRule, tuple[tuple[str, DayRule], ...]]:
+    """``eves: [08:00-13:00]``, or a mapping with ``default`` and single eves by their Swedish
+    name (``julafton: closed``): a rule the calendar applies every year."""
+    if not isinstance(value, Mapping):
+        return _parse_rule(value, "eves", problems), ()
+    known = set(EVE_NAMES)
+    named: list[tuple[str, DayRule]] = []
+    for key, rule in value.items():
+        if key != "default" and key not in known:
+            problems.append(Problem(f"eves.{key}", f"not an eve; one of default, "
+                                                   f"{', '.join(EVE_NAMES)}"))
+            continue
+        if key != "default":
+            named.append((str(key), _parse_rule(rule, f"eves.{key}", problems)))
+    default = _parse_rule(value.get("default", "normal"), "eves.default", problems)
+    return default, tuple(named)
 
 
 def _parse_weekly(data: object, problems: list[Problem]) -> tuple[tuple[Interval, ...], ...]:

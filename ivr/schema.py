@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ivr.node_loader import CUSTOM, FIELDS, FieldSpec
-from ivr.nodes import LANGUAGES, REQUESTS, VALIDATIONS
+from ivr.nodes import FLOW_TEXT_LANGUAGES, LANGUAGES, REQUESTS, VALIDATIONS
 
 SCHEMA_ID = "https://vaxel.example/schemas/dialplan.json"
 _REQUIREMENTS = {
@@ -95,8 +95,9 @@ def flow_schema() -> dict[str, Any]:
             "entry_numbers": {"type": "array", "items": {"type": ["string", "integer"]}},
             "start": {"type": "string"},
             "prompts": {"type": "object", "additionalProperties": {
-                "type": "object", "required": list(LANGUAGES),
-                "properties": {lang: {"type": "string", "minLength": 1} for lang in LANGUAGES}}},
+                "type": "object", "required": list(FLOW_TEXT_LANGUAGES),
+                "properties": {lang: {"type": "string", "minLength": 1}
+                               for lang in FLOW_TEXT_LANGUAGES}}},
             "nodes": {"type": "object", "additionalProperties": {"$ref": "#/$defs/node"}},
         },
         "$defs": {

@@ -85,7 +85,8 @@ class _Sim:
         self.out.lines.append(f"  [{self.run.state.node}] {line}")
 
     def prompt(self, key: str, language: str) -> str:
-        text = self.run.flow.prompts.get(key, {}).get(language, "")
+        text = (self.run.flow.prompts.get(key, {}).get(language)
+                or self.set.translations.get(language, {}).get(key, ""))
         self.out.heard.append(text)
         return f"{key}: «{text}»"
 

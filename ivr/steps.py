@@ -221,7 +221,8 @@ def names_found(run: Run, node: n.DialByNameNode, ev: a.NamesFound, now: datetim
     count = len(ev.candidates)
     if count == 0 or count > node.max_candidates:
         run._trace("names:none" if count == 0 else "names:too-many")
-        return run._fail(run.state.node, node.not_found_prompt, now)
+        prompt = node.not_found_prompt if count == 0 else node.too_many_prompt
+        return run._fail(run.state.node, prompt or node.not_found_prompt, now)
     absences = tuple(ev.absences) + (None,) * (count - len(ev.absences))
     run._set(candidates=tuple(ev.candidates), candidate_absences=absences)
     run._trace(f"names:{count}")

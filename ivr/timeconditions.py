@@ -7,7 +7,8 @@ clock. Instants are judged on the wall clock of Europe/Stockholm; intervals are
 half-open (`08:00-17:00` is open at 08:00 and closed at 17:00) and `24:00` may end
 a day. Which rule decides a day, first match wins: an exception covering the date,
 then the holiday rule, then the eve rule, then the weekly hours. Holiday and eve
-rules are `closed`, `normal` (the weekly hours apply) or a list of hours; a list
+rules are `closed`, `normal` (the weekly hours apply) or a list of hours (the eve rule may
+name single eves, ``julafton: closed``, that differ from the other eves); a list
 replaces the hours only of a day that the weekly hours open at all (reduced hours:
 julafton on a Saturday stays closed when Saturdays are), while an exception's list
 of hours applies whatever the weekday. The YAML form and its errors are in
@@ -102,6 +103,8 @@ class Schedule:
     holidays: DayRule = CLOSED
     eves: DayRule = NORMAL
     exceptions: tuple[DateException, ...] = ()
+    #: Eves with a rule of their own, by their Swedish name (``julafton: closed``), every year.
+    named_eves: tuple[tuple[str, DayRule], ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.weekly) != len(WEEKDAYS):
@@ -146,9 +149,11 @@ def hours_on(schedule: Schedule, day: date) -> DayPlan:
         if exception.covers(day):
             hours = weekly if exception.rule.kind is RuleKind.NORMAL else exception.rule.hours
             return DayPlan(day, hours, Basis.EXCEPTION, str(exception))
+    eve = eve_name(day)
+    eve_rule = dict(schedule.named_eves).get(eve or "", schedule.eves)
     for basis, name, rule in (
         (Basis.HOLIDAY, holiday_name(day), schedule.holidays),
-        (Basis.EVE, eve_name(day), schedule.eves),
+        (Basis.EVE, eve, eve_rule),
     ):
         if name is None or rule.kind is RuleKind.NORMAL:
             continue

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from infra.output import add_json_option, json_text
 from routing.desk import AgentDesk, NextCall
 from routing.errors import RoutingError
 from routing.model import Agent, AgentState, Call, QueueConfig, parse_skill
@@ -71,7 +72,9 @@ def add_desk_actions(sub: Any, common: argparse.ArgumentParser, *, agent_arg: bo
         if func is not None:
             p.set_defaults(func=func)
         if agent_arg:
-            p.add_argument("agent_id", nargs="?" if optional_id else None)
+            every = " (default: every agent)" if optional_id else ""
+            p.add_argument("agent_id", nargs="?" if optional_id else None,
+                           help=f"the agent's id{every}")
         return p
 
     login = action("login", "log in to queues with skills")
@@ -91,6 +94,7 @@ def add_desk_actions(sub: Any, common: argparse.ArgumentParser, *, agent_arg: bo
     action("next", "answer the next call: be available and see which call comes")
     status = action("status", "show agents and their state (one agent: and their call's history)",
                     optional_id=True)
+    add_json_option(status)
     status.add_argument("--directory-url", default=None,
                         help=f"directory for the caller's reverse lookup (default ${DIRECTORY_ENV};"
                              " none: no lookup)")
@@ -173,7 +177,10 @@ async def _next(desk: AgentDesk, agent_id: str | None, args: argparse.Namespace)
 async def _status(desk: AgentDesk, agent_id: str | None, args: argparse.Namespace) -> str:
     """Every agent as a table; one agent: their row and their current call's history."""
     if not agent_id:
-        return format_status(await desk.status(None), desk.clock())
+        agents = await desk.status(None)
+        if getattr(args, "json", False):
+            return json_text({"agents": [agent_document(a, desk.clock()) for a in agents]})
+        return format_status(agents, desk.clock())
     from switchboard.agent_call import agent_call
     from switchboard.context_store import CallContextStore, CallerLookup, DirectoryLookup
 
@@ -185,7 +192,20 @@ async def _status(desk: AgentDesk, agent_id: str | None, args: argparse.Namespac
         lookup = DirectoryLookup(await asyncio.to_thread(Directory.open, url))
     contexts = CallContextStore(desk.store.client, lookup)
     found = await agent_call(desk.store, contexts, agent_id)
+    if getattr(args, "json", False):
+        return json_text({"agents": [agent_document(found.agent, desk.clock())],
+                          "call_history": found.lines()})
     return "\n".join([format_status([found.agent], desk.clock()), "", *found.lines()])
+
+
+def agent_document(a: Agent, now: float) -> dict[str, object]:
+    """One agent for `status --json`: id, state, pause_reason, call_id, idle_s, missed,
+    skills, queues."""
+    return {"id": a.id, "state": a.state.value, "pause_reason": a.pause_reason or None,
+            "call_id": a.call_id or None,
+            "idle_s": int(now - a.idle_since) if a.state is AgentState.AVAILABLE else None,
+            "missed": a.missed, "skills": dict(sorted(a.skills.items())),
+            "queues": sorted(a.queues)}
 
 
 def format_next(result: NextCall, now: float) -> str:

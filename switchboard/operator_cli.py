@@ -23,8 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from infra.output import add_json_option, json_text, print_json
 from routing.desk import AgentDesk
-from switchboard.agent_cli import add_desk_actions, format_next, format_status
+from switchboard.agent_cli import add_desk_actions, agent_document, format_next, format_status
 from switchboard.errors import SwitchboardError
 
 ActionFn = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -58,14 +59,16 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
         p.set_defaults(func=lambda args: _run(fn, args))
         return p
 
-    action("search", "search the directory", _search).add_argument("query")
+    p = action("search", "search the directory", _search)
+    p.add_argument("query", help="extension, name, unit or topic words")
+    add_json_option(p)
     p = action("transfer", "transfer a call (supervised unless --blind)", _transfer)
     p.add_argument("channel", help="the caller's channel")
     p.add_argument("target", help="4711, unit:<id> or external:<number>")
     p.add_argument("--blind", action="store_true", help="unanswered goes to the operators' group")
     p = action("consult", "attended transfer: hold the caller, ring the target", _consult)
-    p.add_argument("channel")
-    p.add_argument("target")
+    p.add_argument("channel", help="the caller's channel")
+    p.add_argument("target", help="4711, unit:<id> or external:<number>")
     for name, text, fn in (("complete", "connect the held caller to the target", _complete),
                            ("cancel", "end the consultation, back to the caller", _cancel)):
         action(name, text, fn).add_argument("operator_channel", help="as printed by consult")
@@ -73,16 +76,20 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
                            ("hold", "put a call on hold (music)", _hold),
                            ("unhold", "take a held call back to your phone", _unhold),
                            ("hangup", "hang up a channel", _hangup)):
-        action(name, text, fn).add_argument("channel")
-    action("pickup", "pick up a parked call on your phone", _pickup).add_argument("space")
+        action(name, text, fn).add_argument("channel", help="the caller's channel")
+    action("pickup", "pick up a parked call on your phone", _pickup).add_argument(
+        "space", help="the parking space, e.g. 701")
     p = action("message", "write a message for an employee (stored and e-mailed)", _message)
-    p.add_argument("extension")
+    p.add_argument("extension", help="whose message it is: an extension")
     p.add_argument("--from-number", default="", help="the caller's number")
-    p.add_argument("--text", default="")
+    p.add_argument("--text", default="", help="the message, as the caller said it")
     p.add_argument("--callback", action="store_true", help="the caller asks to be called back")
-    action("messages", "list messages not yet delivered; --retry tries them now", _messages) \
-        .add_argument("--retry", action="store_true")
-    action("context", "show a call's history", _context).add_argument("call_id")
+    p = action("messages", "list messages not yet delivered; --retry tries them now", _messages)
+    p.add_argument("--retry", action="store_true", help="mail the pending ones again now")
+    add_json_option(p)
+    p = action("context", "show a call's history", _context)
+    p.add_argument("call_id", help="the call's id (from status or next)")
+    add_json_option(p)
     parser.set_defaults(func=lambda _args: parser.print_help() or 2)
 
 
@@ -138,6 +145,14 @@ def _needs_device(args: argparse.Namespace) -> None:
 async def _search(args: argparse.Namespace) -> int:
     config = _config(args)
     hits = await asyncio.to_thread(_directory(config).search, args.query, audience="operator")
+    if args.json:
+        from directory.cli_read import search_document
+
+        directory = _directory(config)
+        ids = {e.unit_id for h in hits if (e := h.employee) is not None and e.unit_id}
+        names = {u.id: u.name for i in ids if (u := directory.unit(i)) is not None}
+        print_json(search_document(args.query, hits, names))
+        return 0
     for hit in hits:
         if hit.protected:
             print("skyddad uppgift (protected: no information can be given)")
@@ -233,6 +248,13 @@ async def _messages(args: argparse.Namespace) -> int:
         pending = await desk.store.pending()
     finally:
         await desk.store.close()
+    if args.json:
+        print_json({"pending": [{
+            "id": m.id, "created_at": m.created_at.isoformat(), "recipient_id":
+            m.recipient.employee_id, "recipient": m.recipient.name, "kind": m.kind.value,
+            "caller_number": m.caller_number or None, "text": m.text, "attempts": m.attempts,
+            "last_error": m.last_error or None} for m in pending]})
+        return 0
     for msg in pending:
         print(f"{msg.id}  {msg.created_at:%Y-%m-%d %H:%M}  {msg.recipient.name}  "
               f"{msg.kind.value}  {msg.caller_number or '-'}  försök (tries) {msg.attempts}: "
@@ -253,6 +275,12 @@ async def _context(args: argparse.Namespace) -> int:
         await store.close()
     if ctx is None:
         raise SwitchboardError(f"call {args.call_id}: no context (unknown or expired)")
+    if args.json:
+        print_json({**ctx.to_dict(), "caller_names": list(ctx.caller_names),
+                    "ivr_path": list(ctx.ivr_path),
+                    "earlier_contacts": [{"call_id": c.call_id, "at": c.at.isoformat()}
+                                         for c in ctx.earlier_contacts]})
+        return 0
     print("\n".join(describe(ctx)))
     return 0
 
@@ -283,6 +311,8 @@ async def _operators_status(desk: AgentDesk, agent_id: str | None,
     agents = await desk.status(agent_id)
     if agent_id is None:
         agents = [a for a in agents if OPERATORS_QUEUE in a.queues]
+    if getattr(args, "json", False):
+        return json_text({"agents": [agent_document(a, desk.clock()) for a in agents]})
     return format_status(agents, desk.clock())
 
 

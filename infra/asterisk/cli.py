@@ -21,6 +21,7 @@ from infra.asterisk.instance import AsteriskInstance, load_instance
 from infra.asterisk.params import new_params
 from infra.asterisk.provision import AsteriskRuntime, provision
 from infra.errors import UserError
+from infra.output import add_json_option, print_json
 
 #: Options that override saved instance params: (flag, field, type, help).
 _OVERRIDES: tuple[tuple[str, str, type, str], ...] = (
@@ -55,6 +56,7 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     p.set_defaults(func=_guard(_stop))
     p = sub.add_parser("status", help="show whether instances run (all when no --name)")
     p.add_argument("--name", default=None, help="instance name")
+    add_json_option(p)
     p.set_defaults(func=_guard(_status))
 
 
@@ -130,12 +132,18 @@ def _stop(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     runtime = provision()
     if args.name is not None:
-        print(_existing(runtime, args.name).status())
+        instances = [_existing(runtime, args.name)]
+    else:
+        names = sorted(p.name for p in runtime.instances_dir.glob("*") if p.is_dir())
+        instances = [i for i in (load_instance(runtime, n) for n in names) if i is not None]
+    found = [instance.status() for instance in instances]
+    if args.json:
+        print_json({"instances_dir": str(runtime.instances_dir), "instances": [
+            {"name": s.name, "running": s.running, "pid": s.pid, "detail": s.detail}
+            for s in found]})
         return 0
-    names = sorted(p.name for p in runtime.instances_dir.glob("*") if p.is_dir())
-    instances = [i for i in (load_instance(runtime, name) for name in names) if i is not None]
-    for instance in instances:
-        print(instance.status())
-    if not instances:
+    for state in found:
+        print(state)
+    if not found:
         print(f"no instances in {runtime.instances_dir}")
     return 0

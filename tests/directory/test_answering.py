@@ -38,7 +38,7 @@ def test_given_same_strategy_again_then_no_history_line(directory: Directory) ->
 
 
 def test_given_unknown_strategy_or_unit_then_nothing_changes(directory: Directory) -> None:
-    with pytest.raises(InvalidEntity, match="Unit.answer_strategy: unknown strategy 'random'"):
+    with pytest.raises(InvalidEntity, match="unit answering strategy: unknown strategy 'random'"):
         directory.set_unit_answer_strategy("bygglov", "random")
     with pytest.raises(NotFound, match="nowhere"):
         directory.set_unit_answer_strategy("nowhere", "in_order")

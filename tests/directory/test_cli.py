@@ -21,7 +21,8 @@ def test_given_demo_when_searching_then_hits_are_printed(
 ) -> None:
     capsys.readouterr()
     assert main(["directory", "search", "ekstrom", "--url", url]) == 0
-    assert "4713  Karin Ekström" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "4713          Karin Ekström  Enhetschef     Hemtjänst Östermalm" in out  # unit by name
 
 
 def test_given_unlisted_person_when_operator_searches_then_only_protected_line(
@@ -46,7 +47,7 @@ def test_given_bad_csv_when_imported_then_exit_2_with_file_line_and_nothing_impo
     path = tmp_path / "hr.csv"
     path.write_text("id;förnamn;efternamn;anknytning\nH1;Åsa;Öberg;4801\nH2;Per;;4802\n")
     assert main(["directory", "import", str(path), "--url", url]) == 2
-    assert f"{path}:3: family_name is empty" in capsys.readouterr().err
+    assert f"{path}:3: column 'efternamn': required, but empty" in capsys.readouterr().err
     assert main(["directory", "show", "H1", "--url", url]) == 2
 
 
@@ -123,8 +124,10 @@ def test_given_cli_when_employee_email_set_then_show_prints_it_and_clear_restore
     assert "Anna Lindqvist: e-post / e-mail anna.lindqvist2@stad.example" in \
         capsys.readouterr().out
     assert main(["directory", "history", "4711", "--limit", "1", "--url", url]) == 0
-    assert ("op1 updated employee E4711: email: 'anna.lindqvist@stad.example' -> "
-            "'anna.lindqvist2@stad.example'") in capsys.readouterr().out
+    row = capsys.readouterr().out.splitlines()[-1].split()
+    assert row[2:6] == ["op1", "updated", "employee", "E4711"]
+    assert " ".join(row[6:]) == ("email: 'anna.lindqvist@stad.example' -> "
+                                 "'anna.lindqvist2@stad.example'")
     assert main(["directory", "email", "E4711", "--clear", "--url", url]) == 0
     capsys.readouterr()
     main(["directory", "show", "4711", "--url", url])
@@ -146,10 +149,26 @@ def test_given_cli_with_bad_address_or_no_address_then_exit_2_and_nothing_change
     url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["directory", "email", "4711", "anna@lindqvist@stad", "--url", url]) == 2
-    assert "Employee.email: not an e-mail address" in capsys.readouterr().err
+    assert "employee e-mail address: not an e-mail address" in capsys.readouterr().err
     assert main(["directory", "email", "4711", "--url", url]) == 2
     assert "--clear" in capsys.readouterr().err
     assert main(["directory", "email", "4711", "x@stad.example", "--clear", "--url", url]) == 2
     capsys.readouterr()
     main(["directory", "show", "4711", "--url", url])
     assert "anna.lindqvist@stad.example" in capsys.readouterr().out
+
+
+def test_given_three_bad_rows_when_imported_then_all_three_on_stderr_with_progress_and_nothing_in(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "hr.csv"
+    path.write_text("id;förnamn;efternamn;enhet;anknytning\nH1;Åsa;;bygglov;4801\n"
+                    "H2;Per;Holm;ingen;4802\nH3;Eva;Ek;bygglov;48x3\nH4;Bo;Berg;bygglov;4804\n")
+    capsys.readouterr()
+    assert main(["directory", "import", str(path), "--url", url]) == 2
+    err = capsys.readouterr().err
+    assert f"... {path}: reading" in err and "against the directory" in err
+    assert f"{path}:2: column 'efternamn': required, but empty" in err
+    assert f"{path}:3: unit 'ingen' is not a unit in the directory" in err
+    assert f"{path}:4: column 'anknytning': must be 2 to 8 digits" in err
+    assert main(["directory", "show", "H4", "--url", url]) == 2

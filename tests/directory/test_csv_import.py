@@ -107,3 +107,31 @@ def test_given_same_file_twice_then_second_import_changes_nothing(
     path = _write(tmp_path, "H1;Åsa;Öberg;;;4801;PJSIP/4801\n")
     import_csv(city, path)
     assert import_csv(city, path).summary() == "0 added, 0 changed, 0 deactivated, 1 unchanged"
+
+
+THREE_BAD = (
+    "H1;Åsa;Öberg;;bygglov;4801;\n"      # good
+    "H2;Per;;;bygglov;4802;\n"           # line 3: no family name (the reader)
+    "H3;Eva;Ek;;nosuchunit;4803;\n"      # line 4: a unit the directory has not (the directory)
+    "H4;Bo;Berg;;bygglov;48a4;\n"        # line 5: not an extension (the reader)
+    "H5;Lo;Lind;;bygglov;4805;\n"        # good
+)
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_given_three_bad_rows_then_all_three_are_reported_and_nothing_changes(
+    city: Directory, tmp_path: Path, dry_run: bool
+) -> None:
+    """The rows the reader refuses and the row the directory refuses come in one report,
+    each with its line and the column as the file names it; not one row is imported."""
+    before = city.active_employees()
+    path = _write(tmp_path, THREE_BAD)
+    with pytest.raises(ImportRejected) as info:
+        import_csv(city, path, dry_run=dry_run)
+    assert info.value.errors == [
+        (3, "column 'Efternamn': required, but empty"),
+        (4, "unit 'nosuchunit' is not a unit in the directory"),
+        (5, "column 'Anknytning': must be 2 to 8 digits, got '48a4'"),
+    ]
+    assert city.active_employees() == before
+    assert city.employee("H1") is None and city.employee("H5") is None

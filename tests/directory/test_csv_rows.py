@@ -46,9 +46,9 @@ def test_given_english_headers_in_another_order_with_commas_then_same_fields() -
 @pytest.mark.parametrize(
     ("body", "line", "reason"),
     [
-        ("H1;Åsa;Öberg;47a1\n", 2, "extension"),
-        ("H1;Åsa;;4801\n", 2, "family_name is empty"),
-        ("H1;Åsa;Öberg;4801\nH1;Per;Holm;4802\n", 3, "employee_id 'H1' already on line 2"),
+        ("H1;Åsa;Öberg;47a1\n", 2, "column 'Anknytning'"),
+        ("H1;Åsa;;4801\n", 2, "column 'Efternamn': required, but empty"),
+        ("H1;Åsa;Öberg;4801\nH1;Per;Holm;4802\n", 3, "employee id 'H1' already on line 2"),
         ("H1;Åsa;Öberg;4801\nH2;Per;Holm;4801\n", 3, "extension 4801 already on line 2"),
         ("H1;Åsa;Öberg;4801;extra\n", 2, "5 fields"),
         ('\nH1;Åsa;Öberg;4801\n"H2;Per\n', 4, "CSV syntax"),

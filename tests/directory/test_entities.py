@@ -25,12 +25,12 @@ def test_given_naive_start_when_building_absence_note_then_starts_at_is_named() 
 
 
 def test_given_end_before_start_when_building_absence_note_then_ends_at_is_named() -> None:
-    with pytest.raises(InvalidEntity, match="ends_at"):
+    with pytest.raises(InvalidEntity, match="absence note end time"):
         AbsenceNote(AbsenceCategory.MEETING, T0, T0 - timedelta(minutes=1))
 
 
 def test_given_colleague_forward_without_target_then_forward_target_is_named() -> None:
-    with pytest.raises(InvalidEntity, match="forward_target"):
+    with pytest.raises(InvalidEntity, match="absence note forward target"):
         AbsenceNote(AbsenceCategory.MEETING, T0, None, forward_kind=ForwardKind.COLLEAGUE)
 
 
@@ -53,7 +53,7 @@ def test_given_bad_extension_when_building_employee_then_extension_is_named(exte
 
 
 def test_given_device_without_technology_when_building_then_dial_is_named() -> None:
-    with pytest.raises(InvalidEntity, match="Device.dial"):
+    with pytest.raises(InvalidEntity, match="phone dial string"):
         Device("sip", "4711")
 
 

@@ -28,11 +28,14 @@ GROUP_RING_S = 10
 def make_test_dialplans(folder: Path) -> Path:
     """The shipped flows with shorter ring times, so no-answer tests take seconds."""
     folder.mkdir(parents=True, exist_ok=True)
-    for path in (repo_root() / "dialplans").glob("*.yaml"):
+    shipped = repo_root() / "dialplans"
+    for path in [*shipped.glob("*.yaml"), *shipped.glob("prompts/*/*.yaml")]:
         text = path.read_text(encoding="utf-8")
         text = re.sub(r"(kind: transfer\n(?:    .*\n)*?    timeout: )\d+",
                       rf"\g<1>{PERSON_RING_S}", text)
-        (folder / path.name).write_text(text, encoding="utf-8")
+        target = folder / path.relative_to(shipped)  # the translators' folders too
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
     return folder
 
 

@@ -120,6 +120,23 @@ async def test_given_english_chosen_then_english_prompts_are_played(controller, 
     assert "/en/to_operator" in played(call, "to_operator")[0]
 
 
+async def test_given_finnish_chosen_then_finnish_prompts_lead_to_the_extension(
+        controller, harness):
+    """8 in the language menu: the main menu and the extension prompt are the Finnish
+    recordings (espeak-ng fi placeholders), and the caller reaches the phone."""
+    call = await harness.call(CITY)
+    await call.wait_listening()
+    await call.send_digits("8")
+    await call.wait_listening()
+    assert "/fi/main_menu" in played(call, "main_menu")[0]
+    await call.send_digits("1")
+    await call.wait_listening()
+    assert "/fi/enter_extension" in played(call, "enter_extension")[0]
+    await call.send_digits("4711#")
+    await harness.wait_answered("4711")
+    assert "/fi/connecting" in played(call, "connecting")[0]
+
+
 async def test_given_controller_stopped_then_fallback_rings_operators_and_restart_recovers(
         controller, harness):
     await controller.stop()

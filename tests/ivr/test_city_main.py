@@ -54,10 +54,35 @@ def test_opening_hours_and_holidays(city, at, open_):
     assert ("closed" in result.state.path) is not open_
 
 
-def test_given_julafton_then_caller_hears_closed_message_and_goodbye(city):
-    result = call(city, ["#"], datetime(2026, 12, 24, 10, 0, tzinfo=STHLM))
-    assert result.heard[-1].startswith("Växeln är stängd just nu.")
+GOODBYE_SV = ("Om det gäller liv eller hälsa, ring 112. "
+              "För socialjouren, ring 08 508 400 00. Hej då.")
+
+
+@pytest.mark.parametrize(("at", "hours"), [
+    # julafton (Thursday): closed all day by the flow's exception; juldagen, annandag jul and
+    # the weekend follow, so the next opening is Monday.
+    ("2026-12-24T10:00", "I dag är det julafton. Vi har stängt i dag. "
+                         "Vi öppnar igen måndag den 28 december klockan 8."),
+    # valborgsmässoafton (Thursday): eve hours 8-13; första maj (Friday) is a holiday.
+    ("2026-04-30T14:00", "I dag är det valborgsmässoafton. I dag har vi öppet klockan 8 till 13. "
+                         "Vi öppnar igen måndag den 4 maj klockan 8."),
+    # trettondagsafton (Tuesday), before opening: today's short hours say when it opens.
+    ("2027-01-05T07:00", "I dag är det trettondagsafton. I dag har vi öppet klockan 8 till 13."),
+    # an ordinary Tuesday evening: weekly hours, open again tomorrow.
+    ("2026-11-24T18:00", "I dag har vi öppet klockan 8 till 17. "
+                         "Vi öppnar igen i morgon klockan 8."),
+])
+def test_given_closed_then_caller_hears_the_calendars_hours_then_emergency_and_goodbye(
+        city, at, hours):
+    result = call(city, ["#"], datetime.fromisoformat(at).replace(tzinfo=STHLM))
+    assert result.heard[-3:] == ["Växeln är stängd just nu.", hours, GOODBYE_SV]
     assert result.destination == "hang up"
+
+
+def test_given_english_on_an_eve_then_hours_in_english(city):
+    result = call(city, ["9"], datetime(2026, 4, 30, 14, 0, tzinfo=STHLM))
+    assert result.heard[-2] == ("Today is Walpurgis Night. Today we are open from 8 am to 1 pm. "
+                                "We open again on Monday 4 May at 8 am.")
 
 
 @pytest.mark.parametrize(("keys", "topic", "priority"), [
@@ -73,7 +98,7 @@ def test_topics_enqueue_with_requirements(city, keys, topic, priority):
 def test_given_english_then_topic_requirement_says_english(city):
     result = call(city, ["9", "4", "5"])
     assert result.destination == "queue kontaktcenter [topic=socialtjanst;lang=en] priority 2"
-    assert result.heard[-1].startswith("You are in the queue.")
+    assert result.heard[-1].startswith("You are now in the queue.")
 
 
 def test_given_building_permits_callback_accepted_then_booked_and_goodbye(city):

@@ -71,7 +71,7 @@ def test_diff_between_folders_lists_changed_paths(folder, tmp_path, capsys):
     assert main(["dialplan", "diff", str(folder), str(new)]) == 0
     out = capsys.readouterr().out
     assert "~ city-main: key 9 / open / key 4 / key 6" in out
-    assert "0 path(s) added, 0 path(s) removed, 2 path(s) changed" in out
+    assert "0 path(s) added, 0 path(s) removed, 3 path(s) changed" in out
 
 
 def test_schema_command_writes_the_schema(tmp_path, capsys):

@@ -154,6 +154,9 @@ def test_given_closed_hours_then_closed_message_and_goodbye(city_main, when):
     run.handle(a.PlaybackFinished(), when)
     acts = run.handle(a.NoInput(), when)
     assert acts == [a.Play("closed", "sv")]
+    said = run.handle(a.PlaybackFinished(), when)
+    assert len(said) == 1 and isinstance(said[0], a.Say) and "Vi har stängt i dag." in said[0].text
+    assert run.handle(a.PlaybackFinished(), when) == [a.Play("closed_goodbye", "sv")]
     assert run.handle(a.PlaybackFinished(), when) == [a.Hangup()]
     assert run.state.done
 

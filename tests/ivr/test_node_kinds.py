@@ -13,8 +13,8 @@ from ivr import actions as a
 from ivr.errors import FlowFileError
 from ivr.flow import parse_flow
 from ivr.interpreter import FlowRun
-from ivr.nodes import entry_valid, luhn_ok, personnummer_ok
 from ivr.run import CallState, Group
+from ivr.validation import entry_valid, luhn_ok, personnummer_ok
 
 STHLM = ZoneInfo("Europe/Stockholm")
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=STHLM)

@@ -126,3 +126,25 @@ def test_every_problem_of_a_schedule_is_reported_at_once() -> None:
     keys = [problem.key for problem in caught.value.problems]
     assert keys == ["weekly.mon[0]", "weekly.xyz", "eves", "exceptions[0].date"]
     assert caught.value.where == WHERE
+
+
+def test_given_named_eves_then_julafton_is_closed_every_year_and_other_eves_short() -> None:
+    """The city's own rule for julafton, nyårsafton and midsommarafton, without dated
+    exceptions to renew each year."""
+    from datetime import date as day
+
+    from ivr.timeconditions import Basis, hours_on
+
+    schedule = parse_schedule({"weekly": {"mon-fri": ["08:00-17:00"]}, "eves": {
+        "default": ["08:00-13:00"], "julafton": "closed", "midsommarafton": "closed"}}, "f:1")
+    for year in (2026, 2031, 2044):
+        plan = hours_on(schedule, day(year, 12, 24))
+        assert plan.basis is Basis.EVE and plan.hours == ()
+    assert str(hours_on(schedule, day(2026, 4, 30)).hours[0]) == "08:00-13:00"
+    assert hours_on(schedule, day(2031, 6, 20)).hours == ()   # midsommarafton 2031
+
+
+def test_given_an_eve_name_that_is_no_eve_then_the_key_is_named() -> None:
+    with pytest.raises(ScheduleError, match=r"eves.julaftonn: not an eve"):
+        parse_schedule({"weekly": {"mon-fri": ["08:00-17:00"]},
+                        "eves": {"julaftonn": "closed"}}, "f:1")

@@ -104,12 +104,12 @@ def test_given_eve_on_a_weekday_closed_weekly_then_reduced_hours_do_not_open_it(
 
 
 def test_holiday_rule_wins_over_the_eve_rule_on_the_same_date() -> None:
-    """In 1987 pingstafton fell on nationaldagen (6 June): the holiday rule decides."""
+    """In 2071 pingstafton falls on nationaldagen (6 June): the holiday rule decides."""
     schedule = parse_schedule(
         {"weekly": {"mon-sun": ["08:00-17:00"]}, "holidays": "closed", "eves": ["08:00-13:00"]},
         WHERE,
     )
-    plan = hours_on(schedule, date(1987, 6, 6))
+    plan = hours_on(schedule, date(2071, 6, 6))
     assert (plan.basis, plan.occasion, plan.hours) == (Basis.HOLIDAY, "nationaldagen", ())
 
 

@@ -144,14 +144,14 @@ def test_announcement_says_place_then_rounded_wait_and_nothing_unknown():
     assert announcement(3, 3600) == ["queue_place_3", "queue_wait_long"]
 
 
-def test_every_announced_prompt_has_a_text_in_both_languages():
+def test_every_announced_prompt_has_a_text_in_every_language():
     from infra.paths import repo_root
     from ivr.prompt_texts import collect_prompt_texts
 
     texts = collect_prompt_texts(repo_root() / "dialplans")
     keys = {k for p in range(1, 15) for w in (None, 30, 200, 599, 5000)
             for k in announcement(p, w)} | {"queue_callback_offer", "queue_callback_booked"}
-    assert {k: set(texts[k]) for k in keys} == {k: {"sv", "en"} for k in keys}
+    assert {k: set(texts[k]) for k in keys} == {k: {"sv", "en", "fi"} for k in keys}
 
 
 def test_feature_codes_find_the_agent_by_the_phone_number_of_its_device():

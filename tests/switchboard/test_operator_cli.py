@@ -80,3 +80,56 @@ def test_given_no_device_then_supervised_transfer_is_refused_before_connecting(s
     *_, write_config = setup
     assert main(["operator", "transfer", "PJSIP/x-1", "4711", "--config", write_config(25)]) == 2
     assert "--device" in capsys.readouterr().err
+
+
+def test_search_and_messages_json_have_the_documented_fields(setup, capsys):
+    """--json of `operator search` and `operator messages` against docs/cli-json.md."""
+    import json
+
+    from infra.paths import repo_root
+    from vaxel.testing.cli_json import check_document, documented
+
+    doc = documented(repo_root() / "docs" / "cli-json.md")
+    *_, write_config = setup
+    config = write_config(free_port())               # nobody listens: the message stays
+    assert main(["operator", "search", "Ekström", "--config", config, "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["hits"][0]["unit"] == "Bygglovsenheten"
+    assert check_document(found, doc["`vaxel operator search QUERY --json`"]) == []
+    main(["operator", "message", "4712", "--text", "hej", "--config", config])
+    capsys.readouterr()
+    assert main(["operator", "messages", "--config", config, "--json"]) == 0
+    pending = json.loads(capsys.readouterr().out)
+    assert [m["recipient"] for m in pending["pending"]] == ["Björn Öberg"]
+    assert check_document(pending, doc["`vaxel operator messages --json`"]) == []
+
+
+def test_context_json_has_the_documented_fields(setup, capsys):
+    import asyncio
+    import json
+    from datetime import UTC, datetime
+
+    from infra.paths import repo_root
+    from switchboard.context_store import CallContextStore
+    from vaxel.testing.cli_json import check_document, documented
+
+    *_, write_config = setup
+    config = write_config(free_port())
+    with open(config, encoding="utf-8") as toml:
+        redis_url = toml.read().split('"')[1]
+
+    async def record() -> None:
+        store = CallContextStore.from_url(redis_url, None)
+        try:
+            await store.note_attempt("c1", "4711", "Anna Ekström", "NOANSWER", "",
+                                     datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+        finally:
+            await store.close()
+
+    asyncio.run(record())
+    assert main(["operator", "context", "c1", "--config", config, "--json"]) == 0
+    ctx = json.loads(capsys.readouterr().out)
+    assert [a["outcome"] for a in ctx["attempts"]] == ["noanswer"]
+    doc = documented(repo_root() / "docs" / "cli-json.md")
+    tables = doc["`vaxel operator context CALL_ID --json`"]
+    assert check_document(ctx, tables) == []
