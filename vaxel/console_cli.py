@@ -40,8 +40,8 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     if name == "user":
         p = sub.add_parser("add", help="add (or with --replace, change) a console user",
                            parents=[common])
-        p.add_argument("name")
-        p.add_argument("--role", required=True, choices=roles)
+        p.add_argument("name", help="the user name (also the agent id in the queues)")
+        p.add_argument("--role", required=True, choices=roles, help="what the user may do")
         p.add_argument("--device", default="", help="the user's phone, e.g. PJSIP/1000")
         p.add_argument("--replace", action="store_true", help="overwrite an existing user")
         p.set_defaults(func=lambda a: _run(_user_add(a)))
@@ -50,7 +50,7 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     else:
         p = sub.add_parser("create", help="create an API token (printed once)",
                            parents=[common])
-        p.add_argument("--role", required=True, choices=roles)
+        p.add_argument("--role", required=True, choices=roles, help="what the token may do")
         p.add_argument("--name", default="script", help="who the token acts as (audit log)")
         p.set_defaults(func=lambda a: _run(_token_create(a)))
 
