@@ -40,6 +40,12 @@ class FastAgiConfig:
     """TCP port of the FastAGI server (Asterisk's AGI(agi://host:port/...))."""
     allow: tuple[str, ...] = ("127.0.0.1",)
     """Asterisk hosts allowed to connect; others are closed at once."""
+    max_calls: int = 0
+    """IVR sessions this controller runs at once; a new call beyond them goes to the
+    operators (the dialplan's fallback) at once. 0: no limit."""
+    max_lag_ms: int = 1000
+    """Event-loop lag (milliseconds) at which the controller counts as overloaded and sends
+    new calls to the operators at once, until the lag stays under half for 2 s. 0: never."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,12 @@ class RedisConfig:
     """Where call state lives, so that any controller can pick up any call."""
     call_ttl_s: int = 4 * 3600
     """How long a call's state is kept after its last change."""
+    max_connections: int = 64
+    """Connections the controller's shared Redis pool opens at most; a command that finds
+    them all busy waits for one (``pool_timeout_ms``) instead of failing at once."""
+    pool_timeout_ms: int = 2000
+    """Milliseconds a command waits for a free pooled connection before it fails (the call then
+    takes the dialplan's fallback to the operators)."""
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,13 @@ import sys
 import structlog
 
 
-def configure(fmt: str = "auto", level: int = logging.INFO) -> None:
-    """Configure structlog once for the process (``fmt``: auto, json or console)."""
+def configure(fmt: str = "auto", level: int = logging.INFO, cache: bool = False) -> None:
+    """Configure structlog once for the process (``fmt``: auto, json or console).
+
+    ``cache`` keeps each module's logger once it has logged (the controller: otherwise each
+    log call, even a filtered DEBUG one, builds its logger again, about 3% of its time
+    under load; a cached logger keeps the stderr it first found); tests that capture logs
+    later in the same process must not cache."""
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
@@ -26,7 +31,7 @@ def configure(fmt: str = "auto", level: int = logging.INFO) -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=_stderr_logger,
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=cache,
     )
 
 

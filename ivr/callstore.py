@@ -11,6 +11,7 @@ unit tests.
 from __future__ import annotations
 
 import json
+import time
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -23,6 +24,18 @@ from ivr.run import CallState
 CALL_STREAM_MAXLEN = 100_000
 #: How long a flow version's text is kept after a call last started on it.
 FLOW_TTL_S = 7 * 24 * 3600
+#: Seconds a controller lets pass before it writes a flow version it already wrote again
+#: (the text is about 10 KB: once per call was a tenth of Redis's traffic under load; a
+#: Redis that lost its data gets it back within this time).
+FLOW_RESAVE_S = 60.0
+
+
+def pooled_client(url: str, max_connections: int = 64,
+                  pool_timeout_s: float = 2.0) -> aioredis.Redis:
+    """A Redis client (str replies) on a sized blocking connection pool."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=pool_timeout_s, decode_responses=True)
+    return aioredis.Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
 
 
 class CallStoreUnavailable(IvrError):
@@ -30,13 +43,21 @@ class CallStoreUnavailable(IvrError):
 
 
 class RedisCallStore:
-    def __init__(self, client: aioredis.Redis, ttl_s: int = 4 * 3600) -> None:
+    def __init__(self, client: aioredis.Redis, ttl_s: int = 4 * 3600,
+                 flow_resave_s: float = FLOW_RESAVE_S) -> None:
         self.client = client
         self.ttl_s = ttl_s
+        self.flow_resave_s = flow_resave_s
+        self._flows_saved: dict[str, float] = {}
 
     @classmethod
-    def from_url(cls, url: str, ttl_s: int = 4 * 3600) -> RedisCallStore:
-        return cls(aioredis.Redis.from_url(url, decode_responses=True), ttl_s)
+    def from_url(cls, url: str, ttl_s: int = 4 * 3600, max_connections: int = 64,
+                 pool_timeout_s: float = 2.0) -> RedisCallStore:
+        """A store on a blocking pool: at most ``max_connections`` connections; a command
+        that finds them all busy waits up to ``pool_timeout_s`` for one. (redis-py's default
+        pool raises MaxConnectionsError at once beyond 100, which dropped calls to the
+        fallback under load.)"""
+        return cls(pooled_client(url, max_connections, pool_timeout_s), ttl_s)
 
     async def save(self, state: CallState) -> None:
         data = json.dumps(state.to_dict(), ensure_ascii=False)
@@ -60,10 +81,16 @@ class RedisCallStore:
         return CallState.from_dict(json.loads(raw)) if raw else None
 
     async def save_flow(self, flow: Flow) -> None:
+        """Store a flow version's text (calls refer to it by version), once per
+        ``flow_resave_s`` per version and controller, not once per call."""
+        now = time.monotonic()
+        if now - self._flows_saved.get(flow.version, -1e18) < self.flow_resave_s:
+            return
         try:
             await self.client.set(f"vaxel:flow:{flow.version}", flow.source_text, ex=FLOW_TTL_S)
         except RedisError as exc:
             raise CallStoreUnavailable(f"saving flow {flow.name}: {exc}") from exc
+        self._flows_saved[flow.version] = now
 
     async def load_flow_source(self, version: str) -> str | None:
         try:

@@ -25,6 +25,19 @@ class ScriptedChannel:
         return parse_reply_line(self.answer(line))
 
 
+def set_lines(sent: list[str]) -> list[str]:
+    """``sent`` with each ``EXEC MSet a=1,b=2`` written as the SET VARIABLE lines it stands
+    for (tests state the variables a call leaves the IVR with, whichever way they went)."""
+    lines: list[str] = []
+    for line in sent:
+        if line.startswith("EXEC MSet "):
+            data = line.removeprefix("EXEC MSet ").strip('"')
+            lines += [f"SET VARIABLE {pair.replace('=', ' ', 1)}" for pair in data.split(",")]
+        else:
+            lines.append(line)
+    return lines
+
+
 class DictDirectory:
     """Extensions -> callees (and optional absences)."""
 

@@ -45,6 +45,7 @@ CORES = [
     "ivr/yamlsrc.py",
     "ivr/agi.py",
     "ivr/agi_commands.py",
+    "ivr/overload.py",
     "ivr/calendar.py",
     "ivr/timeconditions.py",
     "ivr/schedule_parser.py",

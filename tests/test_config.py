@@ -51,3 +51,15 @@ def test_bad_smtp_settings_are_named_by_key_all_at_once():
     text = str(info.value)
     for key in ("smtp.mail_domain", "smtp.sender", "smtp.deliver_every_s"):
         assert f"vaxel.toml: {key}: expected" in text
+
+
+def test_load_limits_have_defaults_from_the_file_and_the_environment():
+    """The Redis pool and the overload limits (see docs/vaxel.example.toml)."""
+    config = load_config(repo_root() / "docs" / "vaxel.example.toml", env={})
+    assert (config.redis.max_connections, config.redis.pool_timeout_ms) == (64, 2000)
+    assert (config.fastagi.max_calls, config.fastagi.max_lag_ms) == (0, 1000)
+    config = parse_config({}, "x.toml", env={"VAXEL_FASTAGI_MAX_CALLS": "40",
+                                              "VAXEL_REDIS_MAX_CONNECTIONS": "16"})
+    assert (config.fastagi.max_calls, config.redis.max_connections) == (40, 16)
+    with pytest.raises(ConfigError, match="fastagi.max_lag_ms: expected an integer"):
+        parse_config({"fastagi": {"max_lag_ms": "soon"}}, "x.toml", env={})

@@ -120,3 +120,13 @@ def test_without_test_mode_there_is_no_harness_user_and_no_simulated_phones():
     assert "[vaxel-harness]" in with_test["manager.conf"]
     assert "[sim-phones]" in with_test["extensions.conf"]
     assert "[sim-caller]" in with_test["extensions.conf"]
+
+
+def test_the_controllers_ami_user_gets_only_the_events_it_consumes():
+    """eventfilter on the controller's user only; the harness (test mode) still sees all."""
+    manager = _real(test_mode=True)["manager.conf"]
+    controller, harness = manager.split("[vaxel-harness]")
+    filters = [line for line in controller.splitlines() if line.startswith("eventfilter")]
+    assert filters == [f"eventfilter(action(include),name({name})) =" for name in
+                       ("Hangup", "UserEvent", "OriginateResponse", "ParkedCall", "FullyBooted")]
+    assert "eventfilter" not in harness

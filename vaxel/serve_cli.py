@@ -25,7 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         config = load_config(args.config)
-        configure(config.log_format)
+        configure(config.log_format, cache=True)
         asyncio.run(serve(config))
     except (ConfigError, FlowFileError) as exc:
         raise UserError(str(exc)) from exc

@@ -13,7 +13,7 @@ import asyncio
 import re
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,8 @@ from ivr.directory_port import DirectoryLookup
 from ivr.fastagi import FastAgiServer
 from ivr.flow import DialGroupNode
 from ivr.idle_store import IdleRecorder, IdleStore
+from ivr.load_watch import LoadWatch
+from ivr.overload import OverloadLimits
 from ivr.registry import FlowRegistry
 from ivr.run import Group
 from ivr.session import run_session
@@ -142,6 +144,8 @@ class Controller:
     idle: IdleStore | None = None
     idle_task: asyncio.Task[None] | None = None
     delivery_task: asyncio.Task[None] | None = None
+    load: LoadWatch = field(default_factory=lambda: LoadWatch(OverloadLimits()))
+    load_task: asyncio.Task[None] | None = None
     closing: bool = False
 
     async def handle(self, channel) -> None:  # type: ignore[no-untyped-def]
@@ -166,8 +170,16 @@ class Controller:
                 await self.routing.agent_code(channel, env.args[0] if env.args else "",
                                               env.callerid)
                 return
-            run = await run_session(channel, env.network_script, tuple(env.args), env.uniqueid,
-                                    self.deps, caller=env.callerid)
+            if env.network_script == "inbound" and not self.load.offer():
+                # Overloaded (logged once by LoadWatch): no command, so IVR_DONE stays
+                # unset and the dialplan rings the operators now, not after a timeout.
+                return
+            try:
+                run = await run_session(channel, env.network_script, tuple(env.args),
+                                        env.uniqueid, self.deps, caller=env.callerid)
+            finally:
+                if env.network_script == "inbound":
+                    self.load.ended()
             if run is not None:
                 log.info("ivr.session_end", path=" -> ".join(run.state.path))
 
@@ -179,7 +191,7 @@ class Controller:
             await self.routing.close()
         # The AMI connect task first: it starts the recorders, so cancel it and let it end
         # before cancelling what it may have started.
-        await cancel_bounded([self.ami_task, self.deploy_task], TASK_STOP_S)
+        await cancel_bounded([self.ami_task, self.deploy_task, self.load_task], TASK_STOP_S)
         # The delivery round gets its own wait: one cut short leaves its message pending
         # (its lock expires), never half-saved, and nothing uses Redis once it is closed.
         await cancel_bounded([self.recorder_task, self.idle_task, self.delivery_task],
@@ -230,7 +242,9 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
     registry = FlowRegistry.from_folder(config.dialplans_dir)
     groups = build_groups(config, registry)
     directory = await asyncio.to_thread(Directory.open, config.directory_url)
-    store = RedisCallStore.from_url(config.redis.url, config.redis.call_ttl_s)
+    store = RedisCallStore.from_url(config.redis.url, config.redis.call_ttl_s,
+                                    config.redis.max_connections,
+                                    config.redis.pool_timeout_ms / 1000)
     try:
         await store.client.ping()
     except Exception as exc:
@@ -257,7 +271,8 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
     server = FastAgiServer(lambda ch: controller.handle(ch), host=config.fastagi.host,
                            port=config.fastagi.port, allow=config.fastagi.allow)
     controller = Controller(config, deps, server, store, ami, routing=routing, contexts=contexts,
-                            idle=idle)
+                            idle=idle, load=LoadWatch(OverloadLimits(
+                                config.fastagi.max_calls, config.fastagi.max_lag_ms)))
     try:
         await server.start()
     except OSError as exc:
@@ -270,6 +285,7 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
     await activate_current(registry, store.client)
     controller.deploy_task = asyncio.create_task(watch_deployments(registry, store.client),
                                                  name="dialplan-watch")
+    controller.load_task = asyncio.create_task(controller.load.run(), name="load-watch")
     # Messages whose e-mail failed are mailed again from Redis, on any controller.
     controller.delivery_task = asyncio.create_task(
         deliver_forever(messages.desk, config.smtp.deliver_every_s, _wall_clock),

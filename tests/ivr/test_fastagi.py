@@ -143,6 +143,10 @@ async def test_given_a_session_when_the_handler_runs_commands_then_replies_are_i
         assert isinstance(entry["ms"], float)
     ended = [e for e in logs if e["event"] == "fastagi.session.ended"]
     assert ended[0]["outcome"] == "complete"
+    # Per command at DEBUG, per call at INFO (a line per command cost a tenth of the
+    # controller's time under load).
+    assert {e["log_level"] for e in completes} == {"debug"}
+    assert ended[0]["log_level"] == "info" and ended[0]["script"] == "inbound"
 
 
 async def test_sensitive_command_logs_neither_arguments_nor_digits(serve: Any) -> None:
@@ -368,3 +372,4 @@ async def test_close_lets_a_session_that_finishes_in_time_complete(serve: Any) -
     await fake.answer(b"SET VARIABLE IVR_DONE 1\n", b"200 result=1\n")
     await asyncio.wait_for(closing, 2)
     assert "error" not in outcome
+

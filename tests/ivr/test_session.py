@@ -9,8 +9,9 @@ import pytest
 
 from infra.paths import repo_root
 from ivr import actions as a
+from ivr.agi import format_command
 from ivr.callstore import MemoryCallStore
-from ivr.fakes import DictDirectory, ScriptedChannel
+from ivr.fakes import DictDirectory, ScriptedChannel, set_lines
 from ivr.registry import FlowRegistry
 from ivr.run import Group
 from ivr.session import SessionAborted, run_session
@@ -42,7 +43,7 @@ def caller(keys: dict[str, str]):
 async def test_given_extension_call_then_state_saved_before_ivr_done_set_last(deps):
     channel = ScriptedChannel(caller({"main_menu": "1", "enter_extension": "4711"}))
     run = await run_session(channel, "inbound", ("4000",), "1700.1", deps)
-    assert channel.sent[-4:] == [
+    assert set_lines(channel.sent)[-4:] == [
         "SET VARIABLE VAXEL_ACTION dial",
         "SET VARIABLE VAXEL_DIAL Local/4711@sim-phones",
         "SET VARIABLE VAXEL_DIAL_TIMEOUT 20",
@@ -51,6 +52,23 @@ async def test_given_extension_call_then_state_saved_before_ivr_done_set_last(de
     assert "GET DATA /snd/sv/main_menu 5000 1" in channel.sent
     saved = await deps.store.load("1700.1")
     assert saved == run.state and saved.waiting == "dial"
+    # One AGI command leaves the IVR (MSet sets left to right: IVR_DONE last).
+    assert channel.sent[-1] == ("EXEC MSet VAXEL_ACTION=dial,VAXEL_DIAL=Local/4711@sim-phones,"
+                                "VAXEL_DIAL_TIMEOUT=20,IVR_DONE=1")
+
+
+@pytest.mark.parametrize("dial", ["PJSIP/4711,tt", 'PJSIP/"x"', "PJSIP/a\\b", " PJSIP/1",
+                                  "Local/(1)@x", "${EVIL}"])
+async def test_given_a_value_msets_parsing_would_change_then_one_set_variable_each(deps, dial):
+    """MSet splits on commas and eats quotes, backslashes and brackets: such a value goes
+    in its own SET VARIABLE, exactly as given, and IVR_DONE still comes last."""
+    directory = DictDirectory({"4711": a.Callee("e1", "Anna Ekström", dial)})
+    deps = SessionDeps(deps.flows, deps.groups, deps.store, directory, "/snd", deps.clock)
+    channel = ScriptedChannel(caller({"main_menu": "1", "enter_extension": "4711"}))
+    await run_session(channel, "inbound", ("4000",), "1700.2", deps)
+    assert not [line for line in channel.sent if line.startswith("EXEC")]
+    assert channel.sent[-1] == "SET VARIABLE IVR_DONE 1"
+    assert format_command("SET VARIABLE", "VAXEL_DIAL", dial).decode().strip() in channel.sent
 
 
 async def test_given_unanswered_dial_when_resumed_then_contact_center_dialled(deps):
@@ -59,7 +77,7 @@ async def test_given_unanswered_dial_when_resumed_then_contact_center_dialled(de
     again = ScriptedChannel(caller({}))
     run = await run_session(again, "resume", ("dial", "NOANSWER"), "1700.2", deps)
     assert "STREAM FILE /snd/sv/no_answer \"\"" in again.sent
-    assert "SET VARIABLE VAXEL_DIAL Local/2000@sim-phones" in again.sent
+    assert "SET VARIABLE VAXEL_DIAL Local/2000@sim-phones" in set_lines(again.sent)
     assert run.state.path[-1] == "group:contact_center"
 
 

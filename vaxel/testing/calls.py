@@ -188,6 +188,12 @@ class Call:
         self._listen_cursor = index + 1
         return event
 
+    def listen_at_latest(self) -> None:
+        """Make the next `wait_listening` start at the latest point the controller listened
+        (a test that left the caller silent for a while: earlier menus have timed out)."""
+        latest = [i for i, e in enumerate(self.events) if is_listening(e)]
+        self._listen_cursor = latest[-1] if latest else len(self.events)
+
     async def wait_event(self, name: str, timeout: float = WAIT_TIMEOUT, **headers: str) -> Event:
         """The first event called ``name`` (or UserEvent ``name``) with these headers."""
         def match(event: Event) -> bool:

@@ -1,0 +1,363 @@
+"""Call-flow benchmark: the city flow through the controller and through a dialplan twin.
+
+One run, one Asterisk, one Redis: callers (AMI-originated Local channels, as the
+integration tests place them) phone the city number and press ``#`` (Swedish), ``1``
+(an extension) and ``4711#`` when the IVR listens; the directory lookup finds 4711,
+whose simulated phone answers. The same calls go to the pure-dialplan twin
+(`callflow_twin.py`: the same prompts, keys, lookup result and transfer, with no
+controller). For each offered rate (calls per second, each for ``--seconds``) it
+prints offered, completed, fallen back (to the operators), lost, the time of an IVR
+step (end of the caller's input -> the next command, Asterisk's timestamps) and the
+controller's CPU and memory; last, the highest lossless rate of each and their ratio.
+A rate that loses calls twice in a row ends the stepping for that side.
+
+``--soak`` runs 100 calls/s for 10 minutes (``--soak-rate``, ``--soak-minutes``) through
+the controller and prints its memory over time.
+
+Run: ``.venv/bin/python bench/bench_callflow.py`` (``--rates 25,50`` for a short run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "bench")]
+
+from callflow_ami import Ami, Caller, Callers  # noqa: E402
+from callflow_twin import CALLER_CONTEXT, TWIN_CONTEXT, install_twin  # noqa: E402
+
+from infra.asterisk.provision import provision  # noqa: E402
+from tests.integration.controller import make_test_dialplans, seed_directory  # noqa: E402
+from vaxel.testing.services import (  # noqa: E402
+    TEST_FALLBACK,
+    AsteriskServer,
+    RedisServer,
+    free_port,
+)
+
+RATES = (25, 50, 100, 150, 200, 300, 400)
+CITY = "4000"
+STEPS = ["#", "1", "4711#"]
+#: Seconds after the last call of a rate was placed before a call still up counts as lost.
+DRAIN_S = 45.0
+
+
+@dataclass
+class RateResult:
+    side: str
+    rate: int
+    offered: int
+    completed: int
+    fallback: int
+    lost: int
+    p50_ms: float | None
+    p99_ms: float | None
+    cpu_pct: float | None
+    rss_mb: float | None
+
+    @property
+    def lossless(self) -> bool:
+        return self.offered > 0 and self.completed == self.offered
+
+
+class Controller:
+    """The controller in its own process (bench/callflow_controller.py)."""
+
+    def __init__(self, workdir: Path, config: dict[str, object], workers: int,
+                 source: Path = REPO, nice: int = 0) -> None:
+        self.path = workdir / "controller.json"
+        self.path.write_text(json.dumps(config), encoding="utf-8")
+        self.log = workdir / "controller.log"
+        self.workers = workers
+        self.source = source
+        self.nice = nice
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        # PYTHONPATH comes before the editable install: ``--before`` runs another tree's code.
+        env = {**os.environ, "PYTHONPATH": str(self.source)}
+        args = [sys.executable, str(self.source / "bench" / "callflow_controller.py"),
+                str(self.path)]
+        if self.workers > 1:
+            args += ["--workers", str(self.workers)]
+        with open(self.log, "ab") as log:
+            # Its own session, as a service would run: with the kernel's autogroup
+            # scheduling the bench's own CPU would otherwise be taken from the controller.
+            self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=log,
+                                         start_new_session=True, preexec_fn=self._renice)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if b"ready" not in line:
+            raise RuntimeError(f"controller did not start; see {self.log}")
+
+    def _renice(self) -> None:
+        if self.nice:
+            os.setpriority(os.PRIO_PROCESS, 0, self.nice)
+
+    def overloads(self) -> int:
+        """How often the controller said it was overloaded (its log)."""
+        text = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+        return text.count('"controller.overloaded"')
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+            self.proc = None
+            if os.environ.get("VAXEL_BENCH_KEEP_LOG"):
+                import shutil
+
+                shutil.copy(self.log, os.environ["VAXEL_BENCH_KEEP_LOG"])
+
+    def pids(self) -> list[int]:
+        if self.proc is None:
+            return []
+        found = [self.proc.pid]
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        if children.exists():
+            found += [int(p) for p in children.read_text().split()]
+        return found
+
+    def cpu_seconds(self) -> float:
+        total = 0.0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+    def rss_mb(self) -> float:
+        total = 0
+        for pid in self.pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        return total / 1024
+
+
+class Bench:
+    def __init__(self, ami: Ami, controller: Controller) -> None:
+        self.ami = ami
+        self.controller = controller
+        self.callers: Callers | None = None
+        self._serial = 0
+
+    def on_event(self, event: dict[str, str]) -> None:
+        if self.callers is not None:
+            self.callers.feed(event)
+
+    async def run_rate(self, side: str, rate: int, seconds: float,
+                       report: float | None = None) -> RateResult:
+        callers = self.callers = Callers(self.ami, "4711")
+        context = TWIN_CONTEXT if side == "dialplan" else "vaxel-inbound"
+        loop = asyncio.get_running_loop()
+        cpu0, wall0 = self.controller.cpu_seconds(), time.monotonic()
+        rss = [self.controller.rss_mb()]
+        total = int(rate * seconds)
+        start = loop.time()
+        next_report = start + (report or 1e18)
+        for i in range(total):
+            due = start + i / rate
+            if due > loop.time():
+                await asyncio.sleep(due - loop.time())
+            self._place(callers, context)
+            if i % max(rate // 2, 1) == 0:
+                rss.append(self.controller.rss_mb())
+            if loop.time() >= next_report:
+                next_report += report or 1e18
+                self._soak_line(callers, loop.time() - start)
+        await callers.wait_all(DRAIN_S)
+        cpu = (self.controller.cpu_seconds() - cpu0) / (time.monotonic() - wall0) * 100
+        rss.append(self.controller.rss_mb())
+        return self._result(side, rate, callers, cpu, max(rss))
+
+    def _place(self, callers: Callers, context: str) -> None:
+        self._serial += 1
+        call_id = f"bench{os.getpid()}-{self._serial}"
+        callers.add(Caller(call_id, list(STEPS), time.monotonic()))
+        self.ami.send({
+            "Action": "Originate", "Channel": f"Local/{CITY}@{context}/n",
+            "Context": CALLER_CONTEXT, "Exten": "s", "Priority": "1",
+            "CallerID": '"Bench" <0701234567>', "ChannelId": call_id,
+            "OtherChannelId": f"{call_id}-2", "Timeout": "30000", "Async": "true",
+        })
+
+    def _soak_line(self, callers: Callers, elapsed: float) -> None:
+        done = [c.outcome for c in callers.calls.values() if c.ended]
+        print(f"  {elapsed / 60:5.1f} min  controller RSS {self.controller.rss_mb():6.1f} MB  "
+              f"calls up {callers.open:5d}  completed {done.count('completed'):7d}  "
+              f"fallen back {done.count('fallback'):5d}  lost {done.count('lost'):5d}",
+              flush=True)
+
+    @staticmethod
+    def _result(side: str, rate: int, callers: Callers, cpu: float, rss: float) -> RateResult:
+        outcomes = [c.outcome for c in callers.calls.values()]
+        steps = sorted(ms for c in callers.calls.values() for ms in c.step_ms)
+        p50 = statistics.median(steps) if steps else None
+        p99 = steps[min(len(steps) - 1, int(len(steps) * 0.99))] if steps else None
+        own = side != "dialplan"
+        return RateResult(side, rate, len(outcomes), outcomes.count("completed"),
+                          outcomes.count("fallback"), outcomes.count("lost"), p50, p99,
+                          cpu if own else None, rss if own else None)
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+HEADER = (f"{'side':<11}{'calls/s':>8}{'offered':>9}{'completed':>10}{'fell back':>10}"
+          f"{'lost':>6}{'step p50 ms':>12}{'step p99 ms':>12}{'ctl CPU %':>10}{'ctl RSS MB':>11}")
+
+
+def row(r: RateResult) -> str:
+    return (f"{r.side:<11}{r.rate:>8}{r.offered:>9}{r.completed:>10}{r.fallback:>10}"
+            f"{r.lost:>6}{_fmt(r.p50_ms, '.2f'):>12}{_fmt(r.p99_ms, '.2f'):>12}"
+            f"{_fmt(r.cpu_pct, '.0f'):>10}{_fmt(r.rss_mb, '.0f'):>11}")
+
+
+def highest_lossless(results: list[RateResult], side: str) -> int:
+    best = 0
+    for r in results:
+        if r.side == side and r.lossless:
+            best = max(best, r.rate)
+    return best
+
+
+async def step_side(bench: Bench, side: str, rates: list[int], seconds: float,
+                    results: list[RateResult]) -> None:
+    lossy = 0
+    for rate in rates:
+        result = await bench.run_rate(side, rate, seconds)
+        results.append(result)
+        print(row(result) + (f"  overloaded x{bench.controller.overloads()}"
+                             if side != "dialplan" and bench.controller.overloads() else ""),
+              flush=True)
+        lossy = 0 if result.lossless else lossy + 1
+        if lossy >= 2:
+            break
+        await asyncio.sleep(2)   # let Asterisk finish hanging up before the next rate
+
+
+async def run(args: argparse.Namespace, workdir: Path) -> None:
+    runtime = provision()
+    with RedisServer() as redis, AsteriskServer(runtime, free_port(),
+                                                **TEST_FALLBACK) as asterisk:
+        params = asterisk.params
+        url = f"sqlite:///{workdir / 'directory.db'}"
+        seed_directory(url)
+        config = {
+            "fastagi": {"port": params.fastagi_port},
+            "ami": {"port": params.ami_port, "secret": params.ami_secret},
+            "redis": {"url": redis.url}, "directory": {"url": url},
+            "prompts": {"asterisk_dir": asterisk.instance.sounds_path},
+            "dialplans": str(make_test_dialplans(workdir / "dialplans")),
+            "groups": {"operators": {"members": ["Local/1000@sim-phones"], "timeout": 10},
+                       "contact_center": {"members": ["Local/2000@sim-phones"],
+                                          "timeout": 10}},
+            "log_format": "json",
+        }
+        controller = Controller(workdir, config, args.workers, nice=args.nice)
+        sides = {"dialplan": controller, "controller": controller}
+        if args.before:
+            (workdir / "before").mkdir()
+            before = Controller(workdir / "before", config, 1, args.before.resolve(), args.nice)
+            sides = {"dialplan": controller, "before": before, "controller": controller}
+        bench = Bench(Ami(lambda e: bench.on_event(e)), controller)
+        try:
+            await bench.ami.connect(params.ami_port, params.harness_user, params.harness_secret)
+            await install_twin(bench.ami, asterisk.instance.sounds_path)
+            print(f"machine: {os.cpu_count()} cores, load {_load()} at start; "
+                  f"{args.seconds:g} s per rate", flush=True)
+            if args.soak:
+                controller.start()
+                await soak(bench, args.soak_minutes, args.soak_rate)
+                return
+            results: list[RateResult] = []
+            print(HEADER)
+            rates = [int(r) for r in args.rates.split(",")]
+            for side, runner in sides.items():
+                if side not in args.sides.split(","):
+                    continue
+                bench.controller = runner
+                if side != "dialplan":
+                    runner.start()
+                await step_side(bench, side, rates, args.seconds, results)
+                runner.stop()
+            summary(results, args)
+        finally:
+            await bench.ami.close()
+            for runner in sides.values():
+                runner.stop()
+
+
+async def soak(bench: Bench, minutes: float, rate: int) -> None:
+    print(f"soak: {rate} calls/s for {minutes:g} min through the controller; memory over time")
+    result = await bench.run_rate("controller", rate, minutes * 60, report=30.0)
+    print(HEADER)
+    print(row(result))
+    print(f"load at end: {_load()}")
+
+
+def summary(results: list[RateResult], args: argparse.Namespace) -> None:
+    dialplan = highest_lossless(results, "dialplan")
+    print(f"\nload at end: {_load()}")
+    for side in ("before", "controller") if args.before else ("controller",):
+        best = highest_lossless(results, side)
+        print(f"highest lossless rate: dialplan {dialplan} calls/s, {side} {best} calls/s, "
+              f"ratio {best / dialplan if dialplan else 0:.2f}")
+        at50 = [r for r in results if r.side == side and r.rate == 50]
+        if at50 and at50[0].p99_ms is not None:
+            print(f"{side} step p99 at 50 calls/s: {at50[0].p99_ms:.2f} ms "
+                  f"(dialplan twin: {_twin_p99(results):s})")
+
+
+def _twin_p99(results: list[RateResult]) -> str:
+    at50 = [r for r in results if r.side == "dialplan" and r.rate == 50]
+    return _fmt(at50[0].p99_ms if at50 else None, ".2f") + " ms"
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rates", default=",".join(map(str, RATES)))
+    p.add_argument("--seconds", type=float, default=5.0, help="seconds of calls per rate")
+    p.add_argument("--workers", type=int, default=1, help="controller processes")
+    p.add_argument("--before", type=Path, help="a source tree of the code before (git "
+                   "worktree): its controller runs too, between the twin and this one")
+    p.add_argument("--nice", type=int, default=0, help="the controllers' nice value (a "
+                   "negative one needs root): a call controller may run ahead of the media")
+    p.add_argument("--sides", default="dialplan,before,controller",
+                   help="which of dialplan, before (with --before) and controller to run")
+    p.add_argument("--soak", action="store_true", help="100 calls/s for --soak-minutes")
+    p.add_argument("--soak-minutes", type=float, default=10.0)
+    p.add_argument("--soak-rate", type=int, default=100, help="calls/s of the soak")
+    args = p.parse_args()
+    # SIGTERM stops the run like Ctrl-C: Asterisk, Redis and the controller are stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with tempfile.TemporaryDirectory(prefix="vaxel-bench-") as tmp:
+        asyncio.run(run(args, Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()
