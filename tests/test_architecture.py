@@ -28,7 +28,8 @@ FLOORS: dict[str, set[str]] = {
     "routing": {"infra", "directory"},
     "switchboard": {"infra", "directory", "ivr", "routing"},
     "reports": {"infra", "directory", "ivr", "routing", "switchboard"},
-    "vaxel": {"infra", "directory", "ivr", "routing", "switchboard", "reports"},
+    "console": {"infra", "directory", "ivr", "routing", "switchboard", "reports"},
+    "vaxel": {"infra", "directory", "ivr", "routing", "switchboard", "reports", "console"},
 }
 #: Top-level folders that are not Python packages of the product.
 NOT_PACKAGES = {"tests", "bench", "bin", "docs", "dialplans", "asterisk-config", "build"}
@@ -53,6 +54,9 @@ CORES = [
     "reports/stats.py",
     "reports/costs.py",
     "infra/cost_settings.py",
+    "console/auth.py",
+    "console/views.py",
+    "console/strings.py",
 ]
 FORBIDDEN = {"asyncio", "socket", "redis", "sqlalchemy", "time", "structlog", "subprocess",
              "panoramisk", "threading"}
