@@ -173,6 +173,21 @@ class QueueSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleConfig:
+    """The web console (``vaxel console``)."""
+
+    host: str = "127.0.0.1"
+    """Address the console listens on; keep loopback and put a TLS proxy in front."""
+    port: int = 8080
+    secure_cookies: bool = False
+    """Mark the session cookie Secure: set it when people reach the console over HTTPS."""
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Proxies whose X-Forwarded-For/-Proto headers are trusted (the TLS proxy's address)."""
+    root_path: str = ""
+    """The path prefix the proxy serves the console under (e.g. ``/vaxel``); empty: none."""
+
+
+@dataclass(frozen=True)
 class Config:
     fastagi: FastAgiConfig = field(default_factory=FastAgiConfig)
     ami: AmiConfig = field(default_factory=AmiConfig)
@@ -180,6 +195,7 @@ class Config:
     directory: DirectoryConfig = field(default_factory=DirectoryConfig)
     prompts: PromptsConfig = field(default_factory=PromptsConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
     dialplans: str = ""
     """Folder of flow files; empty means the repository's dialplans/."""
     groups: Mapping[str, GroupConfig] = field(default_factory=dict)
@@ -201,7 +217,8 @@ class Config:
 
 
 _SECTIONS = {"fastagi": FastAgiConfig, "ami": AmiConfig, "redis": RedisConfig,
-             "directory": DirectoryConfig, "prompts": PromptsConfig, "smtp": SmtpConfig}
+             "directory": DirectoryConfig, "prompts": PromptsConfig, "smtp": SmtpConfig,
+             "console": ConsoleConfig}
 _TOP = {"dialplans": str, "log_format": str}
 
 

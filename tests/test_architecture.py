@@ -28,8 +28,10 @@ FLOORS: dict[str, set[str]] = {
     "routing": {"infra", "directory"},
     "switchboard": {"infra", "directory", "ivr", "routing"},
     "reports": {"infra", "directory", "ivr", "routing", "switchboard"},
+    "console": {"infra", "directory", "ivr", "routing", "switchboard", "reports"},
     "cluster": {"infra", "directory", "ivr", "routing", "switchboard", "reports"},
-    "vaxel": {"infra", "directory", "ivr", "routing", "switchboard", "reports", "cluster"},
+    "vaxel": {"infra", "directory", "ivr", "routing", "switchboard", "reports", "console",
+              "cluster"},
 }
 #: Top-level folders that are not Python packages of the product.
 NOT_PACKAGES = {"tests", "bench", "bin", "docs", "dialplans", "asterisk-config", "build"}
@@ -54,6 +56,9 @@ CORES = [
     "reports/stats.py",
     "reports/costs.py",
     "infra/cost_settings.py",
+    "console/auth.py",
+    "console/views.py",
+    "console/strings.py",
     "infra/dialplan_safe.py",
     "cluster/topology.py",
     "cluster/render.py",

@@ -31,6 +31,9 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("stats", "reports.stats_cli", "service level, waits and handle times per queue and district"),
     ("costs", "reports.costs_cli", "what each district's calls cost, against before the merge"),
     ("dialplan", "ivr.dialplan_cli", "check, simulate, draw and deploy IVR flows"),
+    ("console", "vaxel.console_cli", "serve the web console (operators, agents, wallboard)"),
+    ("user", "vaxel.console_cli", "console users: add, list"),
+    ("token", "vaxel.console_cli", "console API tokens: create"),
     ("cluster", "cluster.cli", "Kamailio, 2 Asterisks, 2 controllers, Redis+Sentinel, PostgreSQL"),
 )
 

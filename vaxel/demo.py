@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from infra.errors import UserError
 from infra.paths import cache_dir
+from vaxel.demo_console import demo_console
 
 #: The demo clock when ``--clock open``: a Tuesday at 10:00, so the menus are open.
 DEMO_OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
@@ -143,6 +144,8 @@ async def _demo(args: argparse.Namespace) -> int:
                         "host_dir": str(asterisk.instance.folder("sounds"))},
             "groups": {"operators": {"members": ["PJSIP/1000", "PJSIP/1001"], "timeout": 30},
                        "contact_center": {"members": ["PJSIP/1001", "PJSIP/1000"], "timeout": 30}},
+            "queues": {"operators": {"group": "operators", "callback_after_s": 0},
+                       "kontaktcenter": {"group": "contact_center"}},
         }, "demo", env={})
         clock = (lambda: DEMO_OPEN) if args.clock == "open" else (
             lambda: datetime.now(ZoneInfo("Europe/Stockholm")))
@@ -153,9 +156,10 @@ async def _demo(args: argparse.Namespace) -> int:
             async with Harness(params.ami_port, params.harness_user,
                                params.harness_secret) as harness:
                 await _demo_call(harness, controller.store)
-            if not args.once:
-                _print_softphone(params)
-                await _wait_for_signal()
+            async with demo_console(config, _say):
+                if not args.once:
+                    _print_softphone(params)
+                    await _wait_for_signal()
         finally:
             await controller.close()
             phone.stop()
