@@ -17,6 +17,7 @@ from typing import Literal
 
 from directory.errors import InvalidEntity
 from directory.text import number_key
+from infra.dialplan_safe import is_safe_dial
 
 DeviceKind = Literal["sip", "mobile"]
 
@@ -150,6 +151,9 @@ class Device:
         _require(self.kind in ("sip", "mobile"), "Device", "kind", f"unknown kind {self.kind!r}")
         _require(bool(self.dial.strip()), "Device", "dial", "must not be empty")
         _require("/" in self.dial, "Device", "dial", f"not an Asterisk dial string: {self.dial!r}")
+        # It becomes Dial()'s first argument: no , | ; quotes $ { } or line breaks.
+        _require(is_safe_dial(self.dial), "Device", "dial",
+                 f"not a plain dial string (tech/resource[@context]): {self.dial!r}")
 
 
 @dataclass(frozen=True)

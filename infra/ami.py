@@ -23,7 +23,13 @@ from typing import Any
 import structlog
 from panoramisk.actions import Action
 
-from infra.ami_guards import FORGETABLE_ACTIONS, GuardedManager, Subscription, first_of
+from infra.ami_guards import (
+    FORGETABLE_ACTIONS,
+    GuardedManager,
+    GuardedProtocol,
+    Subscription,
+    first_of,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -117,6 +123,7 @@ class AmiClient:
             events="on",
             loop=asyncio.get_running_loop(),
             forgetable_actions=FORGETABLE_ACTIONS,
+            protocol_factory=GuardedProtocol,
             on_disconnect=self._on_disconnect,
             ping_delay=10**6,
         )

@@ -15,7 +15,15 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
+import structlog
 from panoramisk import Manager
+from panoramisk.ami_protocol import AMIProtocol
+
+log = structlog.get_logger(__name__)
+
+#: Longest unfinished AMI message kept (bytes decoded); a peer that sends more without the
+#: blank line that ends a message is cut off (then AmiClient reconnects).
+MAX_AMI_MESSAGE = 1 << 20
 
 #: Actions that must never be sent twice: panoramisk replays unanswered actions after a
 #: reconnect unless their (lower-case) name is listed here.
@@ -43,6 +51,28 @@ FORGETABLE_ACTIONS = frozenset(
 
 #: Events a slow subscriber may have queued before newer ones are dropped (and logged).
 SUBSCRIBER_QUEUE_SIZE = 10_000
+
+
+class GuardedProtocol(AMIProtocol):  # type: ignore[misc]
+    """panoramisk's AMI reader, bounded: a message longer than ``MAX_AMI_MESSAGE`` or
+    bytes its parser chokes on close the connection (logged) instead of growing memory
+    or raising inside the event loop's reader."""
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            super().data_received(data)
+        except Exception as exc:  # a parser error must not kill the reader: reconnect
+            self._cut(f"unreadable AMI data: {type(exc).__name__}: {exc}"[:300])
+            return
+        if sum(len(part) for part in self.queue) > MAX_AMI_MESSAGE:
+            self.queue.clear()
+            self._cut(f"an AMI message longer than {MAX_AMI_MESSAGE} bytes")
+
+    def _cut(self, reason: str) -> None:
+        log.error("ami.bad_data", reason=reason)
+        transport = getattr(self, "transport", None)
+        if transport is not None:
+            transport.abort()
 
 
 class GuardedManager(Manager):  # type: ignore[misc]

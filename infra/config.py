@@ -3,8 +3,9 @@
 Every field has a default and a docstring. ``load_config`` checks the whole file
 and reports every problem at once, each naming the file and the key
 (``vaxel.toml: ami.port: expected an integer 1-65535, got 'abc'``); nothing is
-started with a half-valid configuration. Secrets (the AMI secret) should come
-from the environment, not from a file in the repository.
+started with a half-valid configuration. Secrets (the AMI secret, the Redis password)
+come from the environment or from a file only its owner can read (mode 0600): a file
+others can read that holds one is refused, naming the key.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from infra.cost_settings import SCALAR_KEYS as COST_SCALAR_KEYS
 from infra.cost_settings import CostSettings, parse_cost_settings
 from infra.paths import cache_dir, repo_root
+from infra.redis_url import RedisUrlError, parse_redis_url, redacted
 
 
 class ConfigError(Exception):
@@ -65,7 +67,10 @@ class AmiConfig:
 @dataclass(frozen=True)
 class RedisConfig:
     url: str = "redis://127.0.0.1:6379/0"
-    """Where call state lives, so that any controller can pick up any call."""
+    """Where call state lives, so that any controller can pick up any call: one Redis
+    (``redis://[:password@]host:port/db``) or the master the Sentinels name
+    (``redis+sentinel://[:password@]host:port,host:port,.../<master>/<db>``). It holds a
+    password: set it with VAXEL_REDIS_URL, not in a file in the repository."""
     call_ttl_s: int = 4 * 3600
     """How long a call's state is kept after its last change."""
     max_connections: int = 64
@@ -343,6 +348,10 @@ def parse_config(
     for key in ("deliver_every_s", "timeout_s"):
         if isinstance(getattr(smtp, key), int) and getattr(smtp, key) < 1:
             problems.append(f"smtp.{key}: expected 1 or more seconds, got {getattr(smtp, key)}")
+    try:
+        parse_redis_url(sections["redis"].url)
+    except RedisUrlError as exc:
+        problems.append(f"redis.url: {exc}")
     groups = _groups(data.get("groups", {}), problems)
     queues = _queues(data.get("queues", {}), problems, queue_check)
     costs = _costs(data.get("costs", {}), env, problems)
@@ -364,4 +373,25 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None,
         raise ConfigError(str(path), [f"cannot read: {exc.strerror}"]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from exc
+    problems = secrets_in_open_file(data, path.stat().st_mode)
+    if problems:
+        raise ConfigError(str(path), problems)
     return parse_config(data, str(path), env, queue_check=queue_check)
+
+
+def secrets_in_open_file(data: Mapping[str, Any], mode: int) -> list[str]:
+    """Secrets may sit in a config file only when nobody but its owner can read it (mode
+    0600); otherwise they belong in the environment. One problem per secret found."""
+    if not mode & 0o077:
+        return []
+    found = []
+    ami = data.get("ami")
+    if isinstance(ami, dict) and ami.get("secret"):
+        found.append("ami.secret")
+    redis = data.get("redis")
+    if isinstance(redis, dict) and isinstance(redis.get("url"), str) \
+            and redacted(redis["url"]) != redis["url"]:
+        found.append("redis.url (its password)")
+    return [f"{key}: a secret in a file others can read (mode {mode & 0o777:o}); set it in "
+            f"the environment (VAXEL_<SECTION>_<KEY>) or make the file mode 0600"
+            for key in found]

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import time
+from typing import cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from infra.redis_url import parse_redis_url, redis_client
 from ivr.errors import IvrError
 from ivr.flow import Flow
 from ivr.run import CallState
@@ -32,7 +34,10 @@ FLOW_RESAVE_S = 60.0
 
 def pooled_client(url: str, max_connections: int = 64,
                   pool_timeout_s: float = 2.0) -> aioredis.Redis:
-    """A Redis client (str replies) on a sized blocking connection pool."""
+    """A Redis client (str replies) on a sized blocking connection pool. Through Sentinel
+    (``redis+sentinel://``) the pool is the Sentinel's, sized the same (not blocking)."""
+    if parse_redis_url(url).via_sentinel:
+        return cast(aioredis.Redis, redis_client(url, max_connections=max_connections))
     pool = aioredis.BlockingConnectionPool.from_url(
         url, max_connections=max_connections, timeout=pool_timeout_s, decode_responses=True)
     return aioredis.Redis.from_pool(pool)  # the client owns the pool: aclose() closes it

@@ -286,10 +286,10 @@ def run_schema(args: argparse.Namespace) -> int:
 # ---- deploy / rollback / status --------------------------------------------------------
 
 def _with_redis(url: str, work: Callable[[Any], Any]) -> Any:
-    import redis.asyncio as aioredis
+    from infra.redis_url import redis_client
 
     async def run() -> Any:
-        client = aioredis.Redis.from_url(url, decode_responses=True)
+        client = redis_client(url)
         try:
             return await work(client)
         finally:

@@ -17,6 +17,7 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+from infra.dialplan_safe import is_safe_dial
 from ivr import actions as a
 
 
@@ -54,8 +55,10 @@ class DirectoryLookup:
     def _callee(self, employee: Any) -> a.Callee:
         """Someone to ring: every SIP device at once (else the first device), and what the
         contact center needs to know about their unit if nobody answers."""
-        sip = [d.dial for d in employee.devices if d.kind == "sip"]
-        dial = "&".join(sip) or str(employee.devices[0].dial)
+        # Rows written before dial strings were checked: an unsafe one is never dialled.
+        devices = [d for d in employee.devices if is_safe_dial(d.dial)]
+        sip = [d.dial for d in devices if d.kind == "sip"]
+        dial = "&".join(sip) or (str(devices[0].dial) if devices else "")
         unit = self.directory.unit(employee.unit_id) if employee.unit_id else None
         return a.Callee(employee.id, f"{employee.given_name} {employee.family_name}", dial,
                         employee.unit_id, **_unit_fields(unit))

@@ -5,9 +5,11 @@ waits for commands. This adapter reads bytes, feeds `AgiConnection`, and hands e
 to ``handler(channel)``. Invariants: a peer outside the allow-list is closed before a
 byte is read; the environment must arrive within `header_timeout` and within the
 codec's line limits, so a bare connect, garbage or a slow peer costs one parked
-coroutine, never a spinning loop; a handler's exception is logged and never reaches
-the server; every connection is closed when its session ends; every log line of a
-session carries ``call_id`` (Asterisk's uniqueid) and ``channel``.
+coroutine, never a spinning loop, and at most `max_pending` such connections are kept
+(the oldest idle one is dropped for a new one); at most `max_sessions` run at once; a
+handler's exception is logged and never reaches the server; every connection is
+closed when its session ends; every log line of a session carries ``call_id``
+(Asterisk's uniqueid) and ``channel``.
 """
 
 from __future__ import annotations
@@ -213,6 +215,13 @@ class _Allow:
         return any(address in network for network in self.networks)
 
 
+#: Connections waiting for their environment at once; beyond it the oldest is dropped.
+MAX_PENDING = 64
+#: Sessions running at once; beyond it a new connection is closed (Asterisk then tries the
+#: other controller, then the operators' fallback).
+MAX_SESSIONS = 2000
+
+
 class FastAgiServer:
     """Accept FastAGI sessions and run `handler(channel)` for each."""
 
@@ -224,6 +233,8 @@ class FastAgiServer:
         allow: Iterable[str] = ("127.0.0.1",),
         header_timeout: float = 5.0,
         close_grace: float = CLOSE_GRACE,
+        max_pending: int = MAX_PENDING,
+        max_sessions: int = MAX_SESSIONS,
     ) -> None:
         self.handler = handler
         self.host = host
@@ -231,8 +242,13 @@ class FastAgiServer:
         self.allow = _Allow(allow)
         self.header_timeout = header_timeout
         self.close_grace = close_grace
+        self.max_pending = max_pending
+        self.max_sessions = max_sessions
         self._server: asyncio.Server | None = None
         self._sessions: set[asyncio.Task[None]] = set()
+        # Connections still waiting for their environment, oldest first.
+        self._pending: dict[asyncio.StreamWriter, None] = {}
+        self._running = 0
 
     def __repr__(self) -> str:
         state = "listening" if self._server else "stopped"
@@ -275,6 +291,11 @@ class FastAgiServer:
         if host not in self.allow:
             log.warning("fastagi.rejected", peer=host, reason="not in allow-list")
             return
+        if self._running >= self.max_sessions:
+            log.warning("fastagi.rejected", peer=host, reason="too many sessions",
+                        limit=self.max_sessions)
+            return
+        self._admit_pending(writer)
         conn = AgiConnection()
         try:
             async with asyncio.timeout(self.header_timeout):
@@ -287,12 +308,31 @@ class FastAgiServer:
                 "fastagi.rejected", peer=host, reason=exc.reason, received=exc.received[:200]
             )
             return
+        finally:
+            self._pending.pop(writer, None)
         if env is None:
             log.info("fastagi.closed_before_environment", peer=host)
             return
         channel = AgiChannel(conn, env, reader, writer)
-        with structlog.contextvars.bound_contextvars(call_id=env.uniqueid, channel=env.channel):
-            await self._run_handler(channel)
+        self._running += 1
+        try:
+            with structlog.contextvars.bound_contextvars(call_id=env.uniqueid,
+                                                         channel=env.channel):
+                await self._run_handler(channel)
+        finally:
+            self._running -= 1
+
+    def _admit_pending(self, writer: asyncio.StreamWriter) -> None:
+        """A new connection waits for its environment; at ``max_pending`` the oldest idle one
+        is dropped, so idle connections never keep Asterisk (which sends its environment at
+        once) from being served."""
+        while len(self._pending) >= self.max_pending:
+            oldest = next(iter(self._pending))
+            del self._pending[oldest]
+            log.warning("fastagi.dropped_idle", peer=str(oldest.get_extra_info("peername")),
+                        limit=self.max_pending)
+            oldest.transport.abort()
+        self._pending[writer] = None
 
     async def _run_handler(self, channel: AgiChannel) -> None:
         started = time.monotonic()

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
 
+from infra.dialplan_safe import check_dial
 from ivr import actions as a
 from ivr.interpreter import FlowRun
 from ivr.session_ports import AgiChannelPort, SessionDeps
@@ -54,6 +55,7 @@ async def perform(channel: AgiChannelPort, run: FlowRun, action: a.Action,
         if queue is not None:
             await hand_over(channel, run, deps, queue, action.requirements_text())
             return None
+        check_dial(action.dial, f"dial of node {run.state.node!r}")  # else: the fallback
         await _leave(channel, run, deps, {"VAXEL_ACTION": "dial", "VAXEL_DIAL": action.dial,
                                           "VAXEL_DIAL_TIMEOUT": str(action.timeout_s)})
         log.info("ivr.dial", label=action.label, dial=action.dial, timeout_s=action.timeout_s)

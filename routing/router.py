@@ -24,6 +24,7 @@ from typing import Any, Protocol, cast
 import redis.asyncio as aioredis
 import structlog
 
+from infra.dialplan_safe import dial_number
 from routing import control
 from routing import messages as m
 from routing.engine import Engine
@@ -265,7 +266,9 @@ class Router(Reception):
         exten = "connect"
         if c.callback:
             exten = "callback"
-            variables["VAXEL_CALLBACK_DIAL"] = setup.callback_dial.replace("{number}", c.caller)
+            # The caller's number comes from the network: only its digits reach Dial().
+            variables["VAXEL_CALLBACK_DIAL"] = setup.callback_dial.replace(
+                "{number}", dial_number(c.caller))
         log.info("acd.offer", call_id=c.call_id, agent_id=c.agent_id, device=c.device,
                  callback=c.callback)
         self._spawn(self._originate(c, channel_id, exten, variables))

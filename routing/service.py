@@ -23,9 +23,9 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-import redis.asyncio as aioredis
 import structlog
 
+from infra.redis_url import redis_client
 from infra.tasks import cancel_bounded
 from routing import control
 from routing.engine import Engine
@@ -60,7 +60,7 @@ class RoutingService(Router):
     def __init__(self, redis_url: str, queues: Mapping[str, QueueSetup], ami: AmiPort,
                  prefix: str = "vaxel", clock: Callable[[], float] = time.time,
                  name: str | None = None, prompts_dir: str = "") -> None:
-        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        client = redis_client(redis_url)
         super().__init__(client, RoutingStore(client, prefix), prefix, queues, ami, clock,
                          prompts_dir)
         self.name = name or uuid.uuid4().hex[:12]

@@ -21,6 +21,7 @@ from typing import Any, cast
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from infra.redis_url import redacted, redis_client
 from routing import store_scripts as lua
 from routing.errors import (
     ClaimConflict,
@@ -72,9 +73,9 @@ class RoutingStore:
     @classmethod
     def from_url(cls, url: str, prefix: str = DEFAULT_PREFIX) -> RoutingStore:
         try:
-            client = aioredis.Redis.from_url(url, decode_responses=True)
+            client = redis_client(url)
         except ValueError as exc:
-            raise StoreUnavailable(f"bad redis URL {url!r}: {exc}") from exc
+            raise StoreUnavailable(f"bad redis URL {redacted(url)!r}: {exc}") from exc
         return cls(client, prefix)
 
     @property

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from infra.redis_url import redis_client
 from switchboard.context import (
     Attempt,
     CallContext,
@@ -97,7 +98,7 @@ class CallContextStore:
 
     @classmethod
     def from_url(cls, url: str, lookup: CallerLookup | None = None) -> CallContextStore:
-        return cls(aioredis.Redis.from_url(url, decode_responses=True), lookup)
+        return cls(redis_client(url), lookup)
 
     async def close(self) -> None:
         await self.client.aclose()

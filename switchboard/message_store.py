@@ -31,6 +31,7 @@ import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import RedisError
 
+from infra.redis_url import redis_client
 from switchboard import messages as m
 from switchboard.errors import StoreUnavailable, SwitchboardError
 
@@ -82,7 +83,7 @@ class MessageStore:
 
     @classmethod
     def from_url(cls, url: str) -> MessageStore:
-        return cls(aioredis.Redis.from_url(url, decode_responses=True))
+        return cls(redis_client(url))
 
     async def close(self) -> None:
         await self.client.aclose()

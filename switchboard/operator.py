@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from directory.api import Employee, Unit
+from infra.dialplan_safe import argument_text, check_dial
 from switchboard.errors import TargetNotFound
 
 #: Contexts and extensions of the dialplan contract (extensions.conf.in).
@@ -32,7 +33,6 @@ CONSULT_CONTEXT = "vaxel-switchboard-consult"
 PARKING_LOT = "default"
 
 _EXTERNAL = re.compile(r"\+?[0-9]{3,20}")
-_SAFE_VALUE = re.compile(r"[^\r\n]*")
 
 
 class TargetKind(enum.Enum):
@@ -160,11 +160,29 @@ def parse_target(spec: str) -> tuple[TargetKind, str]:
 # --- plans ---------------------------------------------------------------------------
 
 
+#: Variables holding free text (names, labels, ids typed by people): they lose the
+#: characters that split or evaluate arguments. Dial strings are checked instead; channel
+#: names (``Local/1000@ctx-00000001;2``) come from Asterisk and are kept as they are.
+_TEXT_VARS = frozenset({"xfer_target", "xfer_label", "xfer_by", "consult_target",
+                        "return_reason"})
+
+
 def _vars(channel: str, **values: str | int) -> list[Command]:
+    """Channel variables the dialplan uses as application arguments: no line breaks, dial
+    strings plain (else ValueError naming the variable); free text loses , | ; quotes
+    $ { } (a name cannot add a Dial option or forge a UserEvent header)."""
+    out: list[Command] = []
     for name, value in values.items():
-        if not _SAFE_VALUE.fullmatch(str(value)):
-            raise ValueError(f"channel variable VAXEL_{name.upper()}: line breaks are not allowed")
-    return [SetVar(channel, f"VAXEL_{k.upper()}", str(v)) for k, v in values.items()]
+        var = f"VAXEL_{name.upper()}"
+        text = str(value)
+        if "\r" in text or "\n" in text:
+            raise ValueError(f"channel variable {var}: line breaks are not allowed")
+        if name.endswith(("dial", "return")) and text:
+            text = check_dial(text, f"channel variable {var}")
+        elif name in _TEXT_VARS:
+            text = argument_text(text)
+        out.append(SetVar(channel, var, text))
+    return out
 
 
 def plan_transfer(caller: str, target: Target, settings: Settings, *, operator_id: str,

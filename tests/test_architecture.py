@@ -29,7 +29,9 @@ FLOORS: dict[str, set[str]] = {
     "switchboard": {"infra", "directory", "ivr", "routing"},
     "reports": {"infra", "directory", "ivr", "routing", "switchboard"},
     "console": {"infra", "directory", "ivr", "routing", "switchboard", "reports"},
-    "vaxel": {"infra", "directory", "ivr", "routing", "switchboard", "reports", "console"},
+    "cluster": {"infra", "directory", "ivr", "routing", "switchboard", "reports"},
+    "vaxel": {"infra", "directory", "ivr", "routing", "switchboard", "reports", "console",
+              "cluster"},
 }
 #: Top-level folders that are not Python packages of the product.
 NOT_PACKAGES = {"tests", "bench", "bin", "docs", "dialplans", "asterisk-config", "build"}
@@ -57,6 +59,9 @@ CORES = [
     "console/auth.py",
     "console/views.py",
     "console/strings.py",
+    "infra/dialplan_safe.py",
+    "cluster/topology.py",
+    "cluster/render.py",
 ]
 FORBIDDEN = {"asyncio", "socket", "redis", "sqlalchemy", "time", "structlog", "subprocess",
              "panoramisk", "threading"}

@@ -34,6 +34,7 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("console", "vaxel.console_cli", "serve the web console (operators, agents, wallboard)"),
     ("user", "vaxel.console_cli", "console users: add, list"),
     ("token", "vaxel.console_cli", "console API tokens: create"),
+    ("cluster", "cluster.cli", "Kamailio, 2 Asterisks, 2 controllers, Redis+Sentinel, PostgreSQL"),
 )
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -25,6 +24,7 @@ import structlog
 from infra.ami import AmiClient, AmiError
 from infra.config import Config, ConfigError
 from infra.paths import cache_dir
+from infra.redis_url import redacted, storage_name
 from infra.tasks import cancel_bounded
 from ivr.callstore import RedisCallStore
 from ivr.deploy import activate_current, watch_deployments
@@ -93,9 +93,7 @@ def message_spool(config: Config) -> MessageSpool:
     a password), so that they are moved into that Redis and no other."""
     folder = config.smtp.spool_dir
     base = Path(folder).expanduser() if folder else cache_dir() / "message-spool"
-    url = urlsplit(config.redis.url)
-    database = url.path.strip("/") or "0"
-    name = f"{url.hostname or 'localhost'}-{url.port or 6379}-{database}"
+    name = storage_name(config.redis.url)
     return MessageSpool(base / re.sub(r"[^A-Za-z0-9.-]+", "_", name))
 
 
@@ -238,10 +236,12 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
     ``clock`` gives the time the flows' opening hours are checked against (tests pin it).
     """
     from directory.api import Directory
+    from directory.read_cache import ReadCache
 
     registry = FlowRegistry.from_folder(config.dialplans_dir)
     groups = build_groups(config, registry)
-    directory = await asyncio.to_thread(Directory.open, config.directory_url)
+    # Reads are remembered, so calls are still routed while the database is away.
+    directory = ReadCache(await asyncio.to_thread(Directory.open, config.directory_url))
     store = RedisCallStore.from_url(config.redis.url, config.redis.call_ttl_s,
                                     config.redis.max_connections,
                                     config.redis.pool_timeout_ms / 1000)
@@ -249,7 +249,7 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
         await store.client.ping()
     except Exception as exc:
         await store.close()
-        problem = f"cannot reach Redis at {config.redis.url}: {exc}"
+        problem = f"cannot reach Redis at {redacted(config.redis.url)}: {exc}"
         raise ConfigError("redis.url", [problem]) from exc
     ami: AmiClient | None = None
     routing: RoutingService | None = None
@@ -297,9 +297,10 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
     return controller
 
 
-async def serve(config: Config, ready: asyncio.Event | None = None) -> None:
+async def serve(config: Config, ready: asyncio.Event | None = None,
+                clock: Callable[[], datetime] = _now) -> None:
     """Run until SIGTERM/SIGINT."""
-    controller = await start_controller(config)
+    controller = await start_controller(config, clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

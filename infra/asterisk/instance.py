@@ -271,7 +271,7 @@ class AsteriskInstance:
             if self._proc is not None and self._proc.pid == pid:
                 if self._proc.poll() is not None:
                     return True
-            elif not _alive(pid):
+            elif not process_alive(pid):
                 return True
             time.sleep(0.05)
         return False
@@ -283,7 +283,7 @@ class AsteriskInstance:
             pid = int((self.folder("run") / "asterisk.pid").read_text().strip())
         except (OSError, ValueError):
             return None
-        return pid if _alive(pid) and _is_asterisk(pid) else None
+        return pid if process_alive(pid) and _is_asterisk(pid) else None
 
     def remove(self) -> None:
         """Stop the instance and delete its folder (tests use this to leave nothing behind)."""
@@ -318,7 +318,7 @@ def _check_rendered(folder: Path) -> list[str]:
     return manager_problems(manager) if manager.exists() else []
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """True while ``pid`` runs; a zombie counts as gone (and is reaped if it is our child)."""
     try:
         if os.waitpid(pid, os.WNOHANG)[0] == pid:

@@ -50,6 +50,9 @@ class InstanceParams:
     """Host of the controller's FastAGI server."""
     fastagi_port: int = 4573
     """Port of the controller's FastAGI server."""
+    fastagi_backup_port: int = 0
+    """Port of a second controller (same host) that a call tries when the first did not
+    finish its IVR (connect refused, a failure, or it died mid-call); 0: none."""
     ami_user: str = "vaxel"
     """AMI user name of the controller."""
     fallback_dial: str = "PJSIP/1000&PJSIP/1001"
@@ -104,6 +107,8 @@ def _problems(p: InstanceParams) -> list[str]:
     for key in ("ami_port", "sip_port", "rtp_start", "rtp_end", "fastagi_port"):
         if not 1 <= getattr(p, key) <= 65535:
             out.append(f"{key} {getattr(p, key)} is not a port number")
+    if not 0 <= p.fastagi_backup_port <= 65535:
+        out.append(f"fastagi_backup_port {p.fastagi_backup_port} is not a port number or 0")
     if p.rtp_start >= p.rtp_end:
         out.append(f"rtp_start {p.rtp_start} must be below rtp_end {p.rtp_end}")
     for key in ("ami_secret", "ami_user", "fallback_dial", "fastagi_host", "harness_user"):
@@ -136,6 +141,8 @@ def template_values(params: InstanceParams, folders: dict[str, str]) -> dict[str
         "rtp_end": params.rtp_end,
         "fastagi_host": params.fastagi_host,
         "fastagi_port": params.fastagi_port,
+        "fastagi_backup": params.fastagi_backup_port > 0,
+        "fastagi_backup_port": params.fastagi_backup_port,
         "fallback_dial": params.fallback_dial,
         "fallback_timeout": params.fallback_timeout,
         "fallback_attempts": params.fallback_attempts,
