@@ -55,6 +55,7 @@ CORES = [
     "ivr/prompt_plan.py",
     "reports/stats.py",
     "reports/costs.py",
+    "reports/records.py",
     "infra/cost_settings.py",
     "console/auth.py",
     "console/views.py",
