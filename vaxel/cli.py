@@ -30,6 +30,7 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("operator", "switchboard.operator_cli", "switchboard operator actions"),
     ("stats", "reports.stats_cli", "service level, waits and handle times per queue and district"),
     ("costs", "reports.costs_cli", "what each district's calls cost, against before the merge"),
+    ("report", "reports.report_cli", "the monthly statement per district from the call records"),
     ("dialplan", "ivr.dialplan_cli", "check, simulate, draw and deploy IVR flows"),
     ("console", "vaxel.console_cli", "serve the web console (operators, agents, wallboard)"),
     ("user", "vaxel.console_cli", "console users: add, list"),
