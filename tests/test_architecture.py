@@ -65,6 +65,9 @@ CORES = [
     "cluster/render.py",
     "infra/report_settings.py",
     "reports/kpis.py",
+    "reports/statement.py",
+    "reports/erlang.py",
+    "reports/staffing.py",
 ]
 FORBIDDEN = {"asyncio", "socket", "redis", "sqlalchemy", "time", "structlog", "subprocess",
              "panoramisk", "threading"}
