@@ -49,7 +49,7 @@ class UnknownCall(RecordsError):
 
 
 @contextmanager
-def _translated(action: str) -> Iterator[None]:
+def translated(action: str) -> Iterator[None]:
     try:
         yield
     except SQLAlchemyError as exc:
@@ -58,7 +58,7 @@ def _translated(action: str) -> Iterator[None]:
 
 def ensure_schema(engine: sa.Engine) -> None:
     """Run the reports' migrations up to the newest."""
-    with _translated("migrate"), engine.begin() as connection:
+    with translated("migrate"), engine.begin() as connection:
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection"] = connection
@@ -76,7 +76,7 @@ class RecordStore:
 
     @classmethod
     def open(cls, url: str) -> RecordStore:
-        with _translated("open"):
+        with translated("open"):
             engine = sa.create_engine(url, future=True)
         ensure_schema(engine)
         return cls(engine)
@@ -93,7 +93,7 @@ class RecordStore:
     def load(self, call_ids: Iterable[str]) -> dict[str, CallRecord]:
         ids = sorted(set(call_ids))
         found: dict[str, CallRecord] = {}
-        with _translated("load"), self.engine.connect() as c:
+        with translated("load"), self.engine.connect() as c:
             for i in range(0, len(ids), CHUNK):
                 q = sa.select(call_records).where(call_records.c.call_id.in_(ids[i:i + CHUNK]))
                 found.update((row.call_id, from_row(row._mapping)) for row in c.execute(q))
@@ -102,7 +102,7 @@ class RecordStore:
     def save(self, records: Sequence[CallRecord], cursors: Mapping[str, str] | None = None
              ) -> None:
         """Upsert ``records`` and set the stream positions, in one transaction."""
-        with _translated("save"), self.engine.begin() as c:
+        with translated("save"), self.engine.begin() as c:
             self._upsert(c, call_records, [to_row(r) for r in records], ["call_id"])
             self._upsert(c, record_cursors, [{"stream": s, "last_id": i}
                                              for s, i in (cursors or {}).items()], ["stream"])
@@ -125,7 +125,7 @@ class RecordStore:
             c.execute(stmt)
 
     def cursors(self) -> dict[str, str]:
-        with _translated("read cursors"), self.engine.connect() as c:
+        with translated("read cursors"), self.engine.connect() as c:
             return {row.stream: row.last_id for row in c.execute(sa.select(record_cursors))}
 
     def record_case_outcome(self, call_id: str, outcome: str, *, topic: str = "",
@@ -156,7 +156,7 @@ class RecordStore:
         q = (sa.select(call_records)
              .where(call_records.c.arrived_at >= since, call_records.c.arrived_at < until)
              .order_by(call_records.c.arrived_at))
-        with _translated("read"), self.engine.connect() as c:
+        with translated("read"), self.engine.connect() as c:
             result = c.execution_options(stream_results=True, yield_per=5000).execute(q)
             for row in result:
                 yield from_row(row._mapping)
@@ -170,17 +170,17 @@ class RecordStore:
                                    call_records.c.arrived_at < until)
         if queue is not None:
             q = q.where(call_records.c.queue == queue)
-        with _translated("read"), self.engine.connect() as c:
+        with translated("read"), self.engine.connect() as c:
             result = c.execution_options(stream_results=True, yield_per=20000).execute(q)
             for row in result:
                 yield tuple(row)
 
     def count(self) -> int:
-        with _translated("count"), self.engine.connect() as c:
+        with translated("count"), self.engine.connect() as c:
             return int(c.execute(sa.select(sa.func.count()).select_from(call_records))
                        .scalar_one())
 
     def first_arrival(self) -> float | None:
-        with _translated("read"), self.engine.connect() as c:
+        with translated("read"), self.engine.connect() as c:
             value = c.execute(sa.select(sa.func.min(call_records.c.arrived_at))).scalar()
         return None if value is None else float(value)

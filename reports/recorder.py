@@ -33,6 +33,7 @@ from reports.records import (
     with_context,
     with_ivr,
 )
+from switchboard.context import contact_key
 from switchboard.context_store import CallContextStore
 from switchboard.errors import SwitchboardError
 
@@ -145,7 +146,10 @@ class CallRecorder:
 
     async def _complete(self, record: CallRecord) -> CallRecord:
         context = await CallContextStore(self.r).get(record.call_id)
-        record = with_context(record, context.to_dict() if context else None)
+        stored = context.to_dict() if context else None
+        if stored is not None:  # one caller, one form ("08-123 45" = "+46812345"): GDPR
+            stored["caller_number"] = contact_key(stored["caller_number"] or "")
+        record = with_context(record, stored)
         if record.unit and not record.administration and self.administrations is not None:
             found = await asyncio.to_thread(self.administrations.administration_of, record.unit)
             record = with_administration(record, found)

@@ -32,6 +32,7 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("costs", "reports.costs_cli", "what each district's calls cost, against before the merge"),
     ("report", "reports.report_cli", "the monthly statement per district from the call records"),
     ("staffing", "reports.staffing_cli", "agents needed per hour (Erlang C) and those logged in"),
+    ("gdpr", "reports.gdpr_cli", "retention of call records: purge, export one caller"),
     ("dialplan", "ivr.dialplan_cli", "check, simulate, draw and deploy IVR flows"),
     ("console", "vaxel.console_cli", "serve the web console (operators, agents, wallboard)"),
     ("user", "vaxel.console_cli", "console users: add, list"),

@@ -39,6 +39,7 @@ from ivr.run import Group
 from ivr.session import run_session
 from ivr.session_ports import SessionDeps
 from ivr.speech import EspeakSpeech
+from reports.runtime import Reporting, start_reporting
 from routing.reception import queue_setups
 from routing.service import RoutingService
 from switchboard.context_store import CallContextStore
@@ -144,6 +145,7 @@ class Controller:
     delivery_task: asyncio.Task[None] | None = None
     load: LoadWatch = field(default_factory=lambda: LoadWatch(OverloadLimits()))
     load_task: asyncio.Task[None] | None = None
+    reporting: Reporting | None = None
     closing: bool = False
 
     async def handle(self, channel) -> None:  # type: ignore[no-untyped-def]
@@ -194,6 +196,8 @@ class Controller:
         # (its lock expires), never half-saved, and nothing uses Redis once it is closed.
         await cancel_bounded([self.recorder_task, self.idle_task, self.delivery_task],
                               DELIVERY_STOP_S)
+        if self.reporting is not None:
+            await self.reporting.close()
         if self.ami is not None:
             await self.ami.close()
         await self.store.close()
@@ -290,6 +294,8 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
     controller.delivery_task = asyncio.create_task(
         deliver_forever(messages.desk, config.smtp.deliver_every_s, _wall_clock),
         name="message-delivery")
+    # Call records and their retention (reports/): any controller may run them.
+    controller.reporting = await start_reporting(config, store.client, directory)
     if config.ami.enabled and config.ami.secret:
         controller.ami_task = asyncio.create_task(controller.connect_ami(), name="ami-connect")
     log.info("controller.started", fastagi=f"{config.fastagi.host}:{server.port}",

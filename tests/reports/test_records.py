@@ -185,7 +185,7 @@ async def test_recorder_builds_a_record_and_a_second_controller_completes_it(
     await first.step()
     mid = records.get(call_id)
     assert (mid.outcome, mid.wait_s, mid.caller, mid.district, mid.ivr_path[-1]) == (
-        Outcome.ANSWERED, 8.0, "0701234567", "bromma", "queue:kontaktcenter")
+        Outcome.ANSWERED, 8.0, "46701234567", "bromma", "queue:kontaktcenter")
     assert mid.ended_at is None
 
     # The first controller dies; the call ends; the standby takes over after the lease.
