@@ -175,6 +175,11 @@ class RecordStore:
             for row in result:
                 yield tuple(row)
 
+    def ping(self) -> None:
+        """``SELECT 1`` (the health check); `RecordsUnavailable` when it fails."""
+        with translated("ping"), self.engine.connect() as c:
+            c.execute(sa.text("SELECT 1"))
+
     def count(self) -> int:
         with translated("count"), self.engine.connect() as c:
             return int(c.execute(sa.select(sa.func.count()).select_from(call_records))

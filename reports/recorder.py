@@ -18,6 +18,7 @@ import asyncio
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, Protocol, cast
 
 import redis.asyncio as aioredis
@@ -27,6 +28,7 @@ from redis.exceptions import RedisError
 from reports.record_store import RecordsError, RecordStore
 from reports.records import (
     CallRecord,
+    Outcome,
     apply_acd,
     apply_case,
     with_administration,
@@ -65,7 +67,8 @@ class CallRecorder:
 
     def __init__(self, client: aioredis.Redis, store: RecordStore, *, prefix: str = "vaxel",
                  administrations: AdministrationLookup | None = None, batch: int = 1000,
-                 owner: str = "", lease_ms: int = LEASE_MS) -> None:
+                 owner: str = "", lease_ms: int = LEASE_MS,
+                 on_fallback: Callable[[], None] | None = None) -> None:
         self.r = client
         self.store = store
         self.streams = {"acd": f"{prefix}:events", "ivr": IVR_STREAM, "case": CASE_STREAM}
@@ -74,6 +77,7 @@ class CallRecorder:
         self.batch = batch
         self.owner = owner or uuid.uuid4().hex
         self.lease_ms = lease_ms
+        self.on_fallback = on_fallback
         self.written = 0
         self._renew = client.register_script(_RENEW)
 
@@ -108,8 +112,8 @@ class CallRecorder:
         call_ids = {f.get("call_id", "") for rows in read.values() for _i, f in rows} - {""}
         if not call_ids:
             return 0
-        records = await asyncio.to_thread(self.store.load, call_ids)
-        records = {cid: records.get(cid) or CallRecord(cid) for cid in call_ids}
+        found = await asyncio.to_thread(self.store.load, call_ids)
+        records = {cid: found.get(cid) or CallRecord(cid) for cid in call_ids}
         await self._apply_ivr(records, read["ivr"])
         for kind, fold in (("acd", apply_acd), ("case", apply_case)):
             for entry_id, f in read[kind]:
@@ -120,6 +124,12 @@ class CallRecorder:
             records[cid] = await self._complete(records[cid])
         new_cursors = {self.streams[k]: rows[-1][0] for k, rows in read.items() if rows}
         await asyncio.to_thread(self.store.save, list(records.values()), new_cursors)
+        if self.on_fallback is not None:
+            for cid, r in records.items():
+                old = found.get(cid)
+                if r.outcome is Outcome.FALLBACK and (old is None or old.outcome
+                                                      is not Outcome.FALLBACK):
+                    self.on_fallback()
         self.written += len(records)
         return sum(len(rows) for rows in read.values())
 
