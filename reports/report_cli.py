@@ -11,6 +11,7 @@ written then.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +51,15 @@ def open_sources(args: argparse.Namespace) -> tuple[Any, Any]:
         raise UserError(str(exc)) from exc
 
 
-def rows(store: Any, since: float, until: float) -> list[KpiRow]:
-    return [KpiRow(*r) for r in store.rows_between(since, until, KPI_COLUMNS)]
+def rows(store: Any, since: float, until: float) -> Iterator[KpiRow]:
+    """The period's records as `KpiRow`s, streamed."""
+    return map(KpiRow._make, store.rows_between(since, until, KPI_COLUMNS))
 
 
 def run_month(args: argparse.Namespace) -> int:
     from infra.errors import UserError
     from reports.statement import (
+        CITY_WIDE,
         StatementError,
         check_district,
         month_bounds,
@@ -71,19 +74,19 @@ def run_month(args: argparse.Namespace) -> int:
         since, until = month_bounds(args.month)
         before = previous_month(args.month)
         b_since, b_until = month_bounds(before)
-        now_rows, before_rows = rows(store, since, until), rows(store, b_since, b_until)
-        if not now_rows:
+        wrap = {name: q.wrap_up_s for name, q in config.queues.items()}
+        figures = [month_figures(m, rows(store, s, u), config.costs, config.reports, wrap)
+                   for m, s, u in ((args.month, since, until), (before, b_since, b_until))]
+        if not figures[0].calls:
             first = store.first_arrival()
             raise StatementError(f"month {args.month}: no call records" + (
                 "; there are none at all" if first is None else
                 f" (records start {_month_of(first)})"))
-        wrap = {name: q.wrap_up_s for name, q in config.queues.items()}
-        figures = [month_figures(m, r, config.costs, config.reports, wrap)
-                   for m, r in ((args.month, now_rows), (before, before_rows))]
         district = None
         if args.district:
-            known = {r.district for r in now_rows + before_rows if r.district}
-            district = check_district(args.district, known | set(config.costs.fixed_share)
+            known = {name for f in figures for name in f.districts}
+            district = check_district(args.district, (known - {CITY_WIDE})
+                                      | set(config.costs.fixed_share)
                                       | set(config.costs.baseline))
         result = statement(figures[0], figures[1], district)
     except StatementError as exc:

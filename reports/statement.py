@@ -23,6 +23,7 @@ together), each district's share of the total cost.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -68,7 +69,10 @@ class Line:
     talk_s: dict[str, float] = field(default_factory=dict)
     agent_s: dict[str, float] = field(default_factory=dict)
     cost: Fraction = Fraction(0)
+    """Variable cost in öre, exact (set by `_price_lines` from the counts below)."""
     fixed_ore: int = 0
+    billed_s: dict[str, int] = field(default_factory=dict)
+    """Agent seconds per queue, each call's rounded to the whole second (halves up)."""
 
     @property
     def variable_ore(self) -> int:
@@ -160,10 +164,14 @@ def month_figures(month: str, rows: Iterable[KpiRow], costs: CostSettings,
     admins: dict[str, Line] = {}
     services: dict[str, Kpi] = {}
     hours: dict[str, dict[int, Kpi]] = {}
-    price = _Prices(costs, wrap_up_s)
+    wrap = {q: float(w) for q, w in wrap_up_s.items()}
+    service_by_queue: dict[str, str] = {}
     short = float(reports.short_abandon_s)
     for row in rows:
-        service = service_of(row.queue, reports)
+        queue = row.queue
+        service = service_by_queue.get(queue)
+        if service is None:
+            service = service_by_queue[queue] = service_of(queue, reports)
         target = target_of(service, reports)
         day, hour = local(row.arrived_at)
         if day in days:
@@ -177,47 +185,42 @@ def month_figures(month: str, rows: Iterable[KpiRow], costs: CostSettings,
         if kh is None:
             kh = by_hour[hour] = Kpi(target)
         count(kh, row, target, short)
-        agent_s, cost = price(row)
+        agent_s = 0.0
+        if row.outcome == "answered" and queue:
+            agent_s = (row.talk_s or 0.0) + wrap.get(queue, DEFAULT_WRAP_UP_S)
         for lines, name in ((districts, row.district or CITY_WIDE),
                             (admins, row.administration or "-")):
             line = lines.get(name)
             if line is None:
                 line = lines[name] = Line(name)
-            _add(line, service, row, agent_s, cost)
+            _add(line, service, row, agent_s)
+    for lines in (districts, admins):
+        _price_lines(lines.values(), costs)
     for name, pct in costs.fixed_share.items():
         districts[name].fixed_ore = round_half_up(
             Fraction(costs.fixed_month_sek) * 100 * Fraction(pct) / 100)
     return MonthFigures(month, districts, admins, services, days, hours)
 
 
-def _add(line: Line, service: str, row: KpiRow, agent_s: float, cost: Fraction) -> None:
+def _add(line: Line, service: str, row: KpiRow, agent_s: float) -> None:
     line.calls[service] = line.calls.get(service, 0) + 1
-    line.cost += cost
     if row.outcome == "answered":
         line.answered[service] = line.answered.get(service, 0) + 1
         line.talk_s[service] = line.talk_s.get(service, 0.0) + (row.talk_s or 0.0)
         line.agent_s[service] = line.agent_s.get(service, 0.0) + agent_s
+        if agent_s:
+            # Whole agent seconds per call (halves up): the price is exact and reproducible.
+            line.billed_s[row.queue] = line.billed_s.get(row.queue, 0) + math.floor(
+                agent_s + 0.5)
 
 
-class _Prices:
-    """Agent seconds and variable cost (öre, exact) of one call; prices cached per queue."""
-
-    def __init__(self, costs: CostSettings, wrap_up_s: Mapping[str, int]) -> None:
-        self.costs = costs
-        self.wrap = wrap_up_s
-        self.fee = Fraction(costs.per_call_sek) * 100
-        self._per_s: dict[str, Fraction] = {}
-
-    def __call__(self, row: KpiRow) -> tuple[float, Fraction]:
-        if row.outcome != "answered" or not row.queue:
-            return 0.0, self.fee
-        agent_s = (row.talk_s or 0.0) + self.wrap.get(row.queue, DEFAULT_WRAP_UP_S)
-        per_s = self._per_s.get(row.queue)
-        if per_s is None:
-            per_s = self._per_s[row.queue] = (Fraction(self.costs.agent_hour(row.queue))
-                                              * 100 / 3600)
-        # Whole agent seconds (halves up), so that the price is exact and reproducible.
-        return agent_s, self.fee + per_s * round_half_up(Fraction(agent_s))
+def _price_lines(lines: Iterable[Line], costs: CostSettings) -> None:
+    """Variable cost (öre, exact) = calls x fee + agent seconds x the queue's price."""
+    fee = Fraction(costs.per_call_sek) * 100
+    for line in lines:
+        line.cost = fee * sum(line.calls.values()) + sum(
+            (Fraction(costs.agent_hour(q)) * 100 / 3600 * s for q, s in line.billed_s.items()),
+            Fraction(0))
 
 
 def statement(month: MonthFigures, before: MonthFigures, district: str | None) -> Statement:

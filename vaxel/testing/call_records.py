@@ -62,18 +62,33 @@ def _call(call_id: str, at: float, rng: random.Random) -> CallRecord:
     return replace(r, ended_at=enq + wait, acd_end="call_left_queue")
 
 
-def insert(engine: sa.Engine, records: Iterator[CallRecord], chunk: int = 5000) -> int:
-    """Insert records (new call ids) in chunks; returns how many."""
+def insert(engine: sa.Engine, records: Iterator[CallRecord], chunk: int = 20000) -> int:
+    """Insert records (new call ids) through the driver: ``COPY`` on PostgreSQL,
+    ``executemany`` on SQLite; returns how many."""
+    names = [c.name for c in call_records.c]
     n = 0
-    batch: list[dict[str, Any]] = []
     with engine.begin() as c:
-        for r in records:
-            batch.append(to_row(r))
-            if len(batch) >= chunk:
-                c.execute(call_records.insert(), batch)
+        raw: Any = c.connection.dbapi_connection
+        cursor = raw.cursor()
+        if engine.dialect.name == "postgresql":
+            with cursor.copy(f"COPY call_records ({', '.join(names)}) FROM STDIN") as copy:
+                for r in records:
+                    row = to_row(r)
+                    copy.write_row([row[k] for k in names])
+                    n += 1
+        else:
+            sql = (f"INSERT INTO call_records ({', '.join(names)}) "
+                   f"VALUES ({', '.join('?' for _ in names)})")
+            batch: list[list[Any]] = []
+            for r in records:
+                row = to_row(r)
+                batch.append([row[k] for k in names])
+                if len(batch) >= chunk:
+                    cursor.executemany(sql, batch)
+                    n += len(batch)
+                    batch = []
+            if batch:
+                cursor.executemany(sql, batch)
                 n += len(batch)
-                batch = []
-        if batch:
-            c.execute(call_records.insert(), batch)
-            n += len(batch)
+        cursor.close()
     return n
