@@ -21,13 +21,14 @@ ADMINISTRATIONS = ("stadsbyggnad", "utbildning", "socialtjanst", "miljo", "")
 
 
 def generate(month: str, n: int, seed: int = 1, *, prefix: str = "") -> Iterator[CallRecord]:
-    """``n`` calls spread over ``month``'s working hours (city time)."""
+    """``n`` calls spread over ``month``'s working hours (city time), in order of arrival
+    (as the recorder writes them)."""
     rng = random.Random(seed)
     since, until = month_bounds(month)
     days = int((until - since) // 86400)
-    for i in range(n):
-        day = rng.randrange(days)
-        at = since + day * 86400 + rng.uniform(7.5, 17.5) * 3600
+    arrivals = sorted(since + rng.randrange(days) * 86400 + rng.uniform(7.5, 17.5) * 3600
+                      for _ in range(n))
+    for i, at in enumerate(arrivals):
         yield _call(f"{prefix}{month}-{seed}-{i}", at, rng)
 
 
