@@ -24,7 +24,8 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     month = sub.add_parser("month", help="the monthly statement per district and administration")
     month.add_argument("month", help="the month, YYYY-MM (2026-11)")
     month.add_argument("--district", help="only this district (and the city-wide line)")
-    month.add_argument("--format", choices=("html", "csv", "json"), default="html")
+    month.add_argument("--format", choices=("html", "csv", "json"), default="html",
+                       help="html (charts, prints on A4), csv (finance) or json (öre)")
     month.add_argument("-o", "--output", type=Path, required=True, help="file to write")
     add_source_options(month)
     month.set_defaults(func=run_month)
