@@ -205,8 +205,7 @@ class Config:
     """ACD queues (``[queues.kontaktcenter]``); a queue naming a ring group replaces it."""
     costs: CostSettings = field(default_factory=CostSettings)
     """Prices and the pre-merge baseline for `vaxel costs` (see reports/costs.py)."""
-    reports: ReportSettings = field(default_factory=ReportSettings)
-    """KPI targets, retention of call records, the metrics endpoint (``[reports]``)."""
+    reports: ReportSettings = field(default_factory=ReportSettings)  # KPIs, retention, metrics
     log_format: str = "auto"
     """``json``, ``console`` or ``auto`` (console on a terminal, JSON otherwise)."""
 
