@@ -108,7 +108,9 @@ async def rollback(request: Request, who: Principal = Depends(ADMIN_CHANGE)) -> 
 class AbsenceBody(BaseModel):
     category: str = Field(..., description="meeting | lunch | out_of_office | leave")
     until: datetime | None = Field(None, description="return time (ISO 8601)")
-    message: str = Field("", max_length=200)
+    reason: str = Field("", description="semester | möte | utbildning | tjänstledig | "
+                        "föräldraledig | ledig | lunch | tjänsteresa | ute (default: the "
+                        "category's); no free text, never a health reason")
 
 
 class EmployeeEdit(BaseModel):
@@ -122,6 +124,17 @@ def _directory(request: Request) -> Any:
     if directory is None:
         raise Unavailable("Ingen katalog (no directory configured)")
     return directory
+
+
+def _reason(text: str) -> Any:
+    from directory.api import AbsenceReason
+
+    if not text:
+        return None
+    try:
+        return AbsenceReason.parse(text)
+    except ValueError as exc:
+        raise Invalid("reason", str(exc)) from None
 
 
 @router.put("/directory/employees/{employee_id}/absence", summary="set an absence note")
@@ -139,7 +152,7 @@ async def set_absence(employee_id: str, body: AbsenceBody, request: Request,
     if until is not None and until <= now:
         raise Invalid("until", "the return time must be in the future")
     try:
-        note = AbsenceNote(category, now, until, body.message)
+        note = AbsenceNote(category, now, until, _reason(body.reason))
         await asyncio.to_thread(_directory(request).set_absence, employee_id, note,
                                 actor=f"console:{who.name}")
     except NotFound as exc:

@@ -10,6 +10,7 @@ from directory.changes import SyncPlan, plan_sync
 from directory.entities import (
     AbsenceCategory,
     AbsenceNote,
+    AbsenceReason,
     AnswerStrategy,
     Device,
     District,
@@ -37,6 +38,7 @@ from directory.store import Directory
 __all__ = [
     "AbsenceCategory",
     "AbsenceNote",
+    "AbsenceReason",
     "AnswerStrategy",
     "Conflict",
     "Device",

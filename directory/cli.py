@@ -23,8 +23,10 @@ from zoneinfo import ZoneInfo
 from directory import cli_read, demo, ldap_cli, present
 from directory.csv_import import import_csv
 from directory.entities import (
+    REASON_CATEGORY,
     AbsenceCategory,
     AbsenceNote,
+    AbsenceReason,
     AnswerStrategy,
     Employee,
     ForwardKind,
@@ -104,11 +106,13 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     absence_sub = absence.add_subparsers(dest="absence_command", metavar="COMMAND", required=True)
     p = _command(absence_sub, "set", "set an absence note", cmd_absence_set)
     p.add_argument("who", help="extension or employee id")
-    p.add_argument("--category", required=True, choices=[c.value for c in AbsenceCategory],
-                   help="why the person is away (callers hear it)")
+    p.add_argument("--reason", required=True, type=_reason,
+                   help="why, from the fixed list (no free text, never a health reason): "
+                        + ", ".join(r.value for r in AbsenceReason))
+    p.add_argument("--category", choices=[c.value for c in AbsenceCategory],
+                   help="what the IVR says (default: the reason's)")
     p.add_argument("--from", dest="starts", help="start (default now); ISO date or date-time")
     p.add_argument("--until", help="end; ISO date (end of that day) or date-time")
-    p.add_argument("--message", default="", help="a sentence callers hear after the reason")
     p.add_argument(
         "--forward",
         default="none",
@@ -292,15 +296,23 @@ def cmd_history(args: argparse.Namespace, d: Directory) -> int:
     return 0
 
 
+def _reason(text: str) -> AbsenceReason:
+    try:
+        return AbsenceReason.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def cmd_absence_set(args: argparse.Namespace, d: Directory) -> int:
     employee = find_employee(d, args.who)
     kind, target = parse_forward(args.forward)
     try:
         note = AbsenceNote(
-            category=AbsenceCategory(args.category),
+            category=(AbsenceCategory(args.category) if args.category
+                      else REASON_CATEGORY[args.reason]),
+            reason=args.reason,
             starts_at=parse_time(args.starts) if args.starts else datetime.now(LOCAL),
             ends_at=parse_time(args.until, end_of_day=True) if args.until else None,
-            message=args.message,
             forward_kind=kind,
             forward_target=target,
         )

@@ -57,7 +57,8 @@ def search_table(document: Mapping[str, Any]) -> str:
 def note_document(note: AbsenceNote) -> dict[str, Any]:
     return {"category": note.category.value, "starts_at": note.starts_at.isoformat(),
             "ends_at": note.ends_at.isoformat() if note.ends_at else None,
-            "message": note.message, "forward_kind": note.forward_kind.value,
+            "reason": note.message, "message": note.message,
+            "forward_kind": note.forward_kind.value,
             "forward_target": note.forward_target, "text": absence_text(note)}
 
 

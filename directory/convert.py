@@ -15,6 +15,7 @@ from directory import text
 from directory.entities import (
     AbsenceCategory,
     AbsenceNote,
+    AbsenceReason,
     AnswerStrategy,
     Device,
     Employee,
@@ -143,7 +144,7 @@ def absence_columns(employee_id: str, n: AbsenceNote) -> dict[str, object]:
         "category": n.category.value,
         "starts_at": n.starts_at,
         "ends_at": n.ends_at,
-        "message": n.message,
+        "reason": n.message,
         "forward_kind": n.forward_kind.value,
         "forward_target": n.forward_target,
     }
@@ -154,7 +155,7 @@ def absence_from_row(row: AbsenceRow) -> AbsenceNote:
         category=AbsenceCategory(row.category),
         starts_at=row.starts_at,
         ends_at=row.ends_at,
-        message=row.message,
+        reason=AbsenceReason(row.reason),
         forward_kind=ForwardKind(row.forward_kind),
         forward_target=row.forward_target,
     )

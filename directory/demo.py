@@ -21,6 +21,7 @@ from directory.csv_rows import MOBILE_DIAL
 from directory.entities import (
     AbsenceCategory,
     AbsenceNote,
+    AbsenceReason,
     AnswerStrategy,
     Device,
     Employee,
@@ -101,7 +102,7 @@ def seed(d: Directory, *, size: Size = "small", seed: int = 1, people: bool = Tr
             category=AbsenceCategory.LEAVE,
             starts_at=ABSENT_FROM,
             ends_at=ABSENT_UNTIL,
-            message="Föräldraledig / On parental leave",
+            reason=AbsenceReason.PARENTAL_LEAVE,
             forward_kind=ForwardKind.COLLEAGUE,
             forward_target="4712",
         ),

@@ -21,9 +21,6 @@ from infra.dialplan_safe import is_safe_dial
 
 DeviceKind = Literal["sip", "mobile"]
 
-#: Longest absence message read to callers (characters); longer texts are rejected.
-MAX_ABSENCE_MESSAGE = 200
-
 _EXTENSION = re.compile(r"[0-9]{2,8}")
 #: A direct or unit number as stored: international digits without "+" (``46850812345``).
 _NUMBER = re.compile(r"[1-9][0-9]{6,14}")
@@ -50,6 +47,57 @@ class AbsenceCategory(enum.Enum):
     LUNCH = "lunch"
     OUT_OF_OFFICE = "out_of_office"
     LEAVE = "leave"
+
+
+class AbsenceReason(enum.Enum):
+    """Why someone is away, from a fixed list: what callers and operators are told. There is
+    deliberately no free text (a note must never carry a health reason) and no "sick"."""
+
+    SEMESTER = "semester"
+    MEETING = "möte"
+    TRAINING = "utbildning"
+    LEAVE_OF_ABSENCE = "tjänstledig"
+    PARENTAL_LEAVE = "föräldraledig"
+    OFF = "ledig"
+    LUNCH = "lunch"
+    BUSINESS_TRIP = "tjänsteresa"
+    OUT_OF_OFFICE = "ute"
+    """Out of the office (a visit, working elsewhere)."""
+
+    @classmethod
+    def parse(cls, text: str) -> AbsenceReason:
+        """A reason by its Swedish word, with or without å, ä, ö (``mote`` is ``möte``)."""
+        folded = text.strip().casefold()
+        for reason in cls:
+            if folded in (reason.value, _fold_swedish(reason.value), reason.name.casefold()):
+                return reason
+        raise ValueError(f"unknown absence reason {text!r}; choose one of "
+                         f"{', '.join(r.value for r in cls)}")
+
+
+def _fold_swedish(text: str) -> str:
+    return text.translate(str.maketrans("åäö", "aao"))
+
+
+#: The category (what the IVR's prompts say) of each reason.
+REASON_CATEGORY: dict[AbsenceReason, AbsenceCategory] = {
+    AbsenceReason.MEETING: AbsenceCategory.MEETING,
+    AbsenceReason.LUNCH: AbsenceCategory.LUNCH,
+    AbsenceReason.TRAINING: AbsenceCategory.OUT_OF_OFFICE,
+    AbsenceReason.BUSINESS_TRIP: AbsenceCategory.OUT_OF_OFFICE,
+    AbsenceReason.OUT_OF_OFFICE: AbsenceCategory.OUT_OF_OFFICE,
+    AbsenceReason.SEMESTER: AbsenceCategory.LEAVE,
+    AbsenceReason.LEAVE_OF_ABSENCE: AbsenceCategory.LEAVE,
+    AbsenceReason.PARENTAL_LEAVE: AbsenceCategory.LEAVE,
+    AbsenceReason.OFF: AbsenceCategory.LEAVE,
+}
+#: The reason a note of a category gets when none is given.
+CATEGORY_REASON: dict[AbsenceCategory, AbsenceReason] = {
+    AbsenceCategory.MEETING: AbsenceReason.MEETING,
+    AbsenceCategory.LUNCH: AbsenceReason.LUNCH,
+    AbsenceCategory.OUT_OF_OFFICE: AbsenceReason.OUT_OF_OFFICE,
+    AbsenceCategory.LEAVE: AbsenceReason.OFF,
+}
 
 
 class ForwardKind(enum.Enum):
@@ -158,28 +206,32 @@ class Device:
 
 @dataclass(frozen=True)
 class AbsenceNote:
-    """A "hänvisning": why someone is away, until when, and where calls go instead."""
+    """A "hänvisning": why someone is away (a reason from a fixed list, never free text),
+    until when, and where calls go instead. Without a reason, the category's is taken."""
 
     category: AbsenceCategory
     starts_at: datetime
     ends_at: datetime | None
-    message: str = ""
+    reason: AbsenceReason | None = None
     forward_kind: ForwardKind = ForwardKind.NONE
     forward_target: str | None = None
 
+    @property
+    def message(self) -> str:
+        """What callers and operators are told: the reason's word (``semester``)."""
+        return (self.reason or CATEGORY_REASON[self.category]).value
+
     def __post_init__(self) -> None:
+        if self.reason is None:
+            object.__setattr__(self, "reason", CATEGORY_REASON[self.category])
         _require_aware(self.starts_at, "AbsenceNote", "starts_at")
         _require_aware(self.ends_at, "AbsenceNote", "ends_at")
         if self.ends_at is not None:
             _require(
                 self.ends_at > self.starts_at, "AbsenceNote", "ends_at", "must be after starts_at"
             )
-        _require(
-            len(self.message) <= MAX_ABSENCE_MESSAGE,
-            "AbsenceNote",
-            "message",
-            f"longer than {MAX_ABSENCE_MESSAGE} characters",
-        )
+        _require(isinstance(self.reason, AbsenceReason), "AbsenceNote", "reason",
+                 f"not one of the fixed reasons: {self.reason!r}")
         needs = self.forward_kind in FORWARD_NEEDS_TARGET
         _require(
             not needs or bool(self.forward_target),

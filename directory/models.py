@@ -208,7 +208,7 @@ class AbsenceRow(Base):
     category: Mapped[str] = mapped_column(String(20))
     starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    message: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(String(20))
     forward_kind: Mapped[str] = mapped_column(String(20))
     forward_target: Mapped[str | None] = mapped_column(String(64))
 

@@ -47,14 +47,12 @@ def local(moment: datetime) -> str:
 
 
 def absence_text(note: AbsenceNote) -> str:
-    parts = [CATEGORY_TEXT[note.category]]
+    parts = [f"{note.message} ({CATEGORY_TEXT[note.category]})"]
     if note.ends_at is not None:
         parts.append(f"till / until {local(note.ends_at)}")
     forward = FORWARD_TEXT[note.forward_kind].format(target=note.forward_target)
     if forward:
         parts.append(f"hänvisas till / calls go to {forward}")
-    if note.message:
-        parts.append(f"«{note.message}»")
     return ", ".join(parts)
 
 

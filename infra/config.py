@@ -23,6 +23,7 @@ from infra.cost_settings import SCALAR_KEYS as COST_SCALAR_KEYS
 from infra.cost_settings import CostSettings, parse_cost_settings
 from infra.paths import cache_dir, repo_root
 from infra.redis_url import RedisUrlError, parse_redis_url, redacted
+from infra.report_settings import ReportSettings, check_report_settings
 
 
 class ConfigError(Exception):
@@ -204,6 +205,7 @@ class Config:
     """ACD queues (``[queues.kontaktcenter]``); a queue naming a ring group replaces it."""
     costs: CostSettings = field(default_factory=CostSettings)
     """Prices and the pre-merge baseline for `vaxel costs` (see reports/costs.py)."""
+    reports: ReportSettings = field(default_factory=ReportSettings)  # KPIs, retention, metrics
     log_format: str = "auto"
     """``json``, ``console`` or ``auto`` (console on a terminal, JSON otherwise)."""
 
@@ -218,7 +220,7 @@ class Config:
 
 _SECTIONS = {"fastagi": FastAgiConfig, "ami": AmiConfig, "redis": RedisConfig,
              "directory": DirectoryConfig, "prompts": PromptsConfig, "smtp": SmtpConfig,
-             "console": ConsoleConfig}
+             "console": ConsoleConfig, "reports": ReportSettings}
 _TOP = {"dialplans": str, "log_format": str}
 
 
@@ -355,6 +357,7 @@ def parse_config(
     groups = _groups(data.get("groups", {}), problems)
     queues = _queues(data.get("queues", {}), problems, queue_check)
     costs = _costs(data.get("costs", {}), env, problems)
+    problems.extend(check_report_settings(sections["reports"]))
     if top.get("log_format", "auto") not in ("auto", "json", "console"):
         problems.append(f"log_format: expected auto, json or console, got {top['log_format']!r}")
     if problems:

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 #: The keys of ``[costs]`` that take one value (the environment may override them).
-SCALAR_KEYS = ("agent_hour_sek", "per_call_sek", "share_unattributed")
+SCALAR_KEYS = ("agent_hour_sek", "per_call_sek", "share_unattributed", "fixed_month_sek")
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,12 @@ class CostSettings:
     """What each district's old switchboard cost, SEK per month (``[costs.baseline]``)."""
     queue_agent_hour_sek: Mapping[str, Decimal] = field(default_factory=dict)
     """Agent-hour prices of particular queues (``[costs.queues.<q>] agent_hour_sek``)."""
+    fixed_month_sek: Decimal = Decimal(0)
+    """Fixed cost of the central switchboard per month (platform, base staff), shared out
+    by ``fixed_share`` in the monthly statement."""
+    fixed_share: Mapping[str, Decimal] = field(default_factory=dict)
+    """Percent of ``fixed_month_sek`` each district carries (``[costs.fixed_share]``); the
+    shares must add up to 100."""
 
     def agent_hour(self, queue: str) -> Decimal:
         return self.queue_agent_hour_sek.get(queue, self.agent_hour_sek)
@@ -41,7 +47,7 @@ def parse_cost_settings(data: Any, given: Mapping[str, tuple[Any, str]],
     if not isinstance(data, dict):
         problems.append("costs: expected a table")
         data = {}
-    known = (*SCALAR_KEYS, "baseline", "queues")
+    known = (*SCALAR_KEYS, "baseline", "queues", "fixed_share")
     for key in data:
         if key not in known:
             problems.append(f"costs.{key}: unknown key; known: {', '.join(known)}")
@@ -59,9 +65,26 @@ def parse_cost_settings(data: Any, given: Mapping[str, tuple[Any, str]],
                 problems.append(f"{where}.{key}: unknown key; known: agent_hour_sek")
         if isinstance(raw, dict) and "agent_hour_sek" in raw:
             queues[name] = _price(raw["agent_hour_sek"], f"{where}.agent_hour_sek", problems)
+    shares = {name: _price(raw, f"costs.fixed_share.{name}", problems)
+              for name, raw in _table(data.get("fixed_share", {}), "costs.fixed_share", problems)}
+    _check_shares(values.get("fixed_month_sek"), shares, problems)
     return CostSettings(**{k: v for k, v in values.items() if v is not None},
+                        fixed_share={k: v for k, v in shares.items() if v is not None},
                         baseline={k: v for k, v in baseline.items() if v is not None},
                         queue_agent_hour_sek={k: v for k, v in queues.items() if v is not None})
+
+
+def _check_shares(fixed: Decimal | None, shares: Mapping[str, Decimal | None],
+                  problems: list[str]) -> None:
+    """A fixed cost must be shared out completely: the percentages add up to 100."""
+    if any(v is None for v in shares.values()):
+        return
+    total = sum((v for v in shares.values() if v is not None), Decimal(0))
+    if shares and total != 100:
+        problems.append(f"costs.fixed_share: the shares add up to {total} %, not 100 %")
+    elif fixed and not shares:
+        problems.append("costs.fixed_share: costs.fixed_month_sek is set but no district "
+                        "carries a share of it (add [costs.fixed_share] adding up to 100)")
 
 
 def _table(data: Any, where: str, problems: list[str]) -> list[tuple[str, Any]]:

@@ -155,7 +155,7 @@ def fold_calls(entries: Iterable[Mapping[str, str]], *, since: float | None = No
             if (since is not None and at < since) or (until is not None and at >= until):
                 continue
             calls[call_id] = CallRecord(queue=e.get("queue") or "?", enqueued_at=at,
-                                        skills=_skills(e.get("requirements", "")),
+                                        skills=parse_skills(e.get("requirements", "")),
                                         priority=int(e.get("priority") or 0))
             continue
         call = calls.get(call_id)
@@ -193,7 +193,8 @@ def _count(f: Figures, call: CallRecord, target: float, short_abandon_s: float) 
         f.open += 1
 
 
-def _skills(text: str) -> tuple[str, ...]:
+def parse_skills(text: str) -> tuple[str, ...]:
+    """A stream entry's ``requirements`` (a JSON list, or comma-separated) as skills."""
     if not text:
         return ()
     try:

@@ -39,6 +39,8 @@ from ivr.run import Group
 from ivr.session import run_session
 from ivr.session_ports import SessionDeps
 from ivr.speech import EspeakSpeech
+from reports.metrics import ControllerMetrics
+from reports.runtime import Reporting, start_reporting
 from routing.reception import queue_setups
 from routing.service import RoutingService
 from switchboard.context_store import CallContextStore
@@ -144,6 +146,8 @@ class Controller:
     delivery_task: asyncio.Task[None] | None = None
     load: LoadWatch = field(default_factory=lambda: LoadWatch(OverloadLimits()))
     load_task: asyncio.Task[None] | None = None
+    reporting: Reporting | None = None
+    metrics: ControllerMetrics = field(default_factory=ControllerMetrics)
     closing: bool = False
 
     async def handle(self, channel) -> None:  # type: ignore[no-untyped-def]
@@ -173,8 +177,10 @@ class Controller:
                 # unset and the dialplan rings the operators now, not after a timeout.
                 return
             try:
-                run = await run_session(channel, env.network_script, tuple(env.args),
-                                        env.uniqueid, self.deps, caller=env.callerid)
+                with self.metrics.in_ivr():
+                    run = await run_session(self.metrics.timed(channel), env.network_script,
+                                            tuple(env.args), env.uniqueid, self.deps,
+                                            caller=env.callerid)
             finally:
                 if env.network_script == "inbound":
                     self.load.ended()
@@ -194,6 +200,8 @@ class Controller:
         # (its lock expires), never half-saved, and nothing uses Redis once it is closed.
         await cancel_bounded([self.recorder_task, self.idle_task, self.delivery_task],
                               DELIVERY_STOP_S)
+        if self.reporting is not None:
+            await self.reporting.close()
         if self.ami is not None:
             await self.ami.close()
         await self.store.close()
@@ -203,7 +211,7 @@ class Controller:
         if self.ami is None:
             cfg = self.config.ami
             self.ami = AmiClient(cfg.host, cfg.port, cfg.username, cfg.secret,
-                                 on_reconnect=self.rebuild_state)
+                                 on_reconnect=self.ami_reconnected)
         try:
             await self.ami.connect(retry=True)
         except AmiError as exc:
@@ -222,6 +230,10 @@ class Controller:
             self.idle_task = asyncio.create_task(idle.run(), name="idle-recorder")
         if self.routing is not None:
             await self.routing.start()
+
+    async def ami_reconnected(self) -> None:
+        self.metrics.reconnected("ami")
+        await self.rebuild_state()
 
     async def rebuild_state(self) -> None:
         """After (re)connecting: learn which channels Asterisk has, to reconcile call state."""
@@ -256,7 +268,7 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
     if config.ami.enabled and config.ami.secret:
         cfg = config.ami
         ami = AmiClient(cfg.host, cfg.port, cfg.username, cfg.secret,
-                        on_reconnect=lambda: controller.rebuild_state())
+                        on_reconnect=lambda: controller.ami_reconnected())
         if config.queues:
             routing = RoutingService(config.redis.url, queue_setups(config.queues), ami,
                                      prompts_dir=config.prompts.asterisk_dir)
@@ -290,6 +302,10 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
     controller.delivery_task = asyncio.create_task(
         deliver_forever(messages.desk, config.smtp.deliver_every_s, _wall_clock),
         name="message-delivery")
+    # Call records and their retention (reports/): any controller may run them.
+    controller.reporting = await start_reporting(
+        config, store.client, directory, controller.metrics,
+        lambda: controller.ami is not None and controller.ami.connected)
     if config.ami.enabled and config.ami.secret:
         controller.ami_task = asyncio.create_task(controller.connect_ami(), name="ami-connect")
     log.info("controller.started", fastagi=f"{config.fastagi.host}:{server.port}",

@@ -29,7 +29,7 @@ $("adm-hits").addEventListener("click", (e) => {
 $("absence-form").addEventListener("submit", (e) => {
   e.preventDefault(); if (!chosenEmployee) return;
   const until = $("abs-until").value ? new Date($("abs-until").value).toISOString() : null;
-  api("PUT", `/api/directory/employees/${encodeURIComponent(chosenEmployee)}/absence`, { category: $("abs-category").value, until, message: $("abs-message").value }).then(() => { toast(T.saved); loadAudit(); }).catch(() => {});
+  api("PUT", `/api/directory/employees/${encodeURIComponent(chosenEmployee)}/absence`, { category: $("abs-category").value, until, reason: $("abs-reason").value }).then(() => { toast(T.saved); loadAudit(); }).catch(() => {});
 });
 $("abs-clear").addEventListener("click", () => { if (chosenEmployee) api("DELETE", `/api/directory/employees/${encodeURIComponent(chosenEmployee)}/absence`).then(() => { toast(T.saved); loadAudit(); }).catch(() => {}); });
 $("edit-form").addEventListener("submit", (e) => {

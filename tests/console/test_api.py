@@ -263,18 +263,21 @@ async def test_admin_sets_and_clears_an_absence_and_edits_an_employee_with_audit
         root = await logged_in(base, "root")
         reply = await root.put("/api/directory/employees/e4711/absence",
                                json={"category": "lunch", "until": back.isoformat(),
-                                     "message": "Lunch"})
+                                     "reason": "lunch"})
         assert reply.status_code == 200, reply.text
         eva = await logged_in(base, "eva")
         hits = (await eva.get("/api/directory/search", params={"q": "ekström"})).json()["hits"]
         anna = next(h for h in hits if h["id"] == "e4711")
-        assert anna["absence"] == "Lunch" and anna["unit"] == "Bygglovsenheten"
+        assert anna["absence"] == "lunch" and anna["unit"] == "Bygglovsenheten"
         assert datetime.fromisoformat(anna["back_at"]) == back
         assert (await eva.put("/api/directory/employees/e4711/absence",
                               json={"category": "lunch"})).status_code == 403
         bad = await root.put("/api/directory/employees/e4711/absence",
                              json={"category": "sick"})
         assert bad.status_code == 422 and bad.json()["details"]["field"] == "category"
+        sick = await root.put("/api/directory/employees/e4711/absence",
+                              json={"category": "leave", "reason": "sjuk"})
+        assert sick.status_code == 422 and sick.json()["details"]["field"] == "reason"
         assert (await root.delete("/api/directory/employees/e4711/absence")).json()["cleared"]
         edit = await root.patch("/api/directory/employees/e4711", json={"title": "Handläggare"})
         assert edit.status_code == 200 and directory.employee("e4711").title == "Handläggare"

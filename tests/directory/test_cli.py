@@ -73,8 +73,8 @@ def test_given_absence_set_then_show_prints_it_and_clear_removes_it(
                 "absence",
                 "set",
                 "4711",
-                "--category",
-                "meeting",
+                "--reason",
+                "mote",
                 "--from",
                 "2026-03-02T09:00",
                 "--until",
@@ -89,7 +89,7 @@ def test_given_absence_set_then_show_prints_it_and_clear_removes_it(
     capsys.readouterr()
     main(["directory", "show", "4711", "--at", "2026-03-02T10:00", *args])
     out = capsys.readouterr().out
-    assert "i möte / in a meeting, till / until 2026-03-02 11:00" in out
+    assert "möte (i möte / in a meeting), till / until 2026-03-02 11:00" in out
     assert "colleague 4712" in out
 
 
@@ -102,7 +102,7 @@ def test_given_unknown_forward_kind_then_user_error_names_the_option(
             "absence",
             "set",
             "4711",
-            "--category",
+            "--reason",
             "lunch",
             "--forward",
             "mars",
@@ -172,3 +172,19 @@ def test_given_three_bad_rows_when_imported_then_all_three_on_stderr_with_progre
     assert f"{path}:3: unit 'ingen' is not a unit in the directory" in err
     assert f"{path}:4: column 'anknytning': must be 2 to 8 digits" in err
     assert main(["directory", "show", "H4", "--url", url]) == 2
+
+
+def test_given_free_text_or_an_unknown_reason_then_absence_set_refuses(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Notes carry a reason from the fixed list; there is no way to type a health reason."""
+    with pytest.raises(SystemExit):
+        main(["directory", "absence", "set", "4711", "--reason", "sjuk", "--url", url])
+    assert "unknown absence reason 'sjuk'; choose one of semester, möte" in (
+        capsys.readouterr().err)
+    with pytest.raises(SystemExit):
+        main(["directory", "absence", "set", "4711", "--reason", "semester", "--message",
+              "läkarbesök", "--url", url])
+    assert main(["directory", "absence", "set", "4711", "--reason", "tjanstledig",
+                 "--url", url]) == 0
+    assert "tjänstledig (ledig / on leave)" in capsys.readouterr().out

@@ -94,3 +94,42 @@ def test_given_people_at_revision_0001_when_upgraded_then_name_search_finds_them
         ]
     finally:
         d.close()
+
+
+def test_given_free_text_absence_notes_when_upgraded_then_reasons_and_no_text_remain(
+    directory_url: str,
+) -> None:
+    """0005: a reason named in the message is kept, else the category's; a health text is
+    gone (from the note and from the history)."""
+    import json
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text as sql
+
+    engine = make_engine(directory_url)
+    schema.upgrade(engine, "0004")
+    at = datetime(2026, 3, 2, 9, 0)
+    with engine.begin() as c:
+        c.execute(sql("INSERT INTO employees (id, given_name, family_name, title, languages, "
+                      "listed, active, sort_key, family_keys) VALUES ('E1', 'Anna', 'Ek', '', "
+                      "'sv', :t, :t, 'ek', 'ek')"), {"t": True})
+        for category, message in (("leave", "Semester till v. 32"), ("leave", "Sjuk"),
+                                  ("meeting", ""), ("out_of_office", "Kurs i Umeå"),
+                                  ("leave", "Föräldraledig / On parental leave")):
+            c.execute(sql("INSERT INTO absence_notes (employee_id, category, starts_at, "
+                          "message, forward_kind) VALUES ('E1', :c, :at, :m, 'none')"),
+                      {"c": category, "at": at, "m": message})
+        c.execute(sql("INSERT INTO history (at, actor, entity, entity_id, action, changes) "
+                      "VALUES (:at, 'x', 'absence', 'E1', 'set', :ch)"),
+                  {"at": at, "ch": json.dumps({"message": [None, "Sjuk"]})})
+    schema.upgrade(engine)
+    with engine.connect() as c:
+        reasons = [r[0] for r in c.execute(sql("SELECT reason FROM absence_notes ORDER BY id"))]
+        history = c.execute(sql("SELECT changes FROM history")).scalar_one()
+    engine.dispose()
+    assert reasons == ["semester", "ledig", "möte", "utbildning", "föräldraledig"]
+    assert "Sjuk" not in history
+    d = Directory.open(directory_url)
+    note = d.current_absence("E1", datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+    d.close()
+    assert note is not None and note.message in reasons

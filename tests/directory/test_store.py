@@ -10,6 +10,7 @@ import pytest
 from directory.api import (
     AbsenceCategory,
     AbsenceNote,
+    AbsenceReason,
     Conflict,
     Device,
     Directory,
@@ -79,7 +80,8 @@ def test_given_absence_window_when_asked_then_note_only_in_force_inside_it(
     staffed: Directory,
 ) -> None:
     note = AbsenceNote(
-        AbsenceCategory.MEETING, T0, T0 + timedelta(hours=2), "Möte", ForwardKind.COLLEAGUE, "4714"
+        AbsenceCategory.MEETING, T0, T0 + timedelta(hours=2), AbsenceReason.TRAINING,
+        ForwardKind.COLLEAGUE, "4714",
     )
     staffed.set_absence("E1", note)
     assert staffed.current_absence("E1", T0 - timedelta(minutes=1)) is None

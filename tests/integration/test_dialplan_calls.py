@@ -46,12 +46,18 @@ async def test_given_absent_person_then_caller_hears_the_note_and_reaches_the_co
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from directory.api import AbsenceCategory, AbsenceNote, Directory, ForwardKind
+    from directory.api import (
+        AbsenceCategory,
+        AbsenceNote,
+        AbsenceReason,
+        Directory,
+        ForwardKind,
+    )
 
     zone = ZoneInfo("Europe/Stockholm")
     Directory.open(f"sqlite:///{tmp_path / 'directory.db'}").set_absence("e4711", AbsenceNote(
         AbsenceCategory.MEETING, datetime(2026, 11, 24, 8, 0, tzinfo=zone),
-        datetime(2026, 11, 24, 11, 30, tzinfo=zone), "Ring Björn.", ForwardKind.COLLEAGUE,
+        datetime(2026, 11, 24, 11, 30, tzinfo=zone), AbsenceReason.MEETING, ForwardKind.COLLEAGUE,
         "4712"))
     call = await to_main_menu(harness)
     await call.send_digits("1")

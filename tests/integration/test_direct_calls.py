@@ -20,6 +20,7 @@ import pytest
 from directory.api import (
     AbsenceCategory,
     AbsenceNote,
+    AbsenceReason,
     AnswerStrategy,
     Device,
     Directory,
@@ -119,7 +120,7 @@ async def test_given_absent_employee_then_note_is_read_and_call_goes_to_the_coll
         controller, harness, tmp_path):
     Directory.open(f"sqlite:///{tmp_path / 'directory.db'}").set_absence("e4711", AbsenceNote(
         AbsenceCategory.MEETING, datetime(2026, 11, 24, 8, 0, tzinfo=ZONE),
-        datetime(2026, 11, 24, 11, 30, tzinfo=ZONE), "Ring Björn.", ForwardKind.COLLEAGUE,
+        datetime(2026, 11, 24, 11, 30, tzinfo=ZONE), AbsenceReason.MEETING, ForwardKind.COLLEAGUE,
         "4712"))
     call = await harness.call("4711")
     await harness.wait_answered("4712", timeout=30)

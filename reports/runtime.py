@@ -1,0 +1,102 @@
+"""What the reports run inside a controller: the call recorder, the daily GDPR purge, and
+the metrics poller with ``/metrics`` and ``/healthz`` (``[reports] metrics_port``).
+
+`start_reporting` is the whole hook the controller service needs (one call after start,
+`Reporting.close` on stop); the loops survive a failing round (logged, retried) and any
+number of controllers may run them: the recorder records under a lease, the purge is
+idempotent, the metrics are each controller's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from infra.config import Config
+from infra.tasks import cancel_bounded
+from reports.gdpr import purge
+from reports.metrics import Check, ControllerMetrics, MetricsServer
+from reports.record_store import RecordsError, RecordStore
+from reports.recorder import CallRecorder, DirectoryAdministrations
+
+log = structlog.get_logger(__name__)
+
+#: Seconds between two purges of the records.
+PURGE_EVERY_S = 24 * 3600
+#: Seconds a stop waits for the loops.
+STOP_S = 5.0
+
+
+@dataclass
+class Reporting:
+    store: RecordStore
+    metrics: ControllerMetrics
+    recorder: CallRecorder | None = None
+    server: MetricsServer | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+        await cancel_bounded(list(self.tasks), STOP_S)
+        self.store.close()
+
+
+async def start_reporting(config: Config, client: Any, directory: Any,
+                          metrics: ControllerMetrics,
+                          ami_connected: Callable[[], bool]) -> Reporting:
+    """Start the recorder and purge (``[reports] recorder``) and the metrics endpoint
+    (``[reports] metrics_port``, 0: none); the poller runs when either is wanted."""
+    from routing.store import RoutingStore
+
+    store = await asyncio.to_thread(RecordStore.open, config.directory_url)
+    reporting = Reporting(store, metrics)
+    if config.reports.recorder:
+        reporting.recorder = CallRecorder(client, store,
+                                          administrations=DirectoryAdministrations(directory),
+                                          on_fallback=metrics.fallbacks.inc)
+        reporting.tasks.append(asyncio.create_task(reporting.recorder.run(),
+                                                   name="call-recorder"))
+        reporting.tasks.append(asyncio.create_task(_purge_daily(config, store),
+                                                   name="gdpr-purge"))
+    if config.reports.metrics_port:
+        reporting.server = MetricsServer(metrics, _checks(client, store, ami_connected),
+                                         config.reports.metrics_host,
+                                         config.reports.metrics_port)
+        await reporting.server.start()
+        reporting.tasks.append(asyncio.create_task(
+            metrics.poll(RoutingStore(client), sorted(config.queues)), name="metrics-poll"))
+    return reporting
+
+
+def _checks(client: Any, store: RecordStore, ami_connected: Callable[[], bool]
+            ) -> dict[str, Check]:
+    async def ami() -> None:
+        if not ami_connected():
+            raise ConnectionError("not logged in to the Asterisk manager")
+
+    async def redis() -> None:
+        await client.ping()
+
+    async def database() -> None:
+        await asyncio.to_thread(store.ping)
+
+    return {"ami": ami, "redis": redis, "database": database}
+
+
+async def _purge_daily(config: Config, store: RecordStore) -> None:
+    r = config.reports
+    while True:
+        try:
+            result = await asyncio.to_thread(
+                purge, store, time.time(), pseudonymise_after_days=r.pseudonymise_after_days,
+                delete_after_days=r.delete_after_days, key=r.hmac_key)
+            log.info("gdpr.purged", pseudonymised=result.pseudonymised, deleted=result.deleted)
+        except RecordsError as exc:
+            log.warning("gdpr.purge_failed", error=str(exc))
+        await asyncio.sleep(PURGE_EVERY_S)
