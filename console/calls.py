@@ -29,7 +29,7 @@ from switchboard.ami_operator import Operator
 from switchboard.errors import ActionFailed, SwitchboardError, TargetNotFound
 
 #: Words in Asterisk's refusals that mean the channel is gone.
-_GONE = ("no such channel", "not found", "does not exist", "in no call")
+_GONE = ("no such channel", "not found", "does not exist", "in no call", "channel not up")
 
 
 @asynccontextmanager
