@@ -75,6 +75,12 @@ class DirectoryLookup:
         return names
 
 
+def _context(raw: Any, attempts: Any) -> CallContext | None:
+    if not raw:
+        return None
+    return CallContext.from_dict({**json.loads(raw), "attempts": [json.loads(a) for a in attempts]})
+
+
 def _ctx_key(call_id: str) -> str:
     return f"vaxel:ctx:{call_id}"
 
@@ -178,10 +184,26 @@ class CallContextStore:
             earlier_contacts=tuple(c for c in contacts if c.call_id != call_id),
         )
 
-    async def stored(self, call_id: str) -> CallContext | None:
-        """Only the call's stored part (caller, start, attempts): no reverse lookup, no
-        other contacts, no IVR path (None when unknown)."""
-        return await self._load(call_id)
+    async def stored_many(self, call_ids: Sequence[str]) -> dict[str, CallContext]:
+        """Only the calls' stored parts (caller, start, attempts), in one round trip: no
+        reverse lookup, no other contacts, no IVR path. Unknown calls are left out."""
+        if not call_ids:
+            return {}
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for call_id in call_ids:
+                    pipe.get(_ctx_key(call_id))
+                    pipe.lrange(_attempts_key(call_id), 0, -1)
+                replies = await pipe.execute()
+        except RedisError as exc:
+            raise StoreUnavailable(f"loading the contexts of {len(call_ids)} calls: {exc}") \
+                from exc
+        found = {}
+        for i, call_id in enumerate(call_ids):
+            context = _context(replies[2 * i], replies[2 * i + 1])
+            if context is not None:
+                found[call_id] = context
+        return found
 
     async def _load(self, call_id: str) -> CallContext | None:
         try:
@@ -191,10 +213,7 @@ class CallContextStore:
                 raw, attempts = await pipe.execute()
         except RedisError as exc:
             raise StoreUnavailable(f"loading the context of call {call_id}: {exc}") from exc
-        if not raw:
-            return None
-        data = {**json.loads(raw), "attempts": [json.loads(a) for a in attempts]}
-        return CallContext.from_dict(data)
+        return _context(raw, attempts)
 
     async def _ivr_path(self, call_id: str) -> tuple[str, ...]:
         try:
