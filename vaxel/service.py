@@ -10,6 +10,7 @@ listener closes, running sessions get a bounded time to finish.
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 import signal
 from collections.abc import Callable
@@ -243,10 +244,12 @@ class Controller:
         log.info("ami.state_rebuilt", channels=len(channels))
 
 
-async def start_controller(config: Config, clock: Callable[[], datetime] = _now) -> Controller:
+async def start_controller(config: Config, clock: Callable[[], datetime] = _now,
+                           reuse_port: bool = False) -> Controller:
     """Check everything, then start listening. Raises on any problem, with nothing left running.
 
-    ``clock`` gives the time the flows' opening hours are checked against (tests pin it).
+    ``clock`` gives the time the flows' opening hours are checked against (tests pin it);
+    ``reuse_port``: one of several worker processes on the same FastAGI port.
     """
     from directory.api import Directory
     from directory.read_cache import ReadCache
@@ -284,7 +287,8 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
                        **_speech_and_messages(config, registry))
     controller: Controller
     server = FastAgiServer(lambda ch: controller.handle(ch), host=config.fastagi.host,
-                           port=config.fastagi.port, allow=config.fastagi.allow)
+                           port=config.fastagi.port, allow=config.fastagi.allow,
+                           reuse_port=reuse_port)
     controller = Controller(config, deps, server, store, ami, routing=routing, contexts=contexts,
                             idle=idle, load=LoadWatch(OverloadLimits(
                                 config.fastagi.max_calls, config.fastagi.max_lag_ms)))
@@ -317,9 +321,12 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
 
 
 async def serve(config: Config, ready: asyncio.Event | None = None,
-                clock: Callable[[], datetime] = _now) -> None:
+                clock: Callable[[], datetime] = _now, reuse_port: bool = False) -> None:
     """Run until SIGTERM/SIGINT."""
-    controller = await start_controller(config, clock)
+    controller = await start_controller(config, clock, reuse_port)
+    # What was built at start lives as long as the process: the cyclic collector need not
+    # walk it again (its full collections would pause every call in the IVR).
+    gc.freeze()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
