@@ -32,9 +32,11 @@ class ReportSettings:
     recorder: bool = True
     """Run the call recorder (and the daily purge) in the controller."""
     metrics_host: str = "127.0.0.1"
-    """Address of the controller's /metrics and /healthz (keep it on loopback)."""
+    """Address of the controller's and the console's /metrics and /healthz (loopback)."""
     metrics_port: int = 0
-    """Port of /metrics and /healthz; 0: no endpoint."""
+    """Port of the controller's /metrics and /healthz; 0: no endpoint."""
+    console_metrics_port: int = 0
+    """Port of the console's /metrics and /healthz (``vaxel console``); 0: no endpoint."""
 
 
 def check_report_settings(s: ReportSettings) -> list[str]:
