@@ -10,7 +10,6 @@ listener closes, running sessions get a bounded time to finish.
 from __future__ import annotations
 
 import asyncio
-import re
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,8 +22,7 @@ import structlog
 
 from infra.ami import AmiClient, AmiError
 from infra.config import Config, ConfigError
-from infra.paths import cache_dir
-from infra.redis_url import redacted, storage_name
+from infra.redis_url import redacted
 from infra.tasks import cancel_bounded
 from ivr.callstore import RedisCallStore
 from ivr.deploy import activate_current, watch_deployments
@@ -48,10 +46,10 @@ from switchboard.context_store import DirectoryLookup as ContextLookup
 from switchboard.ivr_messages import IvrMessages
 from switchboard.message_store import (
     MessageDesk,
-    MessageSpool,
     MessageStore,
     SmtpMailer,
     deliver_forever,
+    message_spool,
 )
 from switchboard.recorder import ContextRecorder
 from switchboard.return_agi import serve_return
@@ -87,16 +85,6 @@ def build_groups(config: Config, registry: FlowRegistry) -> dict[str, Group]:
 def _wall_clock() -> datetime:
     """Messages are stamped with the real time (the flows' clock may be pinned in tests)."""
     return datetime.now(UTC)
-
-
-def message_spool(config: Config) -> MessageSpool:
-    """Where messages wait when Redis cannot take them (``smtp.spool_dir``), in a
-    subfolder named after the Redis they are meant for (host, port, database; never
-    a password), so that they are moved into that Redis and no other."""
-    folder = config.smtp.spool_dir
-    base = Path(folder).expanduser() if folder else cache_dir() / "message-spool"
-    name = storage_name(config.redis.url)
-    return MessageSpool(base / re.sub(r"[^A-Za-z0-9.-]+", "_", name))
 
 
 def build_messages(config: Config, client: Any, directory: Any,
