@@ -26,6 +26,7 @@ from infra.redis_url import redacted
 from infra.tasks import cancel_bounded
 from ivr.callstore import RedisCallStore
 from ivr.deploy import activate_current, watch_deployments
+from ivr.dial_answers import record_dial_answers
 from ivr.directory_port import DirectoryLookup
 from ivr.fastagi import FastAgiServer
 from ivr.flow import DialGroupNode
@@ -131,6 +132,7 @@ class Controller:
     contexts: CallContextStore | None = None
     idle: IdleStore | None = None
     idle_task: asyncio.Task[None] | None = None
+    dial_task: asyncio.Task[None] | None = None
     delivery_task: asyncio.Task[None] | None = None
     load: LoadWatch = field(default_factory=lambda: LoadWatch(OverloadLimits()))
     load_task: asyncio.Task[None] | None = None
@@ -186,8 +188,8 @@ class Controller:
         await cancel_bounded([self.ami_task, self.deploy_task, self.load_task], TASK_STOP_S)
         # The delivery round gets its own wait: one cut short leaves its message pending
         # (its lock expires), never half-saved, and nothing uses Redis once it is closed.
-        await cancel_bounded([self.recorder_task, self.idle_task, self.delivery_task],
-                              DELIVERY_STOP_S)
+        await cancel_bounded([self.recorder_task, self.idle_task, self.dial_task,
+                              self.delivery_task], DELIVERY_STOP_S)
         if self.reporting is not None:
             await self.reporting.close()
         if self.ami is not None:
@@ -216,6 +218,9 @@ class Controller:
             # Call ends make answering-group members idle (longest_idle strategy).
             idle = IdleRecorder(self.ami, self.idle, clock=lambda: datetime.now(UTC))
             self.idle_task = asyncio.create_task(idle.run(), name="idle-recorder")
+        # Answers of direct dials: the call records' ring time (reports/records.py).
+        self.dial_task = asyncio.create_task(record_dial_answers(self.ami, self.store),
+                                             name="dial-answers")
         if self.routing is not None:
             await self.routing.start()
 
