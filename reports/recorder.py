@@ -165,7 +165,7 @@ class CallRecorder:
                                     dialed.get(cid, ""), answered.get(cid, ""))
 
     async def _complete(self, record: CallRecord) -> CallRecord:
-        context = await CallContextStore(self.r).get(record.call_id)
+        context = await CallContextStore(self.r).stored(record.call_id)
         stored = context.to_dict() if context else None
         if stored is not None:  # one caller, one form ("08-123 45" = "+46812345"): GDPR
             stored["caller_number"] = contact_key(stored["caller_number"] or "")

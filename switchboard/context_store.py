@@ -36,6 +36,9 @@ from switchboard.errors import StoreUnavailable
 CONTEXT_TTL_S = 4 * 3600
 #: Seconds a day's contact list is kept (two days: "today" is all that is asked).
 CONTACTS_TTL_S = 2 * 24 * 3600
+#: The most contacts of one number and day that are read (the latest): a number that calls
+#: thousands of times a day (a company's exchange, a robot) must not make every read long.
+CONTACTS_READ = 50
 
 
 class CallerLookup(Protocol):
@@ -147,12 +150,13 @@ class CallContextStore:
         await self.record_attempt(call_id, attempt)
 
     async def contacts_today(self, number: str, now: datetime) -> list[Contact]:
-        """Calls from ``number`` on the city day of ``now``, oldest first."""
+        """Calls from ``number`` on the city day of ``now``, oldest first (the latest
+        ``CONTACTS_READ`` of them)."""
         if not number.strip():
             return []
         try:
             found: Any = await self.client.zrange(
-                _contacts_key(number, now), 0, -1, withscores=True)
+                _contacts_key(number, now), -CONTACTS_READ, -1, withscores=True)
         except RedisError as exc:
             raise StoreUnavailable(f"reading the contacts of {number}: {exc}") from exc
         return [Contact(str(cid), datetime.fromtimestamp(float(score), UTC))
@@ -173,6 +177,11 @@ class CallContextStore:
             attempts=context.attempts,
             earlier_contacts=tuple(c for c in contacts if c.call_id != call_id),
         )
+
+    async def stored(self, call_id: str) -> CallContext | None:
+        """Only the call's stored part (caller, start, attempts): no reverse lookup, no
+        other contacts, no IVR path (None when unknown)."""
+        return await self._load(call_id)
 
     async def _load(self, call_id: str) -> CallContext | None:
         try:

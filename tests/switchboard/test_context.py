@@ -155,3 +155,14 @@ async def test_given_call_ends_then_idle_store_returns_them_for_known_members_on
             "PJSIP/4711": T0.timestamp()}
         assert await idle.idle_since([]) == {}
         await s.close()
+
+
+async def test_given_number_calling_all_day_then_only_latest_contacts_are_read(store):
+    from switchboard.context_store import CONTACTS_READ
+
+    for i in range(CONTACTS_READ + 10):
+        await store.open_call(f"c{i:03d}", "0701234567", T0 + timedelta(seconds=i))
+    found = await store.contacts_today("0701234567", T0)
+    assert [c.call_id for c in found] == [f"c{i:03d}" for i in range(10, CONTACTS_READ + 10)]
+    stored = await store.stored("c005")
+    assert stored is not None and stored.caller_number == "0701234567" and not stored.ivr_path
