@@ -24,11 +24,11 @@ import structlog
 
 from infra.ami import AmiClient, AmiError
 from infra.config import Config, ConfigError
-from infra.paths import cache_dir
-from infra.redis_url import redacted, storage_name
+from infra.redis_url import redacted
 from infra.tasks import cancel_bounded
 from ivr.callstore import RedisCallStore
 from ivr.deploy import activate_current, watch_deployments
+from ivr.dial_answers import record_dial_answers
 from ivr.directory_port import DirectoryLookup
 from ivr.fastagi import FastAgiServer
 from ivr.flow import DialGroupNode
@@ -50,10 +50,10 @@ from switchboard.context_store import DirectoryLookup as ContextLookup
 from switchboard.ivr_messages import IvrMessages
 from switchboard.message_store import (
     MessageDesk,
-    MessageSpool,
     MessageStore,
     SmtpMailer,
     deliver_forever,
+    message_spool,
 )
 from switchboard.recorder import ContextRecorder
 from switchboard.return_agi import serve_return
@@ -89,16 +89,6 @@ def build_groups(config: Config, registry: FlowRegistry) -> dict[str, Group]:
 def _wall_clock() -> datetime:
     """Messages are stamped with the real time (the flows' clock may be pinned in tests)."""
     return datetime.now(UTC)
-
-
-def message_spool(config: Config) -> MessageSpool:
-    """Where messages wait when Redis cannot take them (``smtp.spool_dir``), in a
-    subfolder named after the Redis they are meant for (host, port, database; never
-    a password), so that they are moved into that Redis and no other."""
-    folder = config.smtp.spool_dir
-    base = Path(folder).expanduser() if folder else cache_dir() / "message-spool"
-    name = storage_name(config.redis.url)
-    return MessageSpool(base / re.sub(r"[^A-Za-z0-9.-]+", "_", name))
 
 
 def build_messages(config: Config, client: Any, directory: Any,
@@ -145,6 +135,7 @@ class Controller:
     contexts: CallContextStore | None = None
     idle: IdleStore | None = None
     idle_task: asyncio.Task[None] | None = None
+    dial_task: asyncio.Task[None] | None = None
     delivery_task: asyncio.Task[None] | None = None
     load: LoadWatch = field(default_factory=lambda: LoadWatch(OverloadLimits()))
     load_task: asyncio.Task[None] | None = None
@@ -200,8 +191,8 @@ class Controller:
         await cancel_bounded([self.ami_task, self.deploy_task, self.load_task], TASK_STOP_S)
         # The delivery round gets its own wait: one cut short leaves its message pending
         # (its lock expires), never half-saved, and nothing uses Redis once it is closed.
-        await cancel_bounded([self.recorder_task, self.idle_task, self.delivery_task],
-                              DELIVERY_STOP_S)
+        await cancel_bounded([self.recorder_task, self.idle_task, self.dial_task,
+                              self.delivery_task], DELIVERY_STOP_S)
         if self.reporting is not None:
             await self.reporting.close()
         if self.ami is not None:
@@ -230,6 +221,9 @@ class Controller:
             # Call ends make answering-group members idle (longest_idle strategy).
             idle = IdleRecorder(self.ami, self.idle, clock=lambda: datetime.now(UTC))
             self.idle_task = asyncio.create_task(idle.run(), name="idle-recorder")
+        # Answers of direct dials: the call records' ring time (reports/records.py).
+        self.dial_task = asyncio.create_task(record_dial_answers(self.ami, self.store),
+                                             name="dial-answers")
         if self.routing is not None:
             await self.routing.start()
 
