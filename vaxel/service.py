@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import re
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
