@@ -70,6 +70,9 @@ class ClusterState:
     postgres_root: str = ""
     clock: str = "open"
     """The controllers' clock: ``open`` (a weekday 10:00, menus open) or ``now``."""
+    harness_secret: str = ""
+    """Tests only: the Asterisk instances run in test mode (simulated phones, the harness
+    AMI user with this secret). Empty: production configuration."""
 
     def __repr__(self) -> str:
         running = sum(1 for pid in self.pids.values() if alive(pid))
@@ -81,7 +84,7 @@ class ClusterState:
     def save(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         data = {"name": self.name, "pids": self.pids, "postgres_root": self.postgres_root,
-                "clock": self.clock,
+                "clock": self.clock, "harness_secret": self.harness_secret,
                 "plan": json.loads(plan_to_json(self.plan))}
         write_secret(self.folder / STATE_FILE, json.dumps(data, indent=2) + "\n")
 
@@ -102,7 +105,8 @@ def load_state(folder: Path) -> ClusterState | None:
     raw = json.loads(path.read_text(encoding="utf-8"))
     plan = plan_from_json(json.dumps(raw["plan"]), str(path))
     return ClusterState(folder, plan, raw["name"], {k: int(v) for k, v in raw["pids"].items()},
-                        raw.get("postgres_root", ""), raw.get("clock", "open"))
+                        raw.get("postgres_root", ""), raw.get("clock", "open"),
+                        raw.get("harness_secret", ""))
 
 
 def new_plan() -> ClusterPlan:
@@ -119,13 +123,16 @@ def new_plan() -> ClusterPlan:
 
 
 def up(folder: Path, name: str, runtime: AsteriskRuntime, dialplans: Path | None = None,
-       say: Callable[[str], object] = print, clock: str = "open") -> ClusterState:
-    """Start the cluster in ``folder``; on any failure stop what was started and raise."""
+       say: Callable[[str], object] = print, clock: str = "open",
+       test_mode: bool = False) -> ClusterState:
+    """Start the cluster in ``folder``; on any failure stop what was started and raise.
+    ``test_mode``: simulated phones and a harness AMI user on each Asterisk (tests)."""
     old = load_state(folder)
     if old is not None and any(alive(pid) for pid in old.pids.values()):
         raise ProcessFailed(f"cluster {name!r} is already up ({old!r}); "
                             "run `vaxel cluster down` first")
-    state = ClusterState(folder, new_plan(), name, clock=clock)
+    state = ClusterState(folder, new_plan(), name, clock=clock,
+                         harness_secret=secrets.token_urlsafe(18) if test_mode else "")
     folder.mkdir(parents=True, exist_ok=True)
     # Sentinels rewrite their file (as 0644): the folder keeps every secret to its owner.
     folder.chmod(0o700)
@@ -215,7 +222,9 @@ def asterisk_instance(state: ClusterState, runtime: AsteriskRuntime,
                         sip_port=node.sip_port, rtp_start=node.rtp_start, rtp_end=node.rtp_end,
                         fastagi_host=state.plan.bind, fastagi_port=node.fastagi_port,
                         fastagi_backup_port=node.fastagi_backup_port,
-                        ami_secret=state.plan.ami_secrets[index])
+                        ami_secret=state.plan.ami_secrets[index], system_name=node_name,
+                        test_mode=bool(state.harness_secret),
+                        harness_secret=state.harness_secret or "unused")
     return AsteriskInstance(runtime, params)
 
 

@@ -9,6 +9,13 @@ commands it returns are executed against Redis and Asterisk (`_COMMANDS`). Invar
 every (agent, call) pairing goes through the store's atomic claim before an agent's
 phone rings; an originate answered for an offer already withdrawn is hung up; a closing
 router starts no new command; every task it spawns is cancelled on demotion.
+
+Several Asterisk instances (a cluster): each queued call's holding record names the
+instance its caller is on (``node``, that Asterisk's ``SYSTEMNAME``, written at the
+hand-over). The router keeps one AMI connection per instance (``nodes``, by name; this
+controller's own Asterisk is ``ami``, also used for a node it has no connection of its
+own for) and originates, redirects and hangs up a call's channels on the instance the
+call is on; hang-ups are followed on every instance.
 """
 
 from __future__ import annotations
@@ -61,6 +68,7 @@ class AmiPort(Protocol):
 class _Offer:
     agent_id: str
     channel_id: str
+    node: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +76,7 @@ class _Outcome:
     call_id: str
     channel_id: str
     response: Mapping[str, Any]
+    node: str = ""
 
 
 class Router(Reception):
@@ -75,9 +84,10 @@ class Router(Reception):
 
     def __init__(self, client: aioredis.Redis, store: RoutingStore, prefix: str,
                  queues: Mapping[str, QueueSetup], ami: AmiPort, clock: Callable[[], float],
-                 prompts_dir: str) -> None:
+                 prompts_dir: str, nodes: Mapping[str, AmiPort] | None = None) -> None:
         super().__init__(client, store, prefix, queues, clock, prompts_dir)
         self._ami = ami
+        self._nodes = dict(nodes or {})  # the other Asterisk instances' AMI, by SYSTEMNAME
         self._inbox: asyncio.Queue[Any] = asyncio.Queue()
         self._offers: dict[str, _Offer] = {}
         self._legs: dict[str, str] = {}  # answered agent leg -> call id
@@ -90,6 +100,14 @@ class Router(Reception):
     @property
     def is_router(self) -> bool:
         return bool(self._router)
+
+    def _ami_of(self, node: str) -> AmiPort:
+        """The AMI of the Asterisk instance ``node`` (this controller's own by default)."""
+        return self._nodes.get(node, self._ami)
+
+    def _amis(self) -> list[tuple[str, AmiPort]]:
+        """Every AMI connection: this controller's own (as ``""``), then the others."""
+        return [("", self._ami), *self._nodes.items()]
 
     # ------------------------------------------------------------ the router
 
@@ -220,7 +238,7 @@ class Router(Reception):
         answered = outcome.response.get("Response") == "Success"
         if offer is None or offer.channel_id != outcome.channel_id:
             if answered:  # an offer already withdrawn: the agent must not stay on a dead leg
-                await self._hangup(outcome.channel_id)
+                await self._hangup(outcome.channel_id, outcome.node)
             return
         del self._offers[outcome.call_id]
         event = control.originate_outcome(outcome.response, outcome.call_id, offer.agent_id)
@@ -259,8 +277,10 @@ class Router(Reception):
                 agent_taken=exc.reason.startswith("agent"))))
             return
         channel_id = control.offer_channel_id(c.call_id, next(self._attempts))
-        self._offers[c.call_id] = _Offer(c.agent_id, channel_id)
         hold = cast(dict[str, str], await self._client.hgetall(self._hold_key(c.call_id)))
+        # The agent's leg starts on the caller's Asterisk: [vaxel-agent] bridges the two there.
+        node = hold.get("node", "")
+        self._offers[c.call_id] = _Offer(c.agent_id, channel_id, node)
         setup = self.queues[hold.get("queue") or next(iter(self.queues))]
         variables = {"VAXEL_CALL": c.call_id, "VAXEL_BRIDGE": hold.get("channel", "")}
         exten = "connect"
@@ -270,28 +290,28 @@ class Router(Reception):
             variables["VAXEL_CALLBACK_DIAL"] = setup.callback_dial.replace(
                 "{number}", dial_number(c.caller))
         log.info("acd.offer", call_id=c.call_id, agent_id=c.agent_id, device=c.device,
-                 callback=c.callback)
-        self._spawn(self._originate(c, channel_id, exten, variables))
+                 callback=c.callback, node=node)
+        self._spawn(self._originate(c, channel_id, exten, variables, node))
 
     async def _originate(self, c: m.OfferCall, channel_id: str, exten: str,
-                         variables: Mapping[str, str]) -> None:
+                         variables: Mapping[str, str], node: str) -> None:
         from infra.ami import AmiError
 
         try:
-            response = await self._ami.originate(
+            response = await self._ami_of(node).originate(
                 c.device, context=control.AGENT_CONTEXT, exten=exten, variables=variables,
                 channel_id=channel_id, caller_id=c.caller or None, timeout=c.ring_timeout)
         except AmiError as exc:
             log.warning("acd.originate_failed", call_id=c.call_id, error=str(exc))
             response = {"Response": "Failure", "Reason": "0"}
-        self._inbox.put_nowait(("outcome", _Outcome(c.call_id, channel_id, response)))
+        self._inbox.put_nowait(("outcome", _Outcome(c.call_id, channel_id, response, node)))
 
     async def _cancel_offer(self, c: m.CancelOffer) -> None:
         offer = self._offers.get(c.call_id)
         if offer is None or offer.agent_id != c.agent_id:
             return
         del self._offers[c.call_id]
-        await self._hangup(offer.channel_id)
+        await self._hangup(offer.channel_id, offer.node)
         engine = self.engine
         call = self._engine_call(engine, c.call_id) if engine else None
         queue = self.queues[call.queue].config if call else None
@@ -318,9 +338,9 @@ class Router(Reception):
             await self.store.finish(c.call_id, self._clock(), "call_left_queue")
         key = self._hold_key(c.call_id)
         await self._client.hset(key, "leave", 1)
-        channel = await self._client.hget(key, "channel")
+        channel, node = cast(list[str | None], await self._client.hmget(key, ["channel", "node"]))
         with contextlib.suppress(AmiError):
-            await self._ami.action({"Action": "Redirect", "Channel": channel,
+            await self._ami_of(node or "").action({"Action": "Redirect", "Channel": channel,
                                     "Context": "vaxel-fallback", "Exten": "s", "Priority": "1"})
         log.info("acd.call_left", call_id=c.call_id, reason=c.reason)
 
@@ -331,11 +351,11 @@ class Router(Reception):
             with contextlib.suppress(RoutingError):
                 await self.store.end_wrap_up(c.agent_id, c.at)
 
-    async def _hangup(self, channel_id: str) -> None:
+    async def _hangup(self, channel_id: str, node: str = "") -> None:
         from infra.ami import AmiError
 
         with contextlib.suppress(AmiError):
-            await self._ami.action({"Action": "Hangup", "Channel": channel_id})
+            await self._ami_of(node).action({"Action": "Hangup", "Channel": channel_id})
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)

@@ -42,6 +42,20 @@ def cluster(tmp_path: Path, runtime: AsteriskRuntime) -> Iterator[ClusterState]:
         stack.down(state, runtime)
 
 
+@pytest.fixture
+def acd_cluster(tmp_path: Path, runtime: AsteriskRuntime) -> Iterator[ClusterState]:
+    """A cluster whose Asterisk instances run in test mode: simulated agent phones
+    (``Local/<ext>@sim-phones`` on both, as a phone registered with both would be) and
+    the harness AMI user that places test callers."""
+    name = f"t{os.getpid()}-{next(_names)}"
+    state = stack.up(tmp_path / "cluster", name, runtime, say=lambda _text: None,
+                     test_mode=True)
+    try:
+        yield state
+    finally:
+        stack.down(state, runtime)
+
+
 def entry(state: ClusterState) -> str:
     return f"{state.plan.bind}:{state.plan.kamailio_port}"
 
