@@ -30,6 +30,7 @@ from typing import Any, Protocol, cast
 
 import redis.asyncio as aioredis
 import structlog
+from redis.exceptions import RedisError
 
 from infra.dialplan_safe import dial_number
 from routing import control
@@ -45,6 +46,8 @@ log = structlog.get_logger("vaxel.routing")
 
 #: Recently hung-up channels remembered for hand-overs whose stream entry comes later.
 RECENT_HANGUPS = 2048
+#: Seconds between two tries to read the event stream while Redis is away.
+STREAM_RETRY_S = 0.5
 #: Engine record kinds the store's scripts do not already put on the stream.
 ENGINE_ONLY_KINDS = frozenset({"call_escalated", "call_rejected", "call_restored"})
 
@@ -120,9 +123,16 @@ class Router(Reception):
 
     async def _pump_stream(self, after: str) -> None:
         while not self._closed:
-            rows = cast(list[tuple[str, list[tuple[str, dict[str, str]]]]] | None,
-                        await self._client.xread({self.store.stream: after}, block=1000,
-                                                 count=500))
+            try:
+                rows = cast(list[tuple[str, list[tuple[str, dict[str, str]]]]] | None,
+                            await self._client.xread({self.store.stream: after}, block=1000,
+                                                     count=500))
+            except (RedisError, OSError) as exc:
+                # Redis restarting or failing over: read on from the same entry once it is
+                # back (the lease decides meanwhile whether this is still the router).
+                log.warning("acd.stream_unavailable", error=str(exc), after=after)
+                await asyncio.sleep(STREAM_RETRY_S)
+                continue
             for _stream, entries in rows or ():
                 for entry_id, fields in entries:
                     after = entry_id
