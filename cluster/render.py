@@ -194,6 +194,13 @@ def controller_toml(plan: ClusterPlan, node: ControllerNode, sounds_dir: str,
     ]) + "\n"
 
 
+def console_toml(plan: ClusterPlan, controller_text: str) -> str:
+    """The console's TOML: the first controller's (its Redis, AMI, queues, directory) and
+    the console's own loopback port."""
+    return controller_text + "\n".join([
+        "[console]", f'host = "{plan.bind}"', f"port = {plan.console_port}"]) + "\n"
+
+
 def controller_env(plan: ClusterPlan, node: ControllerNode) -> dict[str, str]:
     """The controller's secrets, handed over in its environment: its own Asterisk's AMI
     secret and, in the order of ``ami.peers``, the others'."""
