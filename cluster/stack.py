@@ -176,7 +176,8 @@ def _start_all(state: ClusterState, runtime: AsteriskRuntime, dialplans: Path | 
                f"FastAGI {node.fastagi_port} then {node.fastagi_backup_port}")
     for ctl in plan.controllers:
         start_controller(state, runtime, ctl.name, dialplans)
-        report(f"{ctl.name}: FastAGI {ctl.fastagi_port}, AMI of {ctl.asterisk}")
+        report(f"{ctl.name}: FastAGI {ctl.fastagi_port}, AMI of {ctl.asterisk} (and the others"
+               " for the ACD)")
     start_console(state, runtime, dialplans)
     report(f"console: http://{plan.bind}:{plan.console_port}/ (user admin)")
     start_kamailio(state)
