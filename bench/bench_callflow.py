@@ -66,6 +66,10 @@ class RateResult:
     p99_ms: float | None
     cpu_pct: float | None
     rss_mb: float | None
+    #: CPU milliseconds per offered call: Asterisk, Redis, the controller (None for the twin).
+    ast_ms: float | None = None
+    redis_ms: float | None = None
+    ctl_ms: float | None = None
 
     @property
     def lossless(self) -> bool:
@@ -131,14 +135,7 @@ class Controller:
         return found
 
     def cpu_seconds(self) -> float:
-        total = 0.0
-        for pid in self.pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
+        return cpu_seconds(self.pids())
 
     def rss_mb(self) -> float:
         total = 0
@@ -153,10 +150,25 @@ class Controller:
         return total / 1024
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes (all their threads)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 class Bench:
-    def __init__(self, ami: Ami, controller: Controller) -> None:
+    def __init__(self, ami: Ami, controller: Controller, asterisk_pid: int = 0,
+                 redis_pid: int = 0) -> None:
         self.ami = ami
         self.controller = controller
+        self.asterisk_pid = asterisk_pid
+        self.redis_pid = redis_pid
         self.callers: Callers | None = None
         self._serial = 0
 
@@ -170,6 +182,7 @@ class Bench:
         context = TWIN_CONTEXT if side == "dialplan" else "vaxel-inbound"
         loop = asyncio.get_running_loop()
         cpu0, wall0 = self.controller.cpu_seconds(), time.monotonic()
+        ast0, redis0 = cpu_seconds([self.asterisk_pid]), cpu_seconds([self.redis_pid])
         rss = [self.controller.rss_mb()]
         total = int(rate * seconds)
         start = loop.time()
@@ -185,9 +198,15 @@ class Bench:
                 next_report += report or 1e18
                 self._soak_line(callers, loop.time() - start)
         await callers.wait_all(DRAIN_S)
-        cpu = (self.controller.cpu_seconds() - cpu0) / (time.monotonic() - wall0) * 100
+        ctl_s = self.controller.cpu_seconds() - cpu0
+        cpu = ctl_s / (time.monotonic() - wall0) * 100
         rss.append(self.controller.rss_mb())
-        return self._result(side, rate, callers, cpu, max(rss))
+        result = self._result(side, rate, callers, cpu, max(rss))
+        per_call = 1e3 / max(total, 1)
+        result.ast_ms = (cpu_seconds([self.asterisk_pid]) - ast0) * per_call
+        result.redis_ms = (cpu_seconds([self.redis_pid]) - redis0) * per_call
+        result.ctl_ms = ctl_s * per_call if side != "dialplan" else None
+        return result
 
     def _place(self, callers: Callers, context: str) -> None:
         self._serial += 1
@@ -196,7 +215,7 @@ class Bench:
         self.ami.send({
             "Action": "Originate", "Channel": f"Local/{CITY}@{context}/n",
             "Context": CALLER_CONTEXT, "Exten": "s", "Priority": "1",
-            "CallerID": '"Bench" <0701234567>', "ChannelId": call_id,
+            "CallerID": f'"Bench" <07{self._serial % 10**8:08d}>', "ChannelId": call_id,
             "OtherChannelId": f"{call_id}-2", "Timeout": "30000", "Async": "true",
         })
 
@@ -224,13 +243,15 @@ def _fmt(value: float | None, spec: str) -> str:
 
 
 HEADER = (f"{'side':<11}{'calls/s':>8}{'offered':>9}{'completed':>10}{'fell back':>10}"
-          f"{'lost':>6}{'step p50 ms':>12}{'step p99 ms':>12}{'ctl CPU %':>10}{'ctl RSS MB':>11}")
+          f"{'lost':>6}{'step p50 ms':>12}{'step p99 ms':>12}{'ctl CPU %':>10}{'ctl RSS MB':>11}"
+          f"  {'CPU ms/call: ast':>16}{'redis':>6}{'ctl':>6}")
 
 
 def row(r: RateResult) -> str:
     return (f"{r.side:<11}{r.rate:>8}{r.offered:>9}{r.completed:>10}{r.fallback:>10}"
             f"{r.lost:>6}{_fmt(r.p50_ms, '.2f'):>12}{_fmt(r.p99_ms, '.2f'):>12}"
-            f"{_fmt(r.cpu_pct, '.0f'):>10}{_fmt(r.rss_mb, '.0f'):>11}")
+            f"{_fmt(r.cpu_pct, '.0f'):>10}{_fmt(r.rss_mb, '.0f'):>11}"
+            f"  {_fmt(r.ast_ms, '.1f'):>16}{_fmt(r.redis_ms, '.2f'):>6}{_fmt(r.ctl_ms, '.1f'):>6}")
 
 
 def highest_lossless(results: list[RateResult], side: str) -> int:
@@ -280,7 +301,9 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
             (workdir / "before").mkdir()
             before = Controller(workdir / "before", config, 1, args.before.resolve(), args.nice)
             sides = {"dialplan": controller, "before": before, "controller": controller}
-        bench = Bench(Ami(lambda e: bench.on_event(e)), controller)
+        status = asterisk.instance.status()
+        bench = Bench(Ami(lambda e: bench.on_event(e)), controller, status.pid or 0,
+                      redis.pid)
         try:
             await bench.ami.connect(params.ami_port, params.harness_user, params.harness_secret)
             await install_twin(bench.ami, asterisk.instance.sounds_path)

@@ -25,7 +25,8 @@ from vaxel.service import start_controller
 async def main(path: Path) -> None:
     raw = json.loads(path.read_text(encoding="utf-8"))
     config = parse_config(raw, str(path), env={})
-    configure(config.log_format, cache=True)
+    configure(config.log_format, cache=True,
+              level=int(os.environ.get("VAXEL_BENCH_LOG_LEVEL", "20")))
     controller = await start_controller(config, clock=lambda: OPEN_HOURS)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Literal
@@ -243,6 +244,12 @@ class AbsenceNote:
     def in_force(self, now: datetime) -> bool:
         """True when ``now`` lies in [starts_at, ends_at)."""
         return self.starts_at <= now and (self.ends_at is None or now < self.ends_at)
+
+
+def note_in_force(notes: Iterable[AbsenceNote], now: datetime) -> AbsenceNote | None:
+    """The note in force at ``now`` (the latest started), or None."""
+    found = [n for n in notes if n.in_force(now)]
+    return max(found, key=lambda n: n.starts_at) if found else None
 
 
 @dataclass(frozen=True)

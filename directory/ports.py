@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from directory.entities import AbsenceNote, Employee, Unit
+from directory.entities import AbsenceNote, Employee, Unit, note_in_force
 from directory.text import number_key
 
 
@@ -25,6 +25,8 @@ class DirectoryLookup(Protocol):
 
     def current_absence(self, employee_id: str, now: datetime) -> AbsenceNote | None: ...
 
+    def absences(self, employee_id: str) -> list[AbsenceNote]: ...
+
     def unit(self, unit_id: str) -> Unit | None: ...
 
 
@@ -34,14 +36,14 @@ class FakeDirectory:
 
     employees: dict[str, Employee] = field(default_factory=dict)
     units: dict[str, Unit] = field(default_factory=dict)
-    absences: dict[str, list[AbsenceNote]] = field(default_factory=dict)
+    notes: dict[str, list[AbsenceNote]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, employees: Iterable[Employee] = (), units: Iterable[Unit] = ()) -> FakeDirectory:
         return cls({e.id: e for e in employees}, {u.id: u for u in units})
 
     def set_absence(self, employee_id: str, note: AbsenceNote) -> None:
-        self.absences.setdefault(employee_id, []).append(note)
+        self.notes.setdefault(employee_id, []).append(note)
 
     def employee_by_extension(self, extension: str) -> Employee | None:
         return next((e for e in self.employees.values() if e.extension == extension), None)
@@ -57,8 +59,10 @@ class FakeDirectory:
                      if digits is not None and u.number == digits), None)
 
     def current_absence(self, employee_id: str, now: datetime) -> AbsenceNote | None:
-        notes = [n for n in self.absences.get(employee_id, []) if n.in_force(now)]
-        return max(notes, key=lambda n: n.starts_at) if notes else None
+        return note_in_force(self.notes.get(employee_id, []), now)
+
+    def absences(self, employee_id: str) -> list[AbsenceNote]:
+        return sorted(self.notes.get(employee_id, []), key=lambda n: n.starts_at)
 
     def unit(self, unit_id: str) -> Unit | None:
         return self.units.get(unit_id)

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, true
+from sqlalchemy import Connection, bindparam, func, select, true
 
 from directory import convert, rows, search_sql, text
 from directory import search as search_db
 from directory.changes import SyncPlan, diff
-from directory.entities import AbsenceNote, Employee, HistoryEntry
+from directory.entities import AbsenceNote, Employee, HistoryEntry, note_in_force
 from directory.errors import Conflict, NotFound
 from directory.models import AbsenceRow, EmployeeRow, HistoryRow
 from directory.ranking import SearchHit
@@ -27,6 +27,7 @@ from directory.search import Audience
 from directory.store_base import make_engine, utc_now
 from directory.store_org import OrganisationStore
 
+_NEWEST_CHANGE = select(func.max(HistoryRow.id))
 _ID_BY_EXTENSION = select(EmployeeRow.id).where(
     EmployeeRow.extension == bindparam("extension"), EmployeeRow.active == true()
 )
@@ -190,8 +191,7 @@ class Directory(OrganisationStore):
 
     def current_absence(self, employee_id: str, now: datetime) -> AbsenceNote | None:
         """The note in force at ``now`` (the latest started), or None."""
-        notes = [n for n in self.absences(employee_id) if n.in_force(now)]
-        return max(notes, key=lambda n: n.starts_at) if notes else None
+        return note_in_force(self.absences(employee_id), now)
 
     def absences(self, employee_id: str) -> list[AbsenceNote]:
         """All stored notes of an employee, by start."""
@@ -251,6 +251,12 @@ class Directory(OrganisationStore):
             return search_db.dial_by_name(s, digits, limit)
 
     # --- history ---------------------------------------------------------------------
+
+    def change_mark(self) -> int:
+        """A number that grows with every recorded change (the newest history entry's id;
+        0 for none): readers that keep answers in memory compare it to know they are stale."""
+        with self.reading() as s:
+            return int(s.scalar(_NEWEST_CHANGE) or 0)
 
     def history(self, entity_id: str | None = None, *, limit: int = 100) -> list[HistoryEntry]:
         """Recorded changes, newest first; only those of ``entity_id`` when given."""

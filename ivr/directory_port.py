@@ -14,9 +14,11 @@ public IVR: they look like an unknown extension, and the caller is asked again.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from directory.entities import AbsenceNote, note_in_force
 from infra.dialplan_safe import is_safe_dial
 from ivr import actions as a
 
@@ -48,6 +50,20 @@ def _unit_fields(unit: Any) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Found:
+    """What a number leads to, and every absence note of that person: the part of a lookup
+    that does not depend on the time (``ivr.lookup_memo`` keeps it in memory)."""
+
+    callee: a.Callee | None
+    notes: tuple[AbsenceNote, ...] = ()
+
+    def at(self, now: datetime) -> a.LookupCompleted:
+        """The lookup's answer at ``now``: the absence note in force then, if any."""
+        note = note_in_force(self.notes, now)
+        return a.LookupCompleted(self.callee, _absence(note) if note is not None else None)
+
+
 class DirectoryLookup:
     def __init__(self, directory: Any) -> None:
         self.directory = directory
@@ -63,20 +79,22 @@ class DirectoryLookup:
         return a.Callee(employee.id, f"{employee.given_name} {employee.family_name}", dial,
                         employee.unit_id, **_unit_fields(unit))
 
-    def _lookup(self, extension: str, now: datetime) -> a.LookupCompleted:
+    def find(self, extension: str) -> Found:
+        """Who or what ``extension`` leads to, with their absence notes (blocking)."""
         employee = self.directory.employee_by_extension(extension)
         if employee is None:
             employee = self.directory.employee_by_direct_number(extension)
         if employee is None:
             unit = self.directory.unit_by_number(extension)
             if unit is not None:
-                return a.LookupCompleted(a.Callee("", unit.name, "", unit.id, kind="unit",
-                                                  **_unit_fields(unit)))
+                return Found(a.Callee("", unit.name, "", unit.id, kind="unit",
+                                      **_unit_fields(unit)))
         if employee is None or not employee.listed or not employee.devices:
-            return a.LookupCompleted(None)
-        note = self.directory.current_absence(employee.id, now)
-        return a.LookupCompleted(self._callee(employee),
-                                 _absence(note) if note is not None else None)
+            return Found(None)
+        return Found(self._callee(employee), tuple(self.directory.absences(employee.id)))
+
+    def _lookup(self, extension: str, now: datetime) -> a.LookupCompleted:
+        return self.find(extension).at(now)
 
     async def lookup_extension(self, extension: str, now: datetime) -> a.LookupCompleted:
         return await asyncio.to_thread(self._lookup, extension, now)

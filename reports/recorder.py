@@ -35,7 +35,7 @@ from reports.records import (
     with_context,
     with_ivr,
 )
-from switchboard.context import contact_key
+from switchboard.context import CallContext, contact_key
 from switchboard.context_store import CallContextStore
 from switchboard.errors import SwitchboardError
 
@@ -120,8 +120,9 @@ class CallRecorder:
                 cid = f.get("call_id", "")
                 if cid:
                     records[cid] = fold(records[cid], entry_id, f)
+        contexts = await CallContextStore(self.r).stored_many(sorted(call_ids))
         for cid in call_ids:
-            records[cid] = await self._complete(records[cid])
+            records[cid] = await self._complete(records[cid], contexts.get(cid))
         new_cursors = {self.streams[k]: rows[-1][0] for k, rows in read.items() if rows}
         await asyncio.to_thread(self.store.save, list(records.values()), new_cursors)
         if self.on_fallback is not None:
@@ -149,13 +150,13 @@ class CallRecorder:
             cid = f.get("call_id", "")
             last[cid] = entry_id
             done[cid] = done[cid] or f.get("done") == "1"
-        for cid, entry_id in last.items():
-            raw = await self.r.get(f"vaxel:call:{cid}")
+        ids = list(last)
+        raws: list[Any] = await self.r.mget([f"vaxel:call:{cid}" for cid in ids]) if ids else []
+        for cid, raw in zip(ids, raws, strict=True):
             state = json.loads(raw) if raw else None
-            records[cid] = with_ivr(records[cid], entry_id, state, done[cid])
+            records[cid] = with_ivr(records[cid], last[cid], state, done[cid])
 
-    async def _complete(self, record: CallRecord) -> CallRecord:
-        context = await CallContextStore(self.r).get(record.call_id)
+    async def _complete(self, record: CallRecord, context: CallContext | None) -> CallRecord:
         stored = context.to_dict() if context else None
         if stored is not None:  # one caller, one form ("08-123 45" = "+46812345"): GDPR
             stored["caller_number"] = contact_key(stored["caller_number"] or "")

@@ -36,6 +36,9 @@ from switchboard.errors import StoreUnavailable
 CONTEXT_TTL_S = 4 * 3600
 #: Seconds a day's contact list is kept (two days: "today" is all that is asked).
 CONTACTS_TTL_S = 2 * 24 * 3600
+#: The most contacts of one number and day that are read (the latest): a number that calls
+#: thousands of times a day (a company's exchange, a robot) must not make every read long.
+CONTACTS_READ = 50
 
 
 class CallerLookup(Protocol):
@@ -70,6 +73,12 @@ class DirectoryLookup:
             elif hit.employee is not None:
                 names.append(f"{hit.employee.given_name} {hit.employee.family_name}")
         return names
+
+
+def _context(raw: Any, attempts: Any) -> CallContext | None:
+    if not raw:
+        return None
+    return CallContext.from_dict({**json.loads(raw), "attempts": [json.loads(a) for a in attempts]})
 
 
 def _ctx_key(call_id: str) -> str:
@@ -147,12 +156,13 @@ class CallContextStore:
         await self.record_attempt(call_id, attempt)
 
     async def contacts_today(self, number: str, now: datetime) -> list[Contact]:
-        """Calls from ``number`` on the city day of ``now``, oldest first."""
+        """Calls from ``number`` on the city day of ``now``, oldest first (the latest
+        ``CONTACTS_READ`` of them)."""
         if not number.strip():
             return []
         try:
             found: Any = await self.client.zrange(
-                _contacts_key(number, now), 0, -1, withscores=True)
+                _contacts_key(number, now), -CONTACTS_READ, -1, withscores=True)
         except RedisError as exc:
             raise StoreUnavailable(f"reading the contacts of {number}: {exc}") from exc
         return [Contact(str(cid), datetime.fromtimestamp(float(score), UTC))
@@ -174,6 +184,27 @@ class CallContextStore:
             earlier_contacts=tuple(c for c in contacts if c.call_id != call_id),
         )
 
+    async def stored_many(self, call_ids: Sequence[str]) -> dict[str, CallContext]:
+        """Only the calls' stored parts (caller, start, attempts), in one round trip: no
+        reverse lookup, no other contacts, no IVR path. Unknown calls are left out."""
+        if not call_ids:
+            return {}
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for call_id in call_ids:
+                    pipe.get(_ctx_key(call_id))
+                    pipe.lrange(_attempts_key(call_id), 0, -1)
+                replies = await pipe.execute()
+        except RedisError as exc:
+            raise StoreUnavailable(f"loading the contexts of {len(call_ids)} calls: {exc}") \
+                from exc
+        found = {}
+        for i, call_id in enumerate(call_ids):
+            context = _context(replies[2 * i], replies[2 * i + 1])
+            if context is not None:
+                found[call_id] = context
+        return found
+
     async def _load(self, call_id: str) -> CallContext | None:
         try:
             async with self.client.pipeline(transaction=True) as pipe:
@@ -182,10 +213,7 @@ class CallContextStore:
                 raw, attempts = await pipe.execute()
         except RedisError as exc:
             raise StoreUnavailable(f"loading the context of call {call_id}: {exc}") from exc
-        if not raw:
-            return None
-        data = {**json.loads(raw), "attempts": [json.loads(a) for a in attempts]}
-        return CallContext.from_dict(data)
+        return _context(raw, attempts)
 
     async def _ivr_path(self, call_id: str) -> tuple[str, ...]:
         try:

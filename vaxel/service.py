@@ -33,6 +33,7 @@ from ivr.fastagi import FastAgiServer
 from ivr.flow import DialGroupNode
 from ivr.idle_store import IdleRecorder, IdleStore
 from ivr.load_watch import LoadWatch
+from ivr.lookup_memo import LookupMemo
 from ivr.overload import OverloadLimits
 from ivr.registry import FlowRegistry
 from ivr.run import Group
@@ -297,7 +298,9 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
     contexts = CallContextStore(store.client, ContextLookup(directory))
     idle = IdleStore(store.client)
     messages = build_messages(config, store.client, directory, contexts)
-    deps = SessionDeps(registry, groups, store, DirectoryLookup(directory),
+    # The call path's lookups from memory, dropped when the directory changes.
+    lookups = LookupMemo(DirectoryLookup(directory), directory.change_mark)
+    deps = SessionDeps(registry, groups, store, lookups,
                        config.prompts.asterisk_dir, clock, routing=routing, idle=idle,
                        contexts=contexts, messages=messages,
                        **_speech_and_messages(config, registry))

@@ -155,3 +155,54 @@ async def test_given_call_ends_then_idle_store_returns_them_for_known_members_on
             "PJSIP/4711": T0.timestamp()}
         assert await idle.idle_since([]) == {}
         await s.close()
+
+
+async def test_given_number_calling_all_day_then_only_latest_contacts_are_read(store):
+    from switchboard.context_store import CONTACTS_READ
+
+    for i in range(CONTACTS_READ + 10):
+        await store.open_call(f"c{i:03d}", "0701234567", T0 + timedelta(seconds=i))
+    found = await store.contacts_today("0701234567", T0)
+    assert [c.call_id for c in found] == [f"c{i:03d}" for i in range(10, CONTACTS_READ + 10)]
+    stored = await store.stored_many(["c005", "c006", "nobody"])
+    assert sorted(stored) == ["c005", "c006"]
+    assert stored["c005"].caller_number == "0701234567" and not stored["c005"].ivr_path
+
+
+async def test_given_burst_of_hangups_then_idle_recorder_writes_them_in_one_batch():
+    import asyncio
+
+    from infra.ami_guards import Subscription
+    from ivr.idle_store import IdleRecorder, IdleStore
+
+    class Ami:
+        def __init__(self) -> None:
+            self.subscribers: set[Subscription] = set()
+
+        def subscribe(self, predicate):  # type: ignore[no-untyped-def]
+            sub = Subscription(self.subscribers, predicate)
+            self.subscribers.add(sub)
+            return sub
+
+    def hangup(channel: str, state: str = "6") -> dict[str, str]:
+        return {"Event": "Hangup", "Channel": channel, "ChannelState": state}
+
+    with RedisServer() as server:
+        s = CallContextStore.from_url(server.url)
+        idle, ami = IdleStore(s.client), Ami()
+        recorder = IdleRecorder(ami, idle, clock=lambda: T0)  # type: ignore[arg-type]
+        sub = next(iter(ami.subscribers))
+        for event in (hangup("PJSIP/4711-0000000a"), hangup("PJSIP/4712-0000000b"),
+                      hangup("PJSIP/4713-0000000c", state="5")):   # only rang: not idle
+            sub.queue.put_nowait(event)
+        task = asyncio.create_task(recorder.run())
+        for _ in range(100):
+            if recorder.recorded:
+                break
+            await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert recorder.recorded == 2 and not ami.subscribers
+        assert await idle.idle_since(["PJSIP/4711", "PJSIP/4712", "PJSIP/4713"]) == {
+            "PJSIP/4711": T0.timestamp(), "PJSIP/4712": T0.timestamp()}
+        await s.close()

@@ -73,6 +73,11 @@ class RedisServer:
         return f"<RedisServer 127.0.0.1:{self.port} {'running' if self._proc else 'stopped'}>"
 
     @property
+    def pid(self) -> int:
+        """The server's process id (0 when stopped)."""
+        return self._proc.pid if self._proc is not None else 0
+
+    @property
     def url(self) -> str:
         """Connection URL for redis-py (database 0)."""
         return f"redis://127.0.0.1:{self.port}/0"
