@@ -29,6 +29,7 @@ from tests.integration.acd import (
     direct_call,
     ivr_call_id,
     login,
+    queued_call,
     set_talk,
     wait_for,
 )
@@ -196,7 +197,10 @@ async def test_given_calls_waiting_when_the_redis_master_restarts_then_their_ord
             return len(await store.waiting(QUEUE)) == len(ids)
 
         for i in range(12):  # one after the other: each has its own place
-            ids.append(ivr_call_id(await direct_call(harnesses[i % 2], caller_id=f"07{i:08d}")))
+            # The first two choose the contact center in the city's IVR (the hand-over
+            # notes their Asterisk); the others are put in the holding context directly.
+            place = queued_call if i < 2 else direct_call
+            ids.append(ivr_call_id(await place(harnesses[i % 2], caller_id=f"07{i:08d}")))
             await wait_for(all_waiting, 30, f"call {i + 1} waiting")
         before = await store.waiting(QUEUE)
         assert before == ids
@@ -223,6 +227,9 @@ async def test_given_calls_waiting_when_the_redis_master_restarts_then_their_ord
         await wait_for(all_answered, 90, "every waiting call answered")
         assert _first_offers([e for e in stream.entries if e[1].get("call_id") in ids]) == before
         assert set(check_no_double_assignment(stream.entries).values()) == {1}
+        legs = _agent_legs(cluster, runtime)
+        for i, call in enumerate(ids):  # each answered on the instance it waited on
+            assert legs[cluster.plan.asterisks[i % 2].name][call] == 1, (call, legs)
     finally:
         for harness in harnesses:
             await harness.close()
