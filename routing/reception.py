@@ -129,6 +129,8 @@ class Reception:
         if setup is None or info.get("leave"):
             await channel.command("SET VARIABLE", "VAXEL_HOLD", "leave")
             return
+        if info.get("parked"):  # its Asterisk was unreachable for the router; it is back
+            await self._resume(call_id)
         await channel.command("SET VARIABLE", "VAXEL_HOLD_S", str(setup.hold_s))
         await channel.command("SET VARIABLE", "VAXEL_HOLD", "1")
         if info.get("announce"):
@@ -192,6 +194,15 @@ class Reception:
             await channel.command("STREAM FILE", await self._prompt(channel, f"agent_{effect}"), "")
         log.info("acd.feature_code", agent_id=agent.id, action=action, effect=effect)
         return effect
+
+    async def _resume(self, call_id: str) -> None:
+        """A parked call's caller is alive: the router takes it back, in its place."""
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.hdel(self._hold_key(call_id), "parked")
+            pipe.xadd(self.store.stream, {"kind": "call_resumed", "at": repr(self._clock()),
+                                          "call_id": call_id})
+            await pipe.execute()
+        log.info("acd.call_resumed", call_id=call_id)
 
     async def _book_callback(self, call_id: str) -> None:
         """The caller keeps their place; the router learns it from the stream."""

@@ -23,6 +23,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, cast
 
 import structlog
@@ -30,12 +31,13 @@ import structlog
 from infra.redis_url import redis_client
 from infra.tasks import cancel_bounded
 from routing import control
+from routing.ami_port import AmiPort
 from routing.engine import Engine
 from routing.errors import RoutingError
 from routing.model import AgentState, Call
 from routing.reception import QueueSetup
 from routing.restore import replay, snapshot
-from routing.router import AmiPort, Router
+from routing.router import Router
 from routing.store import RoutingStore
 
 log = structlog.get_logger("vaxel.routing")
@@ -207,6 +209,35 @@ class RoutingService(Router):
                 channels.append(channel)
                 where[channel.uniqueid] = node
         return channels, where, unreachable
+
+    async def node_back(self, node: str) -> None:
+        """An instance's AMI connection is back (``on_reconnect``; ``""``: this controller's
+        own): the router settles the calls it parked while it could not reach it."""
+        if self.is_router:
+            self._inbox.put_nowait(("task", partial(self._settle_parked, node)))
+
+    async def _settle_parked(self, node: str, _engine: Engine) -> None:
+        """Parked calls on ``node`` whose caller is still there come back (`_resume`);
+        the others are over (the box died with them): finished as abandoned."""
+        ami = self._ami_of(node)
+        parked = []
+        for queue in self.queues:
+            for call_id in await self.store.waiting(queue):
+                flag, on = cast(list[str | None], await self._client.hmget(
+                    self._hold_key(call_id), ["parked", "node"]))
+                if flag and self._ami_of(on or "") is ami:
+                    parked.append(call_id)
+        if not parked:
+            return
+        live = {str(e.get("Uniqueid", "")) for e in await ami.core_show_channels()}
+        for call_id in parked:
+            if call_id in live:
+                await self._resume(call_id)
+            else:
+                await self.store.finish(call_id, self._clock(), "call_abandoned")
+                await self._client.hset(self._hold_key(call_id), "ended", 1)
+        log.info("acd.parked_settled", node=node, resumed=len(set(parked) & live),
+                 finished=len(set(parked) - live))
 
     async def _store_calls(self) -> list[Call]:
         ids: set[str] = set()

@@ -15,6 +15,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -245,12 +246,23 @@ class Controller:
     async def ami_reconnected(self) -> None:
         self.metrics.reconnected("ami")
         await self.rebuild_state()
+        if self.routing is not None:
+            await self.routing.node_back("")
+
+    async def peer_reconnected(self, name: str) -> None:
+        """Another instance's AMI is back: the router settles the calls it parked there."""
+        if self.routing is not None:
+            await self.routing.node_back(name)
 
     async def rebuild_state(self) -> None:
         """After (re)connecting: learn which channels Asterisk has, to reconcile call state."""
         assert self.ami is not None
         channels = await self.ami.core_show_channels()
         log.info("ami.state_rebuilt", channels=len(channels))
+
+
+async def _peer_back(controller: Callable[[], Controller], name: str) -> None:
+    await controller().peer_reconnected(name)
 
 
 async def _connect_peer(name: str, peer: AmiClient) -> None:
@@ -291,7 +303,9 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
         ami = AmiClient(cfg.host, cfg.port, cfg.username, cfg.secret,
                         on_reconnect=lambda: controller.ami_reconnected())
         if config.queues:
-            peers = {p.name: AmiClient(p.host, p.port, cfg.username, p.secret)
+            peers = {p.name: AmiClient(p.host, p.port, cfg.username, p.secret,
+                                       on_reconnect=partial(_peer_back, lambda: controller,
+                                                            p.name))
                      for p in cfg.peer_nodes()}
             routing = RoutingService(config.redis.url, queue_setups(config.queues), ami,
                                      prompts_dir=config.prompts.asterisk_dir, nodes=peers)

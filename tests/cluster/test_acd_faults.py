@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import re
 import time
 from typing import Any
@@ -79,6 +80,14 @@ async def _router_controller(cluster: Any, store: RoutingStore) -> str:
         if f'"controller": "{holder[0]}"' in controller_log(cluster, ctl.name):
             return str(ctl.name)
     raise AssertionError(f"no controller log names the lease holder {holder[0]}")
+
+
+async def _paused_agents(cluster: Any, store: RoutingStore, harnesses: list[Harness]) -> None:
+    """A router leads, and the agents are logged in but paused (calls queue up)."""
+    await _router_controller(cluster, store)
+    await _agents(store, harnesses)
+    for i in range(AGENTS):
+        await store.pause(f"agent{i}", "test", time.time())
 
 
 def _first_offers(entries: list[tuple[str, dict[str, str]]]) -> list[str]:
@@ -187,10 +196,7 @@ async def test_given_calls_waiting_when_the_redis_master_restarts_then_their_ord
     store = RoutingStore(redis_client(cluster.plan.redis_url()))
     harnesses = await _harnesses(cluster)
     try:
-        await _router_controller(cluster, store)
-        await _agents(store, harnesses)
-        for i in range(AGENTS):
-            await store.pause(f"agent{i}", "test", time.time())
+        await _paused_agents(cluster, store, harnesses)
         ids: list[str] = []
 
         async def all_waiting() -> bool:
@@ -233,4 +239,53 @@ async def test_given_calls_waiting_when_the_redis_master_restarts_then_their_ord
     finally:
         for harness in harnesses:
             await harness.close()
+        await store.close()
+
+
+async def test_given_an_asterisk_killed_with_calls_waiting_then_the_others_are_served_no_miss(
+        acd_cluster, runtime):
+    """The dead box's waiting calls are parked (no agent rings for them, no miss), the
+    other box's calls are answered; when the box is back, its lost calls are counted."""
+    cluster = acd_cluster
+    first, second = cluster.plan.asterisks
+    store = RoutingStore(redis_client(cluster.plan.redis_url()))
+    harnesses = await _harnesses(cluster)
+    try:
+        await _paused_agents(cluster, store, harnesses)
+        placed = {ivr_call_id(await direct_call(harnesses[i % 2], caller_id=f"07{i:08d}")):
+                  cluster.plan.asterisks[i % 2].name for i in range(8)}
+
+        async def all_waiting() -> bool:
+            return len(await store.waiting(QUEUE)) == len(placed)
+
+        await wait_for(all_waiting, 60, "8 calls waiting")
+        kill9(cluster.pids[second.name])
+        stream = StreamReader(store)
+        for i in range(AGENTS):
+            await store.unpause(f"agent{i}", time.time())
+        on_first = {c for c, node in placed.items() if node == first.name}
+        on_second = set(placed) - on_first
+
+        async def first_answered() -> bool:
+            await stream.read()
+            return on_first <= set(stream.calls("call_answered"))
+
+        await wait_for(first_answered, 60, "the live box's calls answered")
+        assert not on_second & set(stream.calls("call_answered"))
+        agents = [await store.agent(f"agent{i}") for i in range(AGENTS)]
+        assert all(a.missed == 0 and a.state.value != "paused" for a in agents), agents
+        # The box comes back: the router's AMI link to it reconnects, and the calls it
+        # died with are over (counted as abandoned), none left waiting.
+        await asyncio.to_thread(stack.start_asterisk, cluster, runtime, second.name)
+
+        async def counted() -> bool:
+            await stream.read()
+            return on_second <= set(stream.calls("call_abandoned"))
+
+        await wait_for(counted, 60, "the dead box's calls counted")
+        assert await store.waiting(QUEUE) == []
+    finally:
+        for harness in harnesses:
+            with contextlib.suppress(Exception):
+                await harness.close()
         await store.close()

@@ -134,3 +134,89 @@ async def test_given_a_take_over_then_every_instance_is_settled_and_an_unreachab
         assert await store.waiting("kc") == ["b-1"]
     finally:
         await service.close()
+
+
+class Flaky(FakeAmi):
+    """An instance whose AMI connection is gone until `down` is cleared."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+
+    async def originate(self, channel: str, **options: Any) -> Mapping[str, Any]:
+        from infra.ami import AmiUnavailable
+
+        if self.down:
+            raise AmiUnavailable("not connected")
+        return await super().originate(channel, **options)
+
+
+class HoldChannel:
+    """The holding context's AGI channel: every command succeeds with empty data."""
+
+    async def command(self, name: str, *args: str, sensitive: bool = False) -> Any:
+        from types import SimpleNamespace
+
+        return SimpleNamespace(data="", digits="")
+
+
+async def _parked(store: RoutingStore, call_id: str) -> bool:
+    return await store._r.hget(f"{store._p}:acd:hold:{call_id}", "parked") == "1"
+
+
+async def _until_parked(store: RoutingStore, *call_ids: str) -> None:
+    for _ in range(200):
+        if all([await _parked(store, c) for c in call_ids]):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{call_ids} not parked")
+
+
+async def _parked_calls(redis_url: str, prefix: str, store: RoutingStore,
+                        *call_ids: str) -> tuple[RoutingService, FakeAmi, Flaky]:
+    """A router whose peer instance is unreachable, Anna logged in, and ``call_ids``
+    queued on the peer: each offered to Anna in turn and parked."""
+    own, peer = FakeAmi(), Flaky()
+    service = await _service(redis_url, prefix, own, peer)
+    await _login(store, "anna")
+    for n, call_id in enumerate(call_ids):
+        await service.enqueue(call_id, f"PJSIP/trunk-{n}", "kc", "", 0, f"070{n}",
+                              node="asterisk-2")
+    await _until_parked(store, *call_ids)
+    return service, own, peer
+
+
+async def test_given_a_call_on_an_unreachable_instance_then_it_is_parked_without_a_miss_and_resumed(
+        redis_url: str, prefix: str, store: RoutingStore) -> None:
+    service, own, peer = await _parked_calls(redis_url, prefix, store, "b-1")
+    try:
+        anna = await store.agent("anna")
+        assert anna.missed == 0 and anna.state.value == "available"
+        assert await store.waiting("kc") == ["b-1"]
+        assert service.engine is not None and not list(service.engine.calls())
+        # The router goes on: a call on its own instance is offered to Anna at once.
+        await service.enqueue("a-1", "PJSIP/trunk-2", "kc", "", 0, "0702", node="asterisk-1")
+        await _until(lambda: own.originated == ["a-1"], "a-1 offered")
+        await own.subscriptions[0].queue.put({"Event": "Hangup", "Uniqueid": "a-1"})
+        # b-1's caller is alive (its hold AGI runs): it comes back and is offered there.
+        peer.down = False
+        await service.hold(HoldChannel(), "b-1", "kc")
+        await _until(lambda: peer.originated == ["b-1"], "b-1 offered on its instance")
+        assert not await _parked(store, "b-1")
+    finally:
+        await service.close()
+
+
+async def test_given_an_instance_back_then_its_parked_calls_are_settled_by_their_channels(
+        redis_url: str, prefix: str, store: RoutingStore) -> None:
+    service, own, peer = await _parked_calls(redis_url, prefix, store, "b-1", "b-2")
+    try:
+        # The instance restarted: b-1's caller survived (an AMI cut), b-2's did not.
+        peer.down, peer.channels = False, [{"Uniqueid": "b-1", "Channel": "PJSIP/trunk-1"}]
+        await service.node_back("asterisk-2")
+        await _until(lambda: peer.originated == ["b-1"], "b-1 offered")
+        ended = [e["call_id"] for _i, e in await store.events()
+                 if e.get("kind") == "call_abandoned"]
+        assert ended == ["b-2"]
+    finally:
+        await service.close()
