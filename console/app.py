@@ -27,6 +27,7 @@ from console.calls import CallControl
 from console.deps import ConsoleDeps
 from console.errors import ConsoleError, NotLoggedIn
 from console.live import Hub
+from console.metrics import ConsoleMetrics, RequestMetrics
 from console.strings import STRINGS, pick_language, table
 from console.web import LANG_COOKIE, SESSION_COOKIE, install_error_handlers, principal
 
@@ -51,8 +52,11 @@ class LoginBody(BaseModel):
     password: str = Field(..., min_length=1, max_length=200)
 
 
-def create_app(deps: ConsoleDeps, *, start_hub: bool = True) -> FastAPI:
-    hub = Hub(deps)
+def create_app(deps: ConsoleDeps, *, start_hub: bool = True,
+               metrics: ConsoleMetrics | None = None) -> FastAPI:
+    """The app; its metrics (``app.state.metrics``) are ``metrics`` or its own."""
+    metrics = metrics or ConsoleMetrics()
+    hub = Hub(deps, metrics=metrics)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -72,6 +76,8 @@ def create_app(deps: ConsoleDeps, *, start_hub: bool = True) -> FastAPI:
                               "Live events: WebSocket /api/events.")
     app.state.deps = deps
     app.state.hub = hub
+    app.state.metrics = metrics
+    app.add_middleware(RequestMetrics, metrics=metrics)
     app.state.calls = CallControl(deps, hub.devices)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -95,7 +101,7 @@ def _address(request: Request) -> str:
 def _auth_routes(app: FastAPI, deps: ConsoleDeps) -> None:
     @app.post("/api/login", tags=["auth"], summary="log in; sets the session cookie")
     async def api_login(body: LoginBody, request: Request) -> JSONResponse:
-        session, who = await deps.users.log_in(body.name, body.password, _address(request))
+        session, who = await _log_in(request, body.name, body.password)
         response = JSONResponse({"name": who.name, "role": who.role.value, "csrf": who.csrf,
                                  "home": HOME[who.role]})
         _cookie(response, deps, SESSION_COOKIE, session)
@@ -123,7 +129,7 @@ def _auth_routes(app: FastAPI, deps: ConsoleDeps) -> None:
     async def login_form(request: Request, name: str = Form(""), password: str = Form(""),
                          lang: str = Form("")) -> Any:
         try:
-            session, who = await deps.users.log_in(name.strip(), password, _address(request))
+            session, who = await _log_in(request, name.strip(), password)
         except ConsoleError as exc:
             return _render(request, "login.html", lang or None, error=exc.message,
                            status=exc.status)
@@ -139,6 +145,16 @@ def _auth_routes(app: FastAPI, deps: ConsoleDeps) -> None:
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
+
+
+async def _log_in(request: Request, name: str, password: str) -> tuple[str, Principal]:
+    """``users.log_in``, a refusal counted in the metrics by its status."""
+    deps: ConsoleDeps = request.app.state.deps
+    try:
+        return await deps.users.log_in(name, password, _address(request))
+    except ConsoleError as exc:
+        request.app.state.metrics.login_failures.labels(str(exc.status)).inc()
+        raise
 
 
 def _render(request: Request, template: str, lang: str | None, status: int = 200,

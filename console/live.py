@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from console.deps import ConsoleDeps
+from console.metrics import ConsoleMetrics
 from console.views import AgentTimes, DeviceTracker, agent_row, queue_figures, waiting_rows
 from reports.stats import summarise
 from routing.errors import RoutingError
@@ -87,9 +88,12 @@ class ClientFeed:
 class Hub:
     """See the module docstring."""
 
-    def __init__(self, deps: ConsoleDeps, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, deps: ConsoleDeps, clock: Callable[[], float] = time.time,
+                 metrics: ConsoleMetrics | None = None) -> None:
         self.deps = deps
         self.clock = clock
+        self.metrics = metrics or ConsoleMetrics()
+        self._was_up: set[str] = set()
         self.clients: set[ClientFeed] = set()
         self.entries: list[dict[str, str]] = []
         self.times = AgentTimes()
@@ -109,15 +113,18 @@ class Hub:
     def add_client(self) -> ClientFeed:
         feed = ClientFeed()
         self.clients.add(feed)
+        self.metrics.websocket_clients.set(len(self.clients))
         return feed
 
     def remove_client(self, feed: ClientFeed) -> None:
         self.clients.discard(feed)
+        self.metrics.websocket_clients.set(len(self.clients))
 
     def broadcast(self, message: dict[str, Any]) -> None:
         text = json.dumps(message, ensure_ascii=False, default=str)
         for feed in list(self.clients):
             feed.put(text)
+        self.metrics.pushed(str(message.get("type", "?")), len(self.clients))
 
     # --- running ----------------------------------------------------------------------
 
@@ -139,6 +146,10 @@ class Hub:
     def _set_health(self, part: str, up: bool) -> None:
         if self.health[part] != up:
             self.health[part] = up
+            if up or part in self._was_up:  # a first "down" before ever up is no failure
+                self.metrics.link(part, up, was_up_before=part in self._was_up)
+            if up:
+                self._was_up.add(part)
             self.broadcast({"type": "health", **self.health})
             self._dirty.set()
 

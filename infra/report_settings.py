@@ -16,6 +16,9 @@ class ReportSettings:
     """Switchboard service-level threshold: answered within this many seconds."""
     contact_center_answer_s: int = 300
     """Contact-center service-level threshold (5 minutes)."""
+    direct_answer_s: int = 20
+    """Service-level threshold of direct calls (put through by the IVR): the person
+    dialled answered within this many seconds of ringing (about four rings)."""
     service_level_pct: int = 90
     """The share (percent) that should be answered within the threshold."""
     max_lost_pct: int = 10
@@ -32,9 +35,11 @@ class ReportSettings:
     recorder: bool = True
     """Run the call recorder (and the daily purge) in the controller."""
     metrics_host: str = "127.0.0.1"
-    """Address of the controller's /metrics and /healthz (keep it on loopback)."""
+    """Address of the controller's and the console's /metrics and /healthz (loopback)."""
     metrics_port: int = 0
-    """Port of /metrics and /healthz; 0: no endpoint."""
+    """Port of the controller's /metrics and /healthz; 0: no endpoint."""
+    console_metrics_port: int = 0
+    """Port of the console's /metrics and /healthz (``vaxel console``); 0: no endpoint."""
 
 
 def check_report_settings(s: ReportSettings) -> list[str]:
@@ -44,7 +49,8 @@ def check_report_settings(s: ReportSettings) -> list[str]:
         value = getattr(s, key)
         if isinstance(value, int) and not 0 <= value <= 100:
             problems.append(f"reports.{key}: expected a percentage 0-100, got {value}")
-    for key in ("switchboard_answer_s", "contact_center_answer_s", "pseudonymise_after_days",
+    for key in ("switchboard_answer_s", "contact_center_answer_s", "direct_answer_s",
+                "pseudonymise_after_days",
                 "delete_after_days"):
         value = getattr(s, key)
         if isinstance(value, int) and value < 1:

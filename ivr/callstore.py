@@ -22,6 +22,8 @@ from ivr.errors import IvrError
 from ivr.flow import Flow
 from ivr.run import CallState
 
+#: The step of a ``vaxel:calls`` entry that says a direct dial was answered.
+DIAL_ANSWERED = "dial-answered"
 #: Longest the ``vaxel:calls`` stream grows (approximate trimming).
 CALL_STREAM_MAXLEN = 100_000
 #: How long a flow version's text is kept after a call last started on it.
@@ -84,6 +86,17 @@ class RedisCallStore:
         except RedisError as exc:
             raise CallStoreUnavailable(f"loading call {call_id}: {exc}") from exc
         return CallState.from_dict(json.loads(raw)) if raw else None
+
+    async def dial_answered(self, call_id: str) -> None:
+        """Note in ``vaxel:calls`` that the person the IVR dialled answered
+        (`ivr.dial_answers`): the IVR's part of the call is over (``done``); the call's
+        saved state is left as it is (it still says it waits for the dial)."""
+        try:
+            await self.client.xadd("vaxel:calls", {"call_id": call_id, "flow": "", "node": "",
+                                                    "step": DIAL_ANSWERED, "done": 1},
+                                   maxlen=CALL_STREAM_MAXLEN, approximate=True)
+        except RedisError as exc:
+            raise CallStoreUnavailable(f"noting the answer of call {call_id}: {exc}") from exc
 
     async def save_flow(self, flow: Flow) -> None:
         """Store a flow version's text (calls refer to it by version), once per

@@ -235,8 +235,12 @@ class FastAgiServer:
         close_grace: float = CLOSE_GRACE,
         max_pending: int = MAX_PENDING,
         max_sessions: int = MAX_SESSIONS,
+        reuse_port: bool = False,
     ) -> None:
         self.handler = handler
+        self.reuse_port = reuse_port
+        """Share the port with the other workers of ``vaxel serve --workers N`` (SO_REUSEPORT:
+        the kernel spreads new connections over the processes listening)."""
         self.host = host
         self.port = port
         self.allow = _Allow(allow)
@@ -255,7 +259,8 @@ class FastAgiServer:
         return f"<FastAgiServer {self.host}:{self.port} {state}, {len(self._sessions)} sessions>"
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, self.host, self.port)
+        self._server = await asyncio.start_server(self._accept, self.host, self.port,
+                                                  reuse_port=self.reuse_port or None)
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("fastagi.listening", host=self.host, port=self.port)
 

@@ -205,14 +205,22 @@ def _share(lines: dict[str, CostLine]) -> None:
     pool, total = city.own_ore, sum(weights.values())
     if total == 0 or pool == 0:
         return
+    for n, s in largest_remainder(pool, weights).items():
+        lines[n] = _with_share(lines[n], s)
+    lines[CITY_WIDE] = _with_share(city, -pool)
+
+
+def largest_remainder(pool: int, weights: Mapping[str, int]) -> dict[str, int]:
+    """``pool`` öre split by ``weights`` (positive, not all zero) in whole öre that add up to
+    ``pool`` exactly: each gets the floor of its exact part, the öre left over go to the
+    largest remainders (ties: name)."""
+    total = sum(weights.values())
     exact = {n: Fraction(pool * w, total) for n, w in weights.items()}
     shares = {n: math.floor(v) for n, v in exact.items()}
     left = pool - sum(shares.values())
     for n in sorted(exact, key=lambda n: (-(exact[n] - shares[n]), n))[:left]:
         shares[n] += 1
-    for n, s in shares.items():
-        lines[n] = _with_share(lines[n], s)
-    lines[CITY_WIDE] = _with_share(city, -pool)
+    return shares
 
 
 def _with_share(line: CostLine, share_ore: int) -> CostLine:

@@ -16,10 +16,14 @@ district can check every figure:
   15 s, contact center 300 s) / (queued calls answered + abandoned + left for a fallback or
   a callback), short abandons excluded (abandoned calls count against the level, as in
   app_queue when abandoned calls are part of its service level). E.g. 3 answered after
-  10 s and 1 abandoned after 20 s with a 15 s threshold: 3 / 4 = 75 %;
+  10 s and 1 abandoned after 20 s with a 15 s threshold: 3 / 4 = 75 %. For **direct**
+  calls the wait is the **ring time** (the IVR's dial to the person's answer, threshold
+  ``direct_answer_s``, 20 s): direct calls answered within it / (direct calls answered
+  with a measured ring time + direct calls whose dial nobody answered);
 - **lost** = abandoned / (offered - short abandons); the target is at most ``max_lost_pct``;
-- **ASA** = mean queue wait of answered queued calls; **AHT** = mean talk time (answer to
-  hang-up) of answered calls that ended; wrap-up is not in it;
+- **ASA** = mean queue wait of answered queued calls, and mean ring time of answered
+  direct calls (a group with both mixes them; per service they are apart); **AHT** = mean
+  talk time (answer to hang-up) of answered calls that ended; wrap-up is not in it;
 - **FCR** (first-contact resolution) = calls with the case outcome ``resolved`` / calls
   with any case outcome (the agent's wrap-up form);
 - **callbacks asked** = calls where the caller asked to be called back; **made** = of those,
@@ -46,7 +50,7 @@ Dimension = Literal["queue", "service", "unit", "district", "administration", "a
 Period = Literal["hour", "day", "month", "all"]
 #: The columns of ``call_records`` a `KpiRow` is read from, in order.
 KPI_COLUMNS = ("arrived_at", "queue", "unit", "district", "administration", "outcome",
-               "wait_s", "talk_s", "callback_requested", "case_outcome")
+               "wait_s", "talk_s", "callback_requested", "case_outcome", "ring_s")
 #: What an empty dimension value is shown as.
 NONE = "-"
 
@@ -62,6 +66,8 @@ class KpiRow(NamedTuple):
     talk_s: float | None
     callback_requested: bool
     case_outcome: str
+    ring_s: float | None = None
+    """A direct call's ring time (None for queued calls and when not measured)."""
 
 
 @dataclass
@@ -73,6 +79,7 @@ class Kpi:
     answered: int = 0
     queued: int = 0
     queued_answered: int = 0
+    """Answered with a measured wait: queued calls, and direct calls with a ring time."""
     answered_in_target: int = 0
     abandoned: int = 0
     short_abandoned: int = 0
@@ -86,10 +93,12 @@ class Kpi:
     talked: int = 0
     case_outcomes: int = 0
     resolved: int = 0
+    unanswered: int = 0
+    """Direct calls whose dial nobody answered (against the service level)."""
 
     @property
     def service_level(self) -> float | None:
-        counted = self.queued_answered + self.abandoned + self.left
+        counted = self.queued_answered + self.abandoned + self.left + self.unanswered
         return None if counted == 0 else self.answered_in_target / counted
 
     @property
@@ -131,6 +140,8 @@ def target_of(service: str, settings: ReportSettings) -> float:
     """The service-level threshold (s) of a service."""
     if service == SWITCHBOARD:
         return float(settings.switchboard_answer_s)
+    if service == DIRECT:
+        return float(settings.direct_answer_s)
     return float(settings.contact_center_answer_s)
 
 
@@ -178,10 +189,11 @@ def count(k: Kpi, row: KpiRow, target_s: float, short_abandon_s: float) -> None:
         k.queued += 1
     if outcome == "answered":
         k.answered += 1
-        if row.queue and row.wait_s is not None:
+        wait = row.wait_s if row.queue else row.ring_s  # a direct call's wait: the ring
+        if wait is not None:
             k.queued_answered += 1
-            k.wait_sum += row.wait_s
-            if row.wait_s <= target_s:
+            k.wait_sum += wait
+            if wait <= target_s:
                 k.answered_in_target += 1
         if row.talk_s is not None:
             k.talked += 1
@@ -195,6 +207,8 @@ def count(k: Kpi, row: KpiRow, target_s: float, short_abandon_s: float) -> None:
             k.abandoned += 1
     elif outcome in ("fallback", "callback") and row.queue:
         k.left += 1
+    elif outcome == "unanswered" and not row.queue:
+        k.unanswered += 1
     if outcome == "fallback":
         k.fallbacks += 1
     elif outcome == "message":

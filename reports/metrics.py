@@ -7,9 +7,10 @@ command's latency is observed (`timed`), and a reconnect counted (`reconnected`)
 calls per queue and agents per state are polled from the routing store (`poll`); fallbacks
 are counted by the call recorder as records reach that outcome.
 
-`MetricsServer` is a minimal HTTP/1.0 server on asyncio (GET only): ``/metrics`` in the
-Prometheus text format, ``/healthz`` runs the health checks (AMI logged in, Redis answers a
-PING, the database answers ``SELECT 1``) and answers 200 with each check's result as JSON,
+`MetricsServer` (the console's too, `console.metrics`) is a minimal HTTP/1.0 server on
+asyncio (GET only): ``/metrics`` in the Prometheus text format, ``/healthz`` runs the
+health checks (AMI logged in, Redis answers a PING, the database answers ``SELECT 1``; the
+console checks Redis and AMI) and answers 200 with each check's result as JSON,
 or 503 naming the failing ones.
 """
 
@@ -20,7 +21,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -33,6 +34,12 @@ AGI_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 
 #: Agent states shown even at zero (`routing.model.AgentState` values).
 AGENT_STATES = ("available", "offered", "on_call", "wrap_up", "paused", "logged_out")
 Check = Callable[[], Awaitable[None]]
+
+
+class Exposes(Protocol):
+    """Metrics that can print themselves (``ControllerMetrics``, the console's)."""
+
+    def exposition(self) -> bytes: ...
 
 
 class ControllerMetrics:
@@ -125,7 +132,7 @@ class _TimedChannel:
 class MetricsServer:
     """``/metrics`` and ``/healthz`` (see the module docstring)."""
 
-    def __init__(self, metrics: ControllerMetrics, checks: Mapping[str, Check],
+    def __init__(self, metrics: Exposes, checks: Mapping[str, Check],
                  host: str = "127.0.0.1", port: int = 0, timeout_s: float = 2.0) -> None:
         self.metrics = metrics
         self.checks = dict(checks)

@@ -15,6 +15,7 @@ paths set the same columns, the latest wins).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -56,13 +57,24 @@ def translated(action: str) -> Iterator[None]:
         raise RecordsUnavailable(f"call records: {action} failed: {exc}") from exc
 
 
-def ensure_schema(engine: sa.Engine) -> None:
-    """Run the reports' migrations up to the newest."""
-    with translated("migrate"), engine.begin() as connection:
-        config = AlembicConfig()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+def ensure_schema(engine: sa.Engine, attempts: int = 3) -> None:
+    """Run the reports' migrations up to the newest.
+
+    Two controllers starting at once on a new database race to create the tables: the
+    loser's transaction fails ("already exists") and is rolled back whole; it then looks
+    again and finds the winner's tables at the newest version."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with translated("migrate"), engine.begin() as connection:
+                config = AlembicConfig()
+                config.set_main_option("script_location", str(MIGRATIONS))
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+            return
+        except RecordsUnavailable as exc:
+            if attempt == attempts or "already exists" not in str(exc):
+                raise
+            time.sleep(0.2 * attempt)
 
 
 class RecordStore:

@@ -47,6 +47,10 @@ call_records = sa.Table(
     sa.Column("outcome", sa.String(16), nullable=False, server_default="open"),
     sa.Column("wait_s", sa.Double(), nullable=True),
     sa.Column("talk_s", sa.Double(), nullable=True),
+    # r0002: the ring time of direct calls (added at the end, as the migration does)
+    sa.Column("dialed_at", sa.Double(), nullable=True),
+    sa.Column("dial_answered_at", sa.Double(), nullable=True),
+    sa.Column("ring_s", sa.Double(), nullable=True),
 )
 
 record_cursors = sa.Table(
@@ -59,12 +63,13 @@ _FIELDS = [f.name for f in fields(CallRecord)]
 
 
 def to_row(r: CallRecord) -> dict[str, Any]:
-    """The row of a record, with the derived columns (outcome, wait, talk)."""
+    """The row of a record, with the derived columns (outcome, wait, talk, ring time)."""
     row = {name: getattr(r, name) for name in _FIELDS}
     row["ivr_path"] = json.dumps(list(r.ivr_path), ensure_ascii=False)
     row["outcome"] = r.outcome.value
     row["wait_s"] = r.wait_s
     row["talk_s"] = r.talk_s
+    row["ring_s"] = r.ring_s
     return row
 
 

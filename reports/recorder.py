@@ -25,6 +25,7 @@ import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import RedisError
 
+from ivr.callstore import DIAL_ANSWERED
 from reports.record_store import RecordsError, RecordStore
 from reports.records import (
     CallRecord,
@@ -145,16 +146,25 @@ class CallRecorder:
                          rows: list[tuple[str, dict[str, str]]]) -> None:
         """One state read per call: the newest entry carries it, ``done`` from any."""
         last: dict[str, str] = {}
+        dialed: dict[str, str] = {}
+        answered: dict[str, str] = {}
         done: dict[str, bool] = defaultdict(bool)
         for entry_id, f in rows:
             cid = f.get("call_id", "")
             last[cid] = entry_id
             done[cid] = done[cid] or f.get("done") == "1"
+            step = f.get("step", "")
+            if step.startswith("dial:"):
+                dialed[cid] = entry_id
+                answered.pop(cid, None)
+            elif step == DIAL_ANSWERED and cid not in answered:
+                answered[cid] = entry_id  # the first: every controller notes the answer
         ids = list(last)
         raws: list[Any] = await self.r.mget([f"vaxel:call:{cid}" for cid in ids]) if ids else []
         for cid, raw in zip(ids, raws, strict=True):
             state = json.loads(raw) if raw else None
-            records[cid] = with_ivr(records[cid], last[cid], state, done[cid])
+            records[cid] = with_ivr(records[cid], last[cid], state, done[cid],
+                                    dialed.get(cid, ""), answered.get(cid, ""))
 
     async def _complete(self, record: CallRecord, context: CallContext | None) -> CallRecord:
         stored = context.to_dict() if context else None

@@ -22,11 +22,11 @@ record (frozen dataclass).
 
 Outcome (`Outcome`, `outcome_of`) of a call, first rule that holds:
 answered (an agent answered, or a person dialled from the IVR did: a dial with no
-unanswered ``dialstatus:`` after it) > message (the caller left a message) > callback (a
-callback was asked for and the call left the queue) > fallback (left the queue to the
-operators, or the IVR rang a ring group as the fallback) > abandoned (hung up in the
-queue, with the wait) > unanswered (a person dialled did not answer) > ivr (ended in the
-menus) > open (nothing final yet).
+unanswered ``dialstatus:`` after it, once the IVR is done or the answer was seen) >
+message (the caller left a message) > callback (a callback was asked for and the call
+left the queue) > fallback (left the queue to the operators, or the IVR rang a ring group
+as the fallback) > abandoned (hung up in the queue, with the wait) > unanswered (a person
+dialled did not answer) > ivr (ended in the menus) > open (nothing final yet).
 """
 
 from __future__ import annotations
@@ -101,6 +101,11 @@ class CallRecord:
     case_outcome: str = ""
     case_topic: str = ""
     case_unit: str = ""
+    dialed_at: float | None = None
+    """When the IVR last dialled a person for the call (its saved state's stream entry)."""
+    dial_answered_at: float | None = None
+    """When that person answered (a controller saw Asterisk's ``DialEnd`` ANSWER and
+    wrote it to the IVR's stream, `ivr.dial_answers`)."""
     ivr_pos: str = ""
     acd_pos: str = ""
     case_pos: str = ""
@@ -119,6 +124,14 @@ class CallRecord:
         if self.answered_at is None or self.ended_at is None:
             return None
         return max(0.0, self.ended_at - self.answered_at)
+
+    @property
+    def ring_s(self) -> float | None:
+        """A direct call's ring time: the IVR's dial to the person's answer."""
+        if self.dialed_at is None or self.dial_answered_at is None \
+                or self.dial_answered_at < self.dialed_at:
+            return None
+        return self.dial_answered_at - self.dialed_at
 
     @property
     def outcome(self) -> Outcome:
@@ -147,7 +160,8 @@ def outcome_of(r: CallRecord) -> Outcome:
     kinds = _step_kinds(r.ivr_path)
     if r.answered_at is not None:
         return Outcome.ANSWERED
-    if not r.queue and r.ivr_done and direct_answered(r.ivr_path):
+    if not r.queue and (r.ivr_done or r.dial_answered_at is not None) \
+            and direct_answered(r.ivr_path):
         return Outcome.ANSWERED
     if "message" in kinds:
         return Outcome.MESSAGE
@@ -201,11 +215,20 @@ def apply_case(r: CallRecord, stream_id: str, entry: Mapping[str, str]) -> CallR
 
 
 def with_ivr(r: CallRecord, stream_id: str, state: Mapping[str, Any] | None,
-             done: bool) -> CallRecord:
-    """Apply one IVR stream entry, with the call's saved state (``CallState.to_dict()``)
-    when it could still be read (it expires; without it only ``done`` is taken)."""
+             done: bool, dialed_id: str = "", answered_id: str = "") -> CallRecord:
+    """Apply IVR stream entries up to ``stream_id``, with the call's saved state
+    (``CallState.to_dict()``) when it could still be read (it expires; without it only
+    ``done`` is taken). ``dialed_id``: the newest of these entries whose step was a
+    ``dial:``; ``answered_id``: the first ``dial-answered`` entry after it
+    (`ivr.dial_answers`). A stream id is Redis's clock in ms: the ring time is the
+    difference of the two."""
     if not after(stream_id, r.ivr_pos):
         return r
+    if dialed_id and after(dialed_id, r.ivr_pos):
+        r = replace(r, dialed_at=position(dialed_id)[0] / 1000, dial_answered_at=None)
+    if answered_id and after(answered_id, r.ivr_pos) and r.dial_answered_at is None \
+            and r.dialed_at is not None:
+        r = replace(r, dial_answered_at=position(answered_id)[0] / 1000)
     r = replace(r, ivr_pos=stream_id, ivr_done=r.ivr_done or done)
     if not state:
         return r

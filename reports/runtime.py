@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from redis.exceptions import RedisError
 
 from infra.config import Config
 from infra.tasks import cancel_bounded
 from reports.gdpr import purge
+from reports.gdpr_redis import purge_redis
 from reports.metrics import Check, ControllerMetrics, MetricsServer
 from reports.record_store import RecordsError, RecordStore
 from reports.recorder import CallRecorder, DirectoryAdministrations
@@ -62,7 +64,7 @@ async def start_reporting(config: Config, client: Any, directory: Any,
                                           on_fallback=metrics.fallbacks.inc)
         reporting.tasks.append(asyncio.create_task(reporting.recorder.run(),
                                                    name="call-recorder"))
-        reporting.tasks.append(asyncio.create_task(_purge_daily(config, store),
+        reporting.tasks.append(asyncio.create_task(_purge_daily(config, store, client),
                                                    name="gdpr-purge"))
     if config.reports.metrics_port:
         reporting.server = MetricsServer(metrics, _checks(client, store, ami_connected),
@@ -89,8 +91,12 @@ def _checks(client: Any, store: RecordStore, ami_connected: Callable[[], bool]
     return {"ami": ami, "redis": redis, "database": database}
 
 
-async def _purge_daily(config: Config, store: RecordStore) -> None:
+async def _purge_daily(config: Config, store: RecordStore, client: Any) -> None:
+    """The records' retention, then Redis's and the spool's (`reports.gdpr_redis`)."""
+    from switchboard.message_store import message_spool
+
     r = config.reports
+    spool = message_spool(config).folder
     while True:
         try:
             result = await asyncio.to_thread(
@@ -99,4 +105,13 @@ async def _purge_daily(config: Config, store: RecordStore) -> None:
             log.info("gdpr.purged", pseudonymised=result.pseudonymised, deleted=result.deleted)
         except RecordsError as exc:
             log.warning("gdpr.purge_failed", error=str(exc))
+        try:
+            done = await purge_redis(client, time.time(),
+                                     pseudonymise_after_days=r.pseudonymise_after_days,
+                                     delete_after_days=r.delete_after_days, spool=spool)
+            log.info("gdpr.redis_purged", messages=done.messages_deleted,
+                     spooled=done.spooled_deleted, queued=done.queued_blanked,
+                     outcomes=done.outcomes_deleted)
+        except (RedisError, OSError) as exc:
+            log.warning("gdpr.redis_purge_failed", error=str(exc))
         await asyncio.sleep(PURGE_EVERY_S)

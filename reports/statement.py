@@ -13,8 +13,13 @@ id in the database). Definitions (money in whole öre, rounded once per line, ha
   price / 60 (``costs.agent_hour_sek`` or ``[costs.queues.<q>] agent_hour_sek``);
 - **fixed share** = ``costs.fixed_month_sek`` x the district's ``[costs.fixed_share]`` percent
   (whole month; the shares add up to 100 at load);
-- **total** = variable cost + fixed share; administrations carry no fixed share (it is the
-  districts' agreement), so their lines show the variable cost only;
+- **an administration's fixed share**: each district's fixed share is split over the
+  administrations by their calls in that district this month (largest remainder to the öre,
+  ties by name), so the administrations' fixed shares add up to the districts' exactly; a
+  district with a share but no calls this month passes it to the line ``-``;
+- **total** = variable cost + fixed share. The districts' and the administrations' totals
+  cover the same calls and the same fixed cost; they can differ only by the rounding of
+  each line's variable cost (under one öre per line);
 - calls without a district are the line ``stadsgemensamt`` (city-wide), without an
   administration ``-``.
 The charts' data: calls per day, service level per hour of the day (all the month's days
@@ -32,10 +37,12 @@ from fractions import Fraction
 
 from infra.cost_settings import CostSettings
 from infra.report_settings import ReportSettings
-from reports.costs import round_half_up
+from reports.costs import largest_remainder, round_half_up
 from reports.kpis import CITY_ZONE, Kpi, KpiRow, count, service_of, target_of
 
 CITY_WIDE = "stadsgemensamt"
+#: The administration line of calls without one.
+NO_ADMINISTRATION = "-"
 DEFAULT_WRAP_UP_S = 10
 
 
@@ -166,6 +173,7 @@ def month_figures(month: str, rows: Iterable[KpiRow], costs: CostSettings,
     hours: dict[str, dict[int, Kpi]] = {}
     wrap = {q: float(w) for q, w in wrap_up_s.items()}
     service_by_queue: dict[str, str] = {}
+    pairs: dict[tuple[str, str], int] = {}
     short = float(reports.short_abandon_s)
     for row in rows:
         queue = row.queue
@@ -188,8 +196,9 @@ def month_figures(month: str, rows: Iterable[KpiRow], costs: CostSettings,
         agent_s = 0.0
         if row.outcome == "answered" and queue:
             agent_s = (row.talk_s or 0.0) + wrap.get(queue, DEFAULT_WRAP_UP_S)
-        for lines, name in ((districts, row.district or CITY_WIDE),
-                            (admins, row.administration or "-")):
+        pair = (row.district or CITY_WIDE, row.administration or NO_ADMINISTRATION)
+        pairs[pair] = pairs.get(pair, 0) + 1
+        for lines, name in ((districts, pair[0]), (admins, pair[1])):
             line = lines.get(name)
             if line is None:
                 line = lines[name] = Line(name)
@@ -199,7 +208,20 @@ def month_figures(month: str, rows: Iterable[KpiRow], costs: CostSettings,
     for name, pct in costs.fixed_share.items():
         districts[name].fixed_ore = round_half_up(
             Fraction(costs.fixed_month_sek) * 100 * Fraction(pct) / 100)
+    _share_fixed(districts, admins, pairs)
     return MonthFigures(month, districts, admins, services, days, hours)
+
+
+def _share_fixed(districts: Mapping[str, Line], admins: dict[str, Line],
+                 pairs: Mapping[tuple[str, str], int]) -> None:
+    """Each district's fixed share over its administrations by calls (module docstring)."""
+    for district, line in sorted(districts.items()):
+        if not line.fixed_ore:
+            continue
+        weights = {a: n for (d, a), n in pairs.items() if d == district}
+        for name, ore in largest_remainder(line.fixed_ore,
+                                           weights or {NO_ADMINISTRATION: 1}).items():
+            admins.setdefault(name, Line(name)).fixed_ore += ore
 
 
 def _add(line: Line, service: str, row: KpiRow, agent_s: float) -> None:

@@ -83,7 +83,7 @@ def to_html(s: Statement, target_pct: int) -> str:
              "<section><h2>Stadsdelar (districts): samtal, minuter och kostnad</h2>",
              _lines_table(m.districts, b.districts, fixed=True), "</section>",
              "<section><h2>Förvaltningar (administrations)</h2>",
-             _lines_table(m.administrations, b.administrations, fixed=False), "</section>",
+             _lines_table(m.administrations, b.administrations, fixed=True), "</section>",
              "<section><h2>Nyckeltal per tjänst (KPIs per service)</h2>",
              _kpi_table(m.services, b.services, target_pct), "</section>",
              _figure(charts.calls_per_day(m.calls_per_day, b.calls_per_day),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import smtplib
 import uuid
 from collections.abc import Callable, Sequence
@@ -31,7 +32,9 @@ import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import RedisError
 
-from infra.redis_url import redis_client
+from infra.config import Config
+from infra.paths import cache_dir
+from infra.redis_url import redis_client, storage_name
 from switchboard import messages as m
 from switchboard.errors import StoreUnavailable, SwitchboardError
 
@@ -182,6 +185,16 @@ class MessageSpool:
 
     def remove(self, path: Path) -> None:
         path.unlink(missing_ok=True)
+
+
+def message_spool(config: Config) -> MessageSpool:
+    """Where messages wait when Redis cannot take them (``smtp.spool_dir``), in a
+    subfolder named after the Redis they are meant for (host, port, database; never
+    a password), so that they are moved into that Redis and no other."""
+    folder = config.smtp.spool_dir
+    base = Path(folder).expanduser() if folder else cache_dir() / "message-spool"
+    name = storage_name(config.redis.url)
+    return MessageSpool(base / re.sub(r"[^A-Za-z0-9.-]+", "_", name))
 
 
 class MessageDesk:

@@ -128,5 +128,6 @@ def test_the_controllers_ami_user_gets_only_the_events_it_consumes():
     controller, harness = manager.split("[vaxel-harness]")
     filters = [line for line in controller.splitlines() if line.startswith("eventfilter")]
     assert filters == [f"eventfilter(action(include),name({name})) =" for name in
-                       ("Hangup", "UserEvent", "OriginateResponse", "ParkedCall", "FullyBooted")]
+                       ("Hangup", "UserEvent", "OriginateResponse", "ParkedCall", "FullyBooted",
+                        "DialEnd")]
     assert "eventfilter" not in harness

@@ -164,6 +164,27 @@ async def connect_ami_forever(ami: Any) -> None:
             delay = min(delay * 2, 5.0)
 
 
+async def start_metrics(app: Any, deps: Any, host: str, port: int) -> Any:
+    """The console's ``/metrics`` and ``/healthz`` on ``host:port`` (0: none): Redis
+    answers a PING, AMI is logged in (when configured)."""
+    from reports.metrics import MetricsServer
+
+    if not port:
+        return None
+
+    async def redis() -> None:
+        await deps.redis.ping()
+
+    async def ami() -> None:
+        if not deps.ami.connected:
+            raise ConnectionError("not logged in to the Asterisk manager")
+
+    checks = {"redis": redis, **({"ami": ami} if deps.ami is not None else {})}
+    server = MetricsServer(app.state.metrics, checks, host, port)
+    await server.start()
+    return server
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -177,6 +198,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         connecting = asyncio.create_task(connect_ami_forever(deps.ami)) if deps.ami else None
+        metrics = await start_metrics(app, deps, config.reports.metrics_host,
+                                      config.reports.console_metrics_port)
         server = uvicorn.Server(uvicorn.Config(
             app, host=host, port=port, **UVICORN_OPTIONS, proxy_headers=True,
             forwarded_allow_ips=config.console.forwarded_allow_ips,
@@ -184,6 +207,8 @@ def _serve(args: argparse.Namespace) -> int:
         try:
             await server.serve()
         finally:
+            if metrics is not None:
+                await metrics.close()
             if connecting:
                 connecting.cancel()
             if deps.ami:

@@ -10,7 +10,7 @@ listener closes, running sessions get a bounded time to finish.
 from __future__ import annotations
 
 import asyncio
-import re
+import gc
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,11 +24,11 @@ import structlog
 
 from infra.ami import AmiClient, AmiError
 from infra.config import Config, ConfigError
-from infra.paths import cache_dir
-from infra.redis_url import redacted, storage_name
+from infra.redis_url import redacted
 from infra.tasks import cancel_bounded
 from ivr.callstore import RedisCallStore
 from ivr.deploy import activate_current, watch_deployments
+from ivr.dial_answers import record_dial_answers
 from ivr.directory_port import DirectoryLookup
 from ivr.fastagi import FastAgiServer
 from ivr.flow import DialGroupNode
@@ -50,10 +50,10 @@ from switchboard.context_store import DirectoryLookup as ContextLookup
 from switchboard.ivr_messages import IvrMessages
 from switchboard.message_store import (
     MessageDesk,
-    MessageSpool,
     MessageStore,
     SmtpMailer,
     deliver_forever,
+    message_spool,
 )
 from switchboard.recorder import ContextRecorder
 from switchboard.return_agi import serve_return
@@ -89,16 +89,6 @@ def build_groups(config: Config, registry: FlowRegistry) -> dict[str, Group]:
 def _wall_clock() -> datetime:
     """Messages are stamped with the real time (the flows' clock may be pinned in tests)."""
     return datetime.now(UTC)
-
-
-def message_spool(config: Config) -> MessageSpool:
-    """Where messages wait when Redis cannot take them (``smtp.spool_dir``), in a
-    subfolder named after the Redis they are meant for (host, port, database; never
-    a password), so that they are moved into that Redis and no other."""
-    folder = config.smtp.spool_dir
-    base = Path(folder).expanduser() if folder else cache_dir() / "message-spool"
-    name = storage_name(config.redis.url)
-    return MessageSpool(base / re.sub(r"[^A-Za-z0-9.-]+", "_", name))
 
 
 def build_messages(config: Config, client: Any, directory: Any,
@@ -148,6 +138,7 @@ class Controller:
     contexts: CallContextStore | None = None
     idle: IdleStore | None = None
     idle_task: asyncio.Task[None] | None = None
+    dial_task: asyncio.Task[None] | None = None
     delivery_task: asyncio.Task[None] | None = None
     load: LoadWatch = field(default_factory=lambda: LoadWatch(OverloadLimits()))
     load_task: asyncio.Task[None] | None = None
@@ -204,8 +195,8 @@ class Controller:
                              TASK_STOP_S)
         # The delivery round gets its own wait: one cut short leaves its message pending
         # (its lock expires), never half-saved, and nothing uses Redis once it is closed.
-        await cancel_bounded([self.recorder_task, self.idle_task, self.delivery_task],
-                              DELIVERY_STOP_S)
+        await cancel_bounded([self.recorder_task, self.idle_task, self.dial_task,
+                              self.delivery_task], DELIVERY_STOP_S)
         if self.reporting is not None:
             await self.reporting.close()
         if self.ami is not None:
@@ -236,6 +227,9 @@ class Controller:
             # Call ends make answering-group members idle (longest_idle strategy).
             idle = IdleRecorder(self.ami, self.idle, clock=lambda: datetime.now(UTC))
             self.idle_task = asyncio.create_task(idle.run(), name="idle-recorder")
+        # Answers of direct dials: the call records' ring time (reports/records.py).
+        self.dial_task = asyncio.create_task(record_dial_answers(self.ami, self.store),
+                                             name="dial-answers")
         if self.routing is not None:
             # The other instances' AMI connect in the background: an Asterisk that is down
             # delays only the calls queued on it.
@@ -274,10 +268,12 @@ async def _connect_peer(name: str, peer: AmiClient) -> None:
     log.info("ami.peer_connected", node=name)
 
 
-async def start_controller(config: Config, clock: Callable[[], datetime] = _now) -> Controller:
+async def start_controller(config: Config, clock: Callable[[], datetime] = _now,
+                           reuse_port: bool = False) -> Controller:
     """Check everything, then start listening. Raises on any problem, with nothing left running.
 
-    ``clock`` gives the time the flows' opening hours are checked against (tests pin it).
+    ``clock`` gives the time the flows' opening hours are checked against (tests pin it);
+    ``reuse_port``: one of several worker processes on the same FastAGI port.
     """
     from directory.api import Directory
     from directory.read_cache import ReadCache
@@ -320,7 +316,8 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
                        **_speech_and_messages(config, registry))
     controller: Controller
     server = FastAgiServer(lambda ch: controller.handle(ch), host=config.fastagi.host,
-                           port=config.fastagi.port, allow=config.fastagi.allow)
+                           port=config.fastagi.port, allow=config.fastagi.allow,
+                           reuse_port=reuse_port)
     controller = Controller(config, deps, server, store, ami, routing=routing, contexts=contexts,
                             idle=idle, load=LoadWatch(OverloadLimits(
                                 config.fastagi.max_calls, config.fastagi.max_lag_ms)),
@@ -354,9 +351,12 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now)
 
 
 async def serve(config: Config, ready: asyncio.Event | None = None,
-                clock: Callable[[], datetime] = _now) -> None:
+                clock: Callable[[], datetime] = _now, reuse_port: bool = False) -> None:
     """Run until SIGTERM/SIGINT."""
-    controller = await start_controller(config, clock)
+    controller = await start_controller(config, clock, reuse_port)
+    # What was built at start lives as long as the process: the cyclic collector need not
+    # walk it again (its full collections would pause every call in the IVR).
+    gc.freeze()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

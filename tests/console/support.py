@@ -51,10 +51,11 @@ async def add_users(deps: ConsoleDeps, **roles: Role) -> None:
 
 
 @contextlib.asynccontextmanager
-async def served(deps: ConsoleDeps) -> AsyncIterator[str]:
-    """The console on a free loopback port in this event loop; yields its base URL."""
+async def served(deps: ConsoleDeps, app: Any = None) -> AsyncIterator[str]:
+    """The console (``app``, or one made of ``deps``) on a free loopback port in this event
+    loop; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(deps), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(app or create_app(deps), host="127.0.0.1", port=port,
                                            lifespan="on", **UVICORN_OPTIONS))
     task = asyncio.create_task(server.serve())
     for _ in range(200):

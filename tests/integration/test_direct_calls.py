@@ -222,3 +222,33 @@ async def test_given_units_own_number_with_longest_idle_then_member_idle_longest
             break
         await asyncio.sleep(0.1)
     assert ended > before
+
+
+async def test_a_direct_calls_ring_time_is_recorded_and_judged_by_the_direct_threshold(
+        controller, harness):
+    """Anna's phone rings 3 s, then talks 2 s: the controller notes the answer (AMI
+    DialEnd ANSWER), the recorder stores a ring time of about 3 s, and the direct service's
+    level counts it within its 20 s."""
+    from reports.kpis import KPI_COLUMNS, KpiRow, kpis
+    from reports.record_store import RecordStore
+    from tests.integration.acd import set_talk
+
+    await harness.set_phone("4711", "answer", answer_delay=3)
+    await set_talk(harness, "4711", 2)
+    call = await harness.call("4711")
+    await harness.wait_answered("4711", timeout=20)
+    records = RecordStore.open(controller.config.directory_url)
+    try:
+        record = None
+        for _ in range(150):
+            record = records.load([f"{call.id}-2"]).get(f"{call.id}-2")
+            if record is not None and record.ring_s is not None:
+                break
+            await asyncio.sleep(0.2)
+        assert record is not None and record.ring_s is not None, record
+        assert record.outcome.value == "answered" and 2.8 <= record.ring_s <= 5.0, record
+        rows = [KpiRow(*r) for r in records.rows_between(0, 4e9, KPI_COLUMNS)]
+        k = kpis(rows, controller.config.reports, by="service")[("direkt", "all")]
+        assert k.service_level == 1.0 and k.asa_s == record.ring_s
+    finally:
+        records.close()

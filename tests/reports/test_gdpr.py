@@ -13,6 +13,7 @@ from reports.gdpr import export, pseudonym, purge
 from reports.record_store import RecordStore
 from reports.records import CallRecord
 from vaxel.cli import main
+from vaxel.testing.services import RedisServer
 
 DAY = 86400.0
 NOW = 1_800_000_000.0
@@ -58,11 +59,16 @@ def test_vaxel_gdpr_export_and_purge(records: RecordStore, records_url: str, tmp
                                      capsys: pytest.CaptureFixture[str],
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     records.save([CallRecord("a", arrived_at=NOW, caller="46701234567")])
-    assert main(["gdpr", "export", "--number", "070-1234567", "--database", records_url]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert [r["call_id"] for r in out["records"]] == ["a"]
-    assert main(["gdpr", "export", "--number", "anna", "--database", records_url]) == 2
-    assert "--number: not a phone number" in capsys.readouterr().err
-    monkeypatch.setenv("VAXEL_REPORTS_HMAC_KEY", KEY)
-    assert main(["gdpr", "purge", "--database", records_url]) == 0
-    assert "0 numbers pseudonymised, 0 records deleted" in capsys.readouterr().out
+    monkeypatch.setenv("VAXEL_SMTP_SPOOL_DIR", str(tmp_path / "spool"))
+    with RedisServer() as redis:
+        source = ["--database", records_url, "--redis", redis.url]
+        assert main(["gdpr", "export", "--number", "070-1234567", *source]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert [r["call_id"] for r in out["sources"]["call_records"]] == ["a"]
+        assert main(["gdpr", "export", "--number", "anna", *source]) == 2
+        assert "--number: not a phone number" in capsys.readouterr().err
+        monkeypatch.setenv("VAXEL_REPORTS_HMAC_KEY", KEY)
+        assert main(["gdpr", "purge", *source]) == 0
+        out = capsys.readouterr().out
+        assert "records: 0 numbers pseudonymised, 0 records deleted" in out
+        assert "redis: 0 messages deleted (0 spooled)" in out

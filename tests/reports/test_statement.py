@@ -135,3 +135,39 @@ def test_a_record_written_twice_counts_once(records: RecordStore) -> None:
     records.save([replace(r, transfers=1)])
     since, until = month_bounds("2026-11")
     assert len(list(records.rows_between(since, until, ["call_id"]))) == 1
+
+
+def test_administrations_carry_the_fixed_share_by_their_calls_and_the_totals_add_up() -> None:
+    """bromma (60 % of 1000 SEK) has 2 calls of social and 1 of stadsbyggnad: 400 and 200 SEK;
+    kista (30 %) has 1 social call and 2 without an administration: 100.00 and 200.00 SEK
+    (no remainder); spånga (10 %) had no calls: its 100 SEK go to the line '-'. The
+    administrations' fixed shares add up to the districts' exactly, and so do the totals
+    when the prices are whole öre per call and per agent second."""
+    costs = CostSettings(agent_hour_sek=Decimal(360), per_call_sek=Decimal("2.50"),
+                         fixed_month_sek=Decimal(1000),
+                         fixed_share={"bromma": Decimal(60), "kista": Decimal(30),
+                                      "spånga": Decimal(10)})
+    answered = {"queue": "operators", "enqueued_at": NOV + 10, "answered_at": NOV + 20,
+                "ended_at": NOV + 97, "acd_end": "call_ended"}
+    rows = [rec("b1", NOV + 10, district="bromma", administration="social", **answered),
+            rec("b2", NOV + 10, district="bromma", administration="social"),
+            rec("b3", NOV + 10, district="bromma", administration="stadsbyggnad", **answered),
+            rec("k1", NOV + 10, district="kista", administration="social", **answered),
+            rec("k2", NOV + 10, district="kista"), rec("k3", NOV + 10, district="kista")]
+    m = month_figures("2026-11", rows, costs, ReportSettings(), {"operators": 10})
+    fixed = {k: v.fixed_ore for k, v in m.administrations.items()}
+    assert fixed == {"social": 40_000 + 10_000, "stadsbyggnad": 20_000, "-": 20_000 + 10_000}
+    assert sum(fixed.values()) == sum(d.fixed_ore for d in m.districts.values()) == 100_000
+    assert sum(a.total_ore for a in m.administrations.values()) == m.total_ore
+
+    odd = CostSettings(agent_hour_sek=Decimal(7), per_call_sek=Decimal("0.33"),
+                       fixed_month_sek=Decimal("1000.01"),
+                       fixed_share={"bromma": Decimal(60), "kista": Decimal(40)})
+    m = month_figures("2026-11", rows, odd, ReportSettings(), {"operators": 10})
+    fixed = {k: v.fixed_ore for k, v in m.administrations.items()}
+    # 100 001 öre: bromma 60 001 by calls 2:1 = 40 000.67 / 20 000.33 -> 40 001 + 20 000;
+    # kista 40 000 by 1:2 = 13 333.33 / 26 666.67 -> 13 333 + 26 667 (the larger remainder).
+    assert fixed == {"social": 40_001 + 13_333, "stadsbyggnad": 20_000, "-": 26_667}
+    assert sum(fixed.values()) == sum(d.fixed_ore for d in m.districts.values()) == 100_001
+    lines = len(m.districts) + len(m.administrations)
+    assert abs(sum(a.total_ore for a in m.administrations.values()) - m.total_ore) < lines

@@ -40,9 +40,11 @@ def _call(call_id: str, at: float, rng: random.Random) -> CallRecord:
     if kind < 0.25:  # direct calls through the IVR
         answered = rng.random() < 0.8
         path = ("welcome", "dial:PJSIP/4711") + (() if answered else ("dialstatus:NOANSWER",))
+        ring = rng.expovariate(1 / 8) if answered else None  # rings 8 s on average
         return CallRecord(call_id, arrived_at=at, caller=caller, language="sv",
                           ivr_path=path, district=district, administration=admin,
-                          unit="bygglov", ivr_done=True, ivr_pos="1-0")
+                          unit="bygglov", ivr_done=True, ivr_pos="1-0", dialed_at=at + 15,
+                          dial_answered_at=None if ring is None else at + 15 + ring)
     queue = "operators" if kind < 0.6 else "kontaktcenter"
     scale = 12.0 if queue == "operators" else 150.0
     wait = rng.expovariate(1 / scale)

@@ -82,9 +82,10 @@ class RedisServer:
         """Connection URL for redis-py (database 0)."""
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> RedisServer:
+    def start(self, port: int = 0) -> RedisServer:
+        """Start on ``port`` (0: a free one; give the old port to restart a stopped one)."""
         self._dir = Path(tempfile.mkdtemp(prefix="vaxel-redis-"))
-        self.port = free_port()
+        self.port = port or free_port()
         self._proc = subprocess.Popen(
             [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
              "--appendonly", "no", "--dir", str(self._dir), "--daemonize", "no",
