@@ -19,7 +19,10 @@ from tests.integration.controller import ControllerUnderTest, seed_directory
 pytestmark = pytest.mark.integration
 CITY = "4000"
 #: The events the controller's AMI user is configured to receive (manager.conf.in).
-CONTROLLER_EVENTS = {"Hangup", "UserEvent", "OriginateResponse", "ParkedCall", "FullyBooted"}
+#: What the controller consumes: call ends (idle times, contexts), its own UserEvents, originate
+#: results, parked calls, boot, and DialEnd (the ring time of direct calls, reports/).
+CONTROLLER_EVENTS = {"Hangup", "UserEvent", "OriginateResponse", "ParkedCall", "FullyBooted",
+                     "DialEnd"}
 
 
 @pytest.fixture

@@ -46,18 +46,22 @@ def caller(keys: dict[str, str]):
 async def test_given_extension_call_then_state_saved_before_ivr_done_set_last(deps):
     channel = ScriptedChannel(caller({"main_menu": "1", "enter_extension": "4711"}))
     run = await run_session(channel, "inbound", ("4000",), "1700.1", deps)
-    assert set_lines(channel.sent)[-4:] == [
+    assert set_lines(channel.sent)[-5:] == [
         "SET VARIABLE VAXEL_ACTION dial",
         "SET VARIABLE VAXEL_DIAL Local/4711@sim-phones",
         "SET VARIABLE VAXEL_DIAL_TIMEOUT 20",
+        "SET VARIABLE VAXEL_ANNOUNCE /snd/sv/connecting",
         "SET VARIABLE IVR_DONE 1",
     ]
     assert "GET DATA /snd/sv/main_menu 5000 1" in channel.sent
     saved = await deps.store.load("1700.1")
     assert saved == run.state and saved.waiting == "dial"
-    # One AGI command leaves the IVR (MSet sets left to right: IVR_DONE last).
+    # One AGI command leaves the IVR (MSet sets left to right: IVR_DONE last); the transfer's
+    # prompt ("connecting") is not streamed: the dialplan plays it before its Dial.
     assert channel.sent[-1] == ("EXEC MSet VAXEL_ACTION=dial,VAXEL_DIAL=Local/4711@sim-phones,"
-                                "VAXEL_DIAL_TIMEOUT=20,IVR_DONE=1")
+                                "VAXEL_DIAL_TIMEOUT=20,VAXEL_ANNOUNCE=/snd/sv/connecting,"
+                                "IVR_DONE=1")
+    assert not [line for line in channel.sent if "connecting" in line and "STREAM" in line]
 
 
 @pytest.mark.parametrize("value", ["topic=a,b", 'district="x"', "a\\b", " lead",
