@@ -354,8 +354,10 @@ class FastAgiServer:
             outcome = "failed"
             log.exception("fastagi.handler_failed")
         finally:
-            log.info("fastagi.session.ended", script=channel.env.network_script,
-                     outcome=outcome, ms=_ms_since(started))
+            # A complete session is told by the handler's own line (one INFO line per call).
+            (log.debug if outcome == "complete" else log.info)(
+                "fastagi.session.ended", script=channel.env.network_script, outcome=outcome,
+                ms=_ms_since(started))
 
 
 async def _read_environment(

@@ -11,7 +11,6 @@ exception; a run that reached ``Hangup`` or a ``Dial`` that was answered is done
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -81,7 +80,7 @@ class FlowRun:
     # ---- helpers -----------------------------------------------------------------------
 
     def _set(self, **changes: Any) -> None:
-        self.state = dataclasses.replace(self.state, **changes)
+        self.state = self.state.replaced(changes)
 
     def _trace(self, step: str) -> None:
         self._set(path=(*self.state.path, step))

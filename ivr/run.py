@@ -58,12 +58,28 @@ class CallState:
     """The answering group's members still to ring one by one: (dial string, seconds)."""
 
     def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
+        """Plain data for JSON. (Written out rather than ``dataclasses.asdict``, whose deep
+        copy was a tenth of the controller's time per call; the result is the same.)"""
+        d = dict(self.__dict__)
+        d["failures"] = dict(self.failures)
+        d["variables"] = dict(self.variables)
         d["path"] = list(self.path)
-        d["candidates"] = [dataclasses.asdict(c) for c in self.candidates]
-        d["candidate_absences"] = [dataclasses.asdict(x) if x else None
-                                   for x in self.candidate_absences]
+        d["callee"] = _plain(self.callee) if self.callee is not None else None
+        d["candidates"] = [_plain(c) for c in self.candidates]
+        d["candidate_absences"] = [_plain(x) if x else None for x in self.candidate_absences]
+        d["ring_steps"] = [list(step) for step in self.ring_steps]
         return d
+
+    def replaced(self, changes: Mapping[str, Any]) -> CallState:
+        """A copy with ``changes`` (as ``dataclasses.replace``, without running ``__init__``
+        again: the interpreter replaces the state a few dozen times per call)."""
+        unknown = changes.keys() - _STATE_FIELDS
+        if unknown:
+            raise TypeError(f"CallState has no field {sorted(unknown)}")
+        new = object.__new__(CallState)
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CallState:
@@ -76,6 +92,14 @@ class CallState:
                                            for x in data.get("candidate_absences", ()))
         data["ring_steps"] = tuple((str(d), int(t)) for d, t in data.get("ring_steps", ()))
         return cls(**data)
+
+
+_STATE_FIELDS = frozenset(f.name for f in dataclasses.fields(CallState))
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    """A flat dataclass (``Callee``, ``Absence``: no nested dataclasses) as a dict."""
+    return dict(value.__dict__)
 
 
 class Run(Protocol):

@@ -50,7 +50,7 @@ async def perform(channel: AgiChannelPort, run: FlowRun, action: a.Action,
     if isinstance(action, a.LookupExtension):
         started = time.perf_counter()
         result = await deps.directory.lookup_extension(action.extension, deps.clock())
-        log.info("directory.lookup", found=result.callee is not None,
+        log.debug("directory.lookup", found=result.callee is not None,
                  ms=round((time.perf_counter() - started) * 1000, 2))
         return result
     if isinstance(action, a.Dial):
@@ -227,7 +227,7 @@ async def _dial(channel: AgiChannelPort, run: FlowRun, deps: SessionDeps, action
     if announce:
         variables["VAXEL_ANNOUNCE"] = announce
     await _leave(channel, run, deps, variables)
-    log.info("ivr.dial", label=action.label, dial=action.dial, timeout_s=action.timeout_s)
+    log.debug("ivr.dial", label=action.label, dial=action.dial, timeout_s=action.timeout_s)
 
 
 #: A prompt path the dialplan's Playback() takes as one file (no "&", "," or options).
