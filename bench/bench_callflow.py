@@ -70,6 +70,7 @@ class RateResult:
     ast_ms: float | None = None
     redis_ms: float | None = None
     ctl_ms: float | None = None
+    rec_ms: float | None = None
 
     @property
     def lossless(self) -> bool:
@@ -169,6 +170,7 @@ class Bench:
         self.controller = controller
         self.asterisk_pid = asterisk_pid
         self.redis_pid = redis_pid
+        self.recorder_pid = 0
         self.callers: Callers | None = None
         self._serial = 0
 
@@ -183,6 +185,7 @@ class Bench:
         loop = asyncio.get_running_loop()
         cpu0, wall0 = self.controller.cpu_seconds(), time.monotonic()
         ast0, redis0 = cpu_seconds([self.asterisk_pid]), cpu_seconds([self.redis_pid])
+        rec0 = cpu_seconds([self.recorder_pid]) if self.recorder_pid else 0.0
         rss = [self.controller.rss_mb()]
         total = int(rate * seconds)
         start = loop.time()
@@ -206,6 +209,8 @@ class Bench:
         result.ast_ms = (cpu_seconds([self.asterisk_pid]) - ast0) * per_call
         result.redis_ms = (cpu_seconds([self.redis_pid]) - redis0) * per_call
         result.ctl_ms = ctl_s * per_call if side != "dialplan" else None
+        if self.recorder_pid and side != "dialplan":
+            result.rec_ms = (cpu_seconds([self.recorder_pid]) - rec0) * per_call
         return result
 
     def _place(self, callers: Callers, context: str) -> None:
@@ -244,14 +249,15 @@ def _fmt(value: float | None, spec: str) -> str:
 
 HEADER = (f"{'side':<11}{'calls/s':>8}{'offered':>9}{'completed':>10}{'fell back':>10}"
           f"{'lost':>6}{'step p50 ms':>12}{'step p99 ms':>12}{'ctl CPU %':>10}{'ctl RSS MB':>11}"
-          f"  {'CPU ms/call: ast':>16}{'redis':>6}{'ctl':>6}")
+          f"  {'CPU ms/call: ast':>16}{'redis':>6}{'ctl':>6}{'rec':>6}")
 
 
 def row(r: RateResult) -> str:
     return (f"{r.side:<11}{r.rate:>8}{r.offered:>9}{r.completed:>10}{r.fallback:>10}"
             f"{r.lost:>6}{_fmt(r.p50_ms, '.2f'):>12}{_fmt(r.p99_ms, '.2f'):>12}"
             f"{_fmt(r.cpu_pct, '.0f'):>10}{_fmt(r.rss_mb, '.0f'):>11}"
-            f"  {_fmt(r.ast_ms, '.1f'):>16}{_fmt(r.redis_ms, '.2f'):>6}{_fmt(r.ctl_ms, '.1f'):>6}")
+            f"  {_fmt(r.ast_ms, '.1f'):>16}{_fmt(r.redis_ms, '.2f'):>6}{_fmt(r.ctl_ms, '.1f'):>6}"
+            f"{_fmt(r.rec_ms, '.1f'):>6}")
 
 
 def highest_lossless(results: list[RateResult], side: str) -> int:
@@ -295,6 +301,11 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
                                           "timeout": 10}},
             "log_format": "json",
         }
+        recorder = None
+        if args.recorder == "process":
+            # The recommended deployment at high rates: the controllers answer callers only.
+            config["reports"] = {"recorder": False}
+            recorder = start_recorder(workdir, redis.url, url)
         controller = Controller(workdir, config, args.workers, nice=args.nice)
         sides = {"dialplan": controller, "controller": controller}
         if args.before:
@@ -304,6 +315,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
         status = asterisk.instance.status()
         bench = Bench(Ami(lambda e: bench.on_event(e)), controller, status.pid or 0,
                       redis.pid)
+        bench.recorder_pid = recorder.pid if recorder is not None else 0
         try:
             await bench.ami.connect(params.ami_port, params.harness_user, params.harness_secret)
             await install_twin(bench.ami, asterisk.instance.sounds_path)
@@ -329,6 +341,24 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
             await bench.ami.close()
             for runner in sides.values():
                 runner.stop()
+            if recorder is not None:
+                recorder.terminate()
+                recorder.wait(timeout=30)
+
+
+def start_recorder(workdir: Path, redis_url: str, directory_url: str) -> subprocess.Popen[bytes]:
+    """`vaxel report record` in its own process (the controllers run without the recorder)."""
+    path = workdir / "recorder.toml"
+    path.write_text(f'log_format = "json"\n[redis]\nurl = "{redis_url}"\n'
+                    f'[directory]\nurl = "{directory_url}"\n', encoding="utf-8")
+    with open(workdir / "recorder.log", "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "vaxel", "report", "record", "--config",
+                                 str(path)], stdout=subprocess.PIPE, stderr=log,
+                                start_new_session=True)
+    assert proc.stdout is not None
+    if b"ready" not in proc.stdout.readline():
+        raise RuntimeError(f"recorder did not start; see {workdir / 'recorder.log'}")
+    return proc
 
 
 async def soak(bench: Bench, minutes: float, rate: int) -> None:
@@ -372,6 +402,9 @@ def main() -> None:
                    "negative one needs root): a call controller may run ahead of the media")
     p.add_argument("--sides", default="dialplan,before,controller",
                    help="which of dialplan, before (with --before) and controller to run")
+    p.add_argument("--recorder", choices=("process", "controller"), default="process",
+                   help="where the call recorder runs: its own process (vaxel report record, "
+                        "the default; its CPU is the rec column) or inside the controller")
     p.add_argument("--soak", action="store_true", help="100 calls/s for --soak-minutes")
     p.add_argument("--soak-minutes", type=float, default=10.0)
     p.add_argument("--soak-rate", type=int, default=100, help="calls/s of the soak")

@@ -29,6 +29,11 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     month.add_argument("-o", "--output", type=Path, required=True, help="file to write")
     add_source_options(month)
     month.set_defaults(func=run_month)
+    record = sub.add_parser("record", help="run the call recorder (and the daily purge) in a "
+                                           "process of its own, until SIGTERM")
+    record.add_argument("--config", type=Path, help="TOML configuration (Redis, database, "
+                                                    "[reports] retention and metrics_port)")
+    record.set_defaults(func=run_record)
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +60,34 @@ def open_sources(args: argparse.Namespace) -> tuple[Any, Any]:
 def rows(store: Any, since: float, until: float) -> Iterator[KpiRow]:
     """The period's records as `KpiRow`s, streamed."""
     return map(KpiRow._make, store.rows_between(since, until, KPI_COLUMNS))
+
+
+def run_record(args: argparse.Namespace) -> int:
+    """`vaxel report record`: see `reports.runtime.run_recorder`."""
+    import asyncio
+    import signal
+
+    from infra.config import ConfigError
+    from infra.errors import UserError
+    from infra.logs import configure
+    from reports.runtime import run_recorder
+    from routing.control import load_config
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from exc
+    configure(config.log_format, cache=True)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run_recorder(config, stop, on_ready=lambda: print("ready", flush=True))
+
+    asyncio.run(main())
+    return 0
 
 
 def run_month(args: argparse.Namespace) -> int:

@@ -115,3 +115,45 @@ async def _purge_daily(config: Config, store: RecordStore, client: Any) -> None:
         except (RedisError, OSError) as exc:
             log.warning("gdpr.redis_purge_failed", error=str(exc))
         await asyncio.sleep(PURGE_EVERY_S)
+
+
+async def run_recorder(config: Config, stop: asyncio.Event,
+                       on_ready: Callable[[], None] | None = None) -> None:
+    """`vaxel report record`: the call recorder and the daily purge in a process of their
+    own, until ``stop`` is set. The controllers then run with ``[reports] recorder = false``
+    and their event loops answer callers only (a recorder round in a controller, every
+    second, was its longest pause under load). Any number may run: one records at a time
+    (the lease). ``[reports] metrics_port`` serves its metrics (``vaxel_fallbacks_total``
+    is counted by the recorder) and a ``/healthz`` of Redis and the database."""
+    from directory.api import Directory
+    from directory.read_cache import ReadCache
+    from infra.redis_url import redis_client
+
+    client = redis_client(config.redis.url)
+    directory = ReadCache(await asyncio.to_thread(Directory.open, config.directory_url))
+    store = await asyncio.to_thread(RecordStore.open, config.directory_url)
+    metrics = ControllerMetrics()
+    recorder = CallRecorder(client, store, administrations=DirectoryAdministrations(directory),
+                            on_fallback=metrics.fallbacks.inc)
+    tasks = [asyncio.create_task(recorder.run(), name="call-recorder"),
+             asyncio.create_task(_purge_daily(config, store, client), name="gdpr-purge")]
+    server = None
+    if config.reports.metrics_port:
+        checks = {k: v for k, v in _checks(client, store, lambda: True).items() if k != "ami"}
+        server = MetricsServer(metrics, checks, config.reports.metrics_host,
+                               config.reports.metrics_port)
+        await server.start()
+    log.info("records.recorder_started", owner=recorder.owner[:8],
+             metrics_port=server.port if server else None)
+    if on_ready is not None:
+        on_ready()
+    try:
+        await stop.wait()
+    finally:
+        if server is not None:
+            await server.close()
+        await cancel_bounded(tasks, STOP_S)
+        store.close()
+        directory.close()
+        await client.aclose()
+        log.info("records.recorder_stopped", written=recorder.written)
