@@ -51,6 +51,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         raise UserError(f"cluster {args.name}: {exc}") from exc
     print(f"cluster {args.name} up: call the city at sip:4000@{state.plan.bind}:"
           f"{state.plan.kamailio_port}; `vaxel cluster down --name {args.name}` stops it")
+    print(f"console: http://{state.plan.bind}:{state.plan.console_port}/ user admin, password "
+          f"{state.console_password} (also in {state.folder / stack.STATE_FILE}, mode 0600)")
     return 0
 
 

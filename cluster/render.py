@@ -165,24 +165,47 @@ def sentinel_conf(plan: ClusterPlan, index: int, folder: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The cluster's ACD queue: the city flow's contact-center choice queues the caller.
+CLUSTER_QUEUE = ('group = "contact_center"', "ring_timeout_s = 10", "wrap_up_s = 3",
+                 "hold_s = 20", "callback_after_s = 0")
+
+
 def controller_toml(plan: ClusterPlan, node: ControllerNode, sounds_dir: str,
                     directory_url: str) -> str:
-    """The controller's TOML, without secrets (they come from the environment)."""
+    """The controller's TOML, without secrets (they come from the environment). Its AMI
+    is its own Asterisk's; the others are ``peers``, through which the ACD router (in
+    whichever controller holds the lease) controls the calls queued on them."""
     asterisk = next(a for a in plan.asterisks if a.name == node.asterisk)
+    peers = ", ".join(f'"{a.name}={plan.bind}:{a.ami_port}"' for a in plan.asterisks
+                      if a.name != asterisk.name)
     return "\n".join([
-        f"# Vaxel {node.name}: FastAGI for every Asterisk, AMI of {asterisk.name}.",
-        "# The AMI secret and the Redis URL (with its password) come from the environment.",
+        f"# Vaxel {node.name}: FastAGI for every Asterisk, AMI of {asterisk.name} (and of the "
+        "others for the ACD).",
+        "# The AMI secrets and the Redis URL (with its password) come from the environment.",
         "[fastagi]", f'host = "{plan.bind}"', f"port = {node.fastagi_port}",
         f'allow = ["{plan.bind}"]',
         "[ami]", f'host = "{plan.bind}"', f"port = {asterisk.ami_port}", 'username = "vaxel"',
+        f"peers = [{peers}]",
         "[directory]", f'url = "{directory_url}"',
         "[prompts]", f'asterisk_dir = "{sounds_dir}"',
         "[groups.operators]", 'members = ["PJSIP/1000", "PJSIP/1001"]', "timeout = 20",
         "[groups.contact_center]", 'members = ["PJSIP/1000", "PJSIP/1001"]', "timeout = 20",
+        "[queues.kontaktcenter]", *CLUSTER_QUEUE,
     ]) + "\n"
 
 
+def console_toml(plan: ClusterPlan, controller_text: str) -> str:
+    """The console's TOML: the first controller's (its Redis, AMI, queues, directory) and
+    the console's own loopback port."""
+    return controller_text + "\n".join([
+        "[console]", f'host = "{plan.bind}"', f"port = {plan.console_port}"]) + "\n"
+
+
 def controller_env(plan: ClusterPlan, node: ControllerNode) -> dict[str, str]:
-    """The controller's secrets, handed over in its environment."""
-    index = [a.name for a in plan.asterisks].index(node.asterisk)
-    return {"VAXEL_AMI_SECRET": plan.ami_secrets[index], "VAXEL_REDIS_URL": plan.redis_url()}
+    """The controller's secrets, handed over in its environment: its own Asterisk's AMI
+    secret and, in the order of ``ami.peers``, the others'."""
+    names = [a.name for a in plan.asterisks]
+    index = names.index(node.asterisk)
+    peers = [plan.ami_secrets[i] for i, name in enumerate(names) if i != index]
+    return {"VAXEL_AMI_SECRET": plan.ami_secrets[index], "VAXEL_REDIS_URL": plan.redis_url(),
+            "VAXEL_AMI_PEER_SECRETS": ",".join(peers)}

@@ -85,6 +85,8 @@ class ClusterPlan:
     """Password of Redis and the Sentinels (requirepass / masterauth / auth-pass)."""
     ami_secrets: tuple[str, ...] = field(repr=False)
     """The controller AMI user's secret of each Asterisk instance, in order."""
+    console_port: int = 0
+    """The web console (``vaxel console``, HTTP on ``bind``); 0: none."""
 
     def redis_url(self, db: int = 0) -> str:
         """The controllers' Redis URL: through the Sentinels, never a fixed master."""
@@ -103,6 +105,8 @@ class ClusterPlan:
             out[f"{a.name}-sip"] = a.sip_port
             out[f"{a.name}-ami"] = a.ami_port
         out.update({f"{c.name}-fastagi": c.fastagi_port for c in self.controllers})
+        if self.console_port:
+            out["console"] = self.console_port
         return out
 
 
@@ -140,13 +144,14 @@ def plan_cluster(ports: list[int], rtp_starts: list[int], redis_password: str,
     controllers = tuple(ControllerNode(f"controller-{i + 1}", fastagi[i], asterisks[i].name)
                         for i in range(CONTROLLERS))
     return ClusterPlan(bind, kamailio, redis, sentinels, postgres, asterisks, controllers,
-                       redis_password=redis_password, ami_secrets=tuple(ami_secrets))
+                       redis_password=redis_password, ami_secrets=tuple(ami_secrets),
+                       console_port=next(it))
 
 
 def ports_needed() -> int:
     """Ports :func:`plan_cluster` takes: Kamailio, 2 Redis, the Sentinels, PostgreSQL,
-    a FastAGI port per controller, SIP and AMI per Asterisk."""
-    return 1 + 2 + SENTINELS + 1 + CONTROLLERS + 2 * ASTERISKS
+    a FastAGI port per controller, SIP and AMI per Asterisk, the console."""
+    return 1 + 2 + SENTINELS + 1 + CONTROLLERS + 2 * ASTERISKS + 1
 
 
 def plan_to_json(plan: ClusterPlan) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 
@@ -28,7 +28,13 @@ REDIS_WAIT_S = 5.0
 
 
 def redis_client(url: str) -> aioredis.Redis:
-    """The console's Redis client: a blocking pool, so 200 log-ins at once queue up."""
+    """The console's Redis client: a blocking pool, so 200 log-ins at once queue up.
+    Through Sentinel (``redis+sentinel://``, the cluster) the Sentinels' master pool."""
+    from infra.redis_url import parse_redis_url
+    from infra.redis_url import redis_client as sentinel_client
+
+    if parse_redis_url(url).via_sentinel:
+        return cast(aioredis.Redis, sentinel_client(url))
     pool = aioredis.BlockingConnectionPool.from_url(
         url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_S, decode_responses=True)
     return aioredis.Redis(connection_pool=pool)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.ami_settings import AmiConfig, check_ami_settings
 from infra.cost_settings import SCALAR_KEYS as COST_SCALAR_KEYS
 from infra.cost_settings import CostSettings, parse_cost_settings
 from infra.paths import cache_dir, repo_root
@@ -49,20 +50,6 @@ class FastAgiConfig:
     max_lag_ms: int = 1000
     """Event-loop lag (milliseconds) at which the controller counts as overloaded and sends
     new calls to the operators at once, until the lag stays under half for 2 s. 0: never."""
-
-
-@dataclass(frozen=True)
-class AmiConfig:
-    host: str = "127.0.0.1"
-    """Asterisk's manager interface address."""
-    port: int = 5038
-    """Asterisk's manager interface port."""
-    username: str = "vaxel"
-    """The controller's own AMI user (least privilege, see asterisk-config/manager.conf.in)."""
-    secret: str = ""
-    """The AMI secret; set it with VAXEL_AMI_SECRET."""
-    enabled: bool = True
-    """Connect to AMI at all (the IVR works without it; routing needs it)."""
 
 
 @dataclass(frozen=True)
@@ -358,6 +345,7 @@ def parse_config(
     queues = _queues(data.get("queues", {}), problems, queue_check)
     costs = _costs(data.get("costs", {}), env, problems)
     problems.extend(check_report_settings(sections["reports"]))
+    problems.extend(check_ami_settings(sections["ami"]))
     if top.get("log_format", "auto") not in ("auto", "json", "console"):
         problems.append(f"log_format: expected auto, json or console, got {top['log_format']!r}")
     if problems:
@@ -389,8 +377,8 @@ def secrets_in_open_file(data: Mapping[str, Any], mode: int) -> list[str]:
         return []
     found = []
     ami = data.get("ami")
-    if isinstance(ami, dict) and ami.get("secret"):
-        found.append("ami.secret")
+    found += [f"ami.{key}" for key in ("secret", "peer_secrets")
+              if isinstance(ami, dict) and ami.get(key)]
     redis = data.get("redis")
     if isinstance(redis, dict) and isinstance(redis.get("url"), str) \
             and redacted(redis["url"]) != redis["url"]:

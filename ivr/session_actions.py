@@ -269,7 +269,10 @@ async def hand_over(channel: AgiChannelPort, run: FlowRun, deps: SessionDeps, qu
     assert deps.routing is not None
     name = (await channel.command("GET VARIABLE", "CHANNEL")).data or ""
     caller = (await channel.command("GET FULL VARIABLE", "${CALLERID(num)}")).data or ""
-    await deps.routing.enqueue(run.state.call_id, name, queue, requirements, priority, caller)
+    # The Asterisk instance the call is on (its systemname; empty with one instance).
+    node = (await channel.command("GET FULL VARIABLE", "${SYSTEMNAME}")).data or ""
+    await deps.routing.enqueue(run.state.call_id, name, queue, requirements, priority, caller,
+                               node=node)
     await _leave(channel, run, deps, {"VAXEL_ACTION": "queue", "VAXEL_QUEUE": queue,
                                       "VAXEL_REQUIREMENTS": requirements,
                                       "VAXEL_PRIORITY": str(priority),

@@ -74,13 +74,16 @@ class Reception:
         return None
 
     async def enqueue(self, call_id: str, channel: str, queue: str, requirements: str,
-                      priority: int, caller: str, last_agent: str | None = None) -> None:
+                      priority: int, caller: str, last_agent: str | None = None,
+                      node: str = "") -> None:
         """`ivr.session_ports.RoutingPort`: the call is waiting in Redis when this returns.
 
         The queue's own requirements apply too, except for a kind the call names itself.
         ``last_agent`` is offered the call first when free (a call coming back to its
         operator). The holding record starts afresh: a call queued again after it ended
-        once (an operator's transfer nobody answered) must not be sent away as ended."""
+        once (an operator's transfer nobody answered) must not be sent away as ended.
+        ``node`` is the Asterisk instance the caller's channel is on (its ``SYSTEMNAME``;
+        empty with one instance): the router controls the call through that AMI."""
         setup = self.queues[queue]
         skills = control.call_requirements(setup.requirements, requirements,
                                            f"call {call_id} requirements")
@@ -89,7 +92,7 @@ class Reception:
         key = self._hold_key(call_id)
         async with self._client.pipeline(transaction=True) as pipe:
             pipe.delete(key)
-            pipe.hset(key, mapping={"channel": channel, "queue": queue})
+            pipe.hset(key, mapping={"channel": channel, "queue": queue, "node": node})
             pipe.expire(key, HOLD_TTL_S)
             await pipe.execute()
         await self.store.enqueue(call)
@@ -126,6 +129,8 @@ class Reception:
         if setup is None or info.get("leave"):
             await channel.command("SET VARIABLE", "VAXEL_HOLD", "leave")
             return
+        if info.get("parked"):  # its Asterisk was unreachable for the router; it is back
+            await self._resume(call_id)
         await channel.command("SET VARIABLE", "VAXEL_HOLD_S", str(setup.hold_s))
         await channel.command("SET VARIABLE", "VAXEL_HOLD", "1")
         if info.get("announce"):
@@ -145,12 +150,14 @@ class Reception:
         """A caller in the holding context that Redis does not know (lost, or sent here
         by a transfer): queue it from its channel variables."""
         values = []
-        for name in ("CHANNEL", "VAXEL_REQUIREMENTS", "VAXEL_PRIORITY", "CALLERID(num)"):
+        for name in ("CHANNEL", "VAXEL_REQUIREMENTS", "VAXEL_PRIORITY", "CALLERID(num)",
+                     "SYSTEMNAME"):
             reply = await channel.command("GET FULL VARIABLE", f"${{{name}}}")
             values.append(getattr(reply, "data", None) or "")
         priority = int(values[2]) if values[2].isdigit() else 0
-        await self.enqueue(call_id, values[0], queue, values[1], priority, values[3])
-        return {"channel": values[0], "queue": queue}
+        await self.enqueue(call_id, values[0], queue, values[1], priority, values[3],
+                           node=values[4])
+        return {"channel": values[0], "queue": queue, "node": values[4]}
 
     async def _announce(self, channel: HoldChannel, position: int, wait: str) -> None:
         for key in control.announcement(position, float(wait) if wait else None):
@@ -187,6 +194,15 @@ class Reception:
             await channel.command("STREAM FILE", await self._prompt(channel, f"agent_{effect}"), "")
         log.info("acd.feature_code", agent_id=agent.id, action=action, effect=effect)
         return effect
+
+    async def _resume(self, call_id: str) -> None:
+        """A parked call's caller is alive: the router takes it back, in its place."""
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.hdel(self._hold_key(call_id), "parked")
+            pipe.xadd(self.store.stream, {"kind": "call_resumed", "at": repr(self._clock()),
+                                          "call_id": call_id})
+            await pipe.execute()
+        log.info("acd.call_resumed", call_id=call_id)
 
     async def _book_callback(self, call_id: str) -> None:
         """The caller keeps their place; the router learns it from the stream."""

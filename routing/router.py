@@ -9,6 +9,16 @@ commands it returns are executed against Redis and Asterisk (`_COMMANDS`). Invar
 every (agent, call) pairing goes through the store's atomic claim before an agent's
 phone rings; an originate answered for an offer already withdrawn is hung up; a closing
 router starts no new command; every task it spawns is cancelled on demotion.
+
+Several Asterisk instances (a cluster): each queued call's holding record names the
+instance its caller is on (``node``, that Asterisk's ``SYSTEMNAME``, written at the
+hand-over). The router keeps one AMI connection per instance (``nodes``, by name; this
+controller's own Asterisk is ``ami``, also used for a node it has no connection of its
+own for) and originates, redirects and hangs up a call's channels on the instance the
+call is on; hang-ups are followed on every instance. An offer that cannot start because
+the call's instance has no AMI connection (the box died or restarts) is no agent's miss:
+the call is *parked* (back in its place in the store, out of this engine) until its
+caller's next hold AGI shows it alive.
 """
 
 from __future__ import annotations
@@ -18,15 +28,16 @@ import contextlib
 import itertools
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 import structlog
+from redis.exceptions import RedisError
 
 from infra.dialplan_safe import dial_number
 from routing import control
 from routing import messages as m
+from routing.ami_port import UNREACHABLE, AmiPort, Offer, Outcome
 from routing.engine import Engine
 from routing.errors import ClaimConflict, RoutingError
 from routing.model import Call, CallState
@@ -38,36 +49,10 @@ log = structlog.get_logger("vaxel.routing")
 
 #: Recently hung-up channels remembered for hand-overs whose stream entry comes later.
 RECENT_HANGUPS = 2048
+#: Seconds between two tries to read the event stream while Redis is away.
+STREAM_RETRY_S = 0.5
 #: Engine record kinds the store's scripts do not already put on the stream.
 ENGINE_ONLY_KINDS = frozenset({"call_escalated", "call_rejected", "call_restored"})
-
-
-class AmiPort(Protocol):
-    """What the service needs of ``infra.ami.AmiClient``."""
-
-    async def originate(self, channel: str, *, context: str | None = None,
-                        exten: str | None = None, priority: int = 1,
-                        application: str | None = None, data: str = "",
-                        variables: Mapping[str, str] | None = None,
-                        channel_id: str | None = None, caller_id: str | None = None,
-                        timeout: float = 30.0) -> Mapping[str, Any]: ...
-    async def action(self, fields: Mapping[str, Any], timeout: float = 5.0,
-                     as_list: bool | None = False) -> Any: ...
-    async def core_show_channels(self, timeout: float = 10.0) -> list[dict[str, Any]]: ...
-    def subscribe(self, predicate: Callable[[Mapping[str, Any]], bool]) -> Any: ...
-
-
-@dataclass(frozen=True, slots=True)
-class _Offer:
-    agent_id: str
-    channel_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    call_id: str
-    channel_id: str
-    response: Mapping[str, Any]
 
 
 class Router(Reception):
@@ -75,11 +60,12 @@ class Router(Reception):
 
     def __init__(self, client: aioredis.Redis, store: RoutingStore, prefix: str,
                  queues: Mapping[str, QueueSetup], ami: AmiPort, clock: Callable[[], float],
-                 prompts_dir: str) -> None:
+                 prompts_dir: str, nodes: Mapping[str, AmiPort] | None = None) -> None:
         super().__init__(client, store, prefix, queues, clock, prompts_dir)
         self._ami = ami
+        self._nodes = dict(nodes or {})  # the other Asterisk instances' AMI, by SYSTEMNAME
         self._inbox: asyncio.Queue[Any] = asyncio.Queue()
-        self._offers: dict[str, _Offer] = {}
+        self._offers: dict[str, Offer] = {}
         self._legs: dict[str, str] = {}  # answered agent leg -> call id
         self._attempts = itertools.count(1)
         self._recent_hangups: deque[str] = deque(maxlen=RECENT_HANGUPS)
@@ -90,6 +76,14 @@ class Router(Reception):
     @property
     def is_router(self) -> bool:
         return bool(self._router)
+
+    def _ami_of(self, node: str) -> AmiPort:
+        """The AMI of the Asterisk instance ``node`` (this controller's own by default)."""
+        return self._nodes.get(node, self._ami)
+
+    def _amis(self) -> list[tuple[str, AmiPort]]:
+        """Every AMI connection: this controller's own (as ``""``), then the others."""
+        return [("", self._ami), *self._nodes.items()]
 
     # ------------------------------------------------------------ the router
 
@@ -102,9 +96,16 @@ class Router(Reception):
 
     async def _pump_stream(self, after: str) -> None:
         while not self._closed:
-            rows = cast(list[tuple[str, list[tuple[str, dict[str, str]]]]] | None,
-                        await self._client.xread({self.store.stream: after}, block=1000,
-                                                 count=500))
+            try:
+                rows = cast(list[tuple[str, list[tuple[str, dict[str, str]]]]] | None,
+                            await self._client.xread({self.store.stream: after}, block=1000,
+                                                     count=500))
+            except (RedisError, OSError) as exc:
+                # Redis restarting or failing over: read on from the same entry once it is
+                # back (the lease decides meanwhile whether this is still the router).
+                log.warning("acd.stream_unavailable", error=str(exc), after=after)
+                await asyncio.sleep(STREAM_RETRY_S)
+                continue
             for _stream, entries in rows or ():
                 for entry_id, fields in entries:
                     after = entry_id
@@ -145,6 +146,8 @@ class Router(Reception):
             await self._on_stream(engine, payload)
         elif kind == "outcome":
             await self._on_outcome(engine, payload)
+        elif kind == "task":  # work that must not interleave with the engine's events
+            await payload(engine)
 
     async def _feed(self, engine: Engine, event: m.Event) -> None:
         commands = engine.handle(event, self._clock())
@@ -193,7 +196,7 @@ class Router(Reception):
     async def _on_stream(self, engine: Engine, fields: Mapping[str, str]) -> None:
         kind, call_id = fields.get("kind"), fields.get("call_id", "")
         log.debug("acd.stream", kind=kind, call_id=call_id)
-        if kind == "call_enqueued" and self._engine_call(engine, call_id) is None:
+        if kind in ("call_enqueued", "call_resumed") and self._engine_call(engine, call_id) is None:
             if call_id in self._recent_hangups:
                 with contextlib.suppress(RoutingError):
                     await self.store.finish(call_id, self._clock(), "call_abandoned")
@@ -215,16 +218,19 @@ class Router(Reception):
             for event in control.agent_sync(stored, known):
                 await self._feed(engine, event)
 
-    async def _on_outcome(self, engine: Engine, outcome: _Outcome) -> None:
+    async def _on_outcome(self, engine: Engine, outcome: Outcome) -> None:
         offer = self._offers.get(outcome.call_id)
         answered = outcome.response.get("Response") == "Success"
         if offer is None or offer.channel_id != outcome.channel_id:
             if answered:  # an offer already withdrawn: the agent must not stay on a dead leg
-                await self._hangup(outcome.channel_id)
+                await self._hangup(outcome.channel_id, outcome.node)
             return
         del self._offers[outcome.call_id]
-        event = control.originate_outcome(outcome.response, outcome.call_id, offer.agent_id)
         now = self._clock()
+        if outcome.response.get("Reason") == UNREACHABLE:
+            await self._park(engine, outcome.call_id, offer.agent_id, now)
+            return
+        event = control.originate_outcome(outcome.response, outcome.call_id, offer.agent_id)
         if isinstance(event, m.OfferAnswered):
             call = engine.call(outcome.call_id)
             await self.store.answer(call.id, offer.agent_id, now)
@@ -236,6 +242,17 @@ class Router(Reception):
                                      event=type(event).__name__, missed=True,
                                      max_misses=queue.max_misses)
         await self._feed(engine, event)
+
+    async def _park(self, engine: Engine, call_id: str, agent_id: str, now: float) -> None:
+        """The call's Asterisk cannot be reached: the call goes back to its place in the
+        store (no miss: the agent is free again) and leaves this engine, which goes on
+        with other calls; `Reception.hold` puts a ``call_resumed`` entry on the stream at
+        the caller's next hold AGI, and the call comes back (`_on_stream`)."""
+        await self.store.release(call_id, agent_id, now, event="NodeUnreachable", missed=False,
+                                 max_misses=1)
+        log.info("acd.call_parked", call_id=call_id, agent_id=agent_id)
+        await self._feed(engine, m.ClaimFailed(call_id, agent_id, call_taken=True))
+        await self._client.hset(self._hold_key(call_id), "parked", 1)
 
     # ------------------------------------------------------------ commands
 
@@ -259,8 +276,10 @@ class Router(Reception):
                 agent_taken=exc.reason.startswith("agent"))))
             return
         channel_id = control.offer_channel_id(c.call_id, next(self._attempts))
-        self._offers[c.call_id] = _Offer(c.agent_id, channel_id)
         hold = cast(dict[str, str], await self._client.hgetall(self._hold_key(c.call_id)))
+        # The agent's leg starts on the caller's Asterisk: [vaxel-agent] bridges the two there.
+        node = hold.get("node", "")
+        self._offers[c.call_id] = Offer(c.agent_id, channel_id, node)
         setup = self.queues[hold.get("queue") or next(iter(self.queues))]
         variables = {"VAXEL_CALL": c.call_id, "VAXEL_BRIDGE": hold.get("channel", "")}
         exten = "connect"
@@ -270,28 +289,31 @@ class Router(Reception):
             variables["VAXEL_CALLBACK_DIAL"] = setup.callback_dial.replace(
                 "{number}", dial_number(c.caller))
         log.info("acd.offer", call_id=c.call_id, agent_id=c.agent_id, device=c.device,
-                 callback=c.callback)
-        self._spawn(self._originate(c, channel_id, exten, variables))
+                 callback=c.callback, node=node)
+        self._spawn(self._originate(c, channel_id, exten, variables, node))
 
     async def _originate(self, c: m.OfferCall, channel_id: str, exten: str,
-                         variables: Mapping[str, str]) -> None:
-        from infra.ami import AmiError
+                         variables: Mapping[str, str], node: str) -> None:
+        from infra.ami import AmiError, AmiUnavailable
 
         try:
-            response = await self._ami.originate(
+            response = await self._ami_of(node).originate(
                 c.device, context=control.AGENT_CONTEXT, exten=exten, variables=variables,
                 channel_id=channel_id, caller_id=c.caller or None, timeout=c.ring_timeout)
+        except AmiUnavailable as exc:
+            log.warning("acd.node_unreachable", call_id=c.call_id, node=node, error=str(exc))
+            response = {"Response": "Failure", "Reason": UNREACHABLE}
         except AmiError as exc:
             log.warning("acd.originate_failed", call_id=c.call_id, error=str(exc))
             response = {"Response": "Failure", "Reason": "0"}
-        self._inbox.put_nowait(("outcome", _Outcome(c.call_id, channel_id, response)))
+        self._inbox.put_nowait(("outcome", Outcome(c.call_id, channel_id, response, node)))
 
     async def _cancel_offer(self, c: m.CancelOffer) -> None:
         offer = self._offers.get(c.call_id)
         if offer is None or offer.agent_id != c.agent_id:
             return
         del self._offers[c.call_id]
-        await self._hangup(offer.channel_id)
+        await self._hangup(offer.channel_id, offer.node)
         engine = self.engine
         call = self._engine_call(engine, c.call_id) if engine else None
         queue = self.queues[call.queue].config if call else None
@@ -318,9 +340,9 @@ class Router(Reception):
             await self.store.finish(c.call_id, self._clock(), "call_left_queue")
         key = self._hold_key(c.call_id)
         await self._client.hset(key, "leave", 1)
-        channel = await self._client.hget(key, "channel")
+        channel, node = cast(list[str | None], await self._client.hmget(key, ["channel", "node"]))
         with contextlib.suppress(AmiError):
-            await self._ami.action({"Action": "Redirect", "Channel": channel,
+            await self._ami_of(node or "").action({"Action": "Redirect", "Channel": channel,
                                     "Context": "vaxel-fallback", "Exten": "s", "Priority": "1"})
         log.info("acd.call_left", call_id=c.call_id, reason=c.reason)
 
@@ -331,11 +353,11 @@ class Router(Reception):
             with contextlib.suppress(RoutingError):
                 await self.store.end_wrap_up(c.agent_id, c.at)
 
-    async def _hangup(self, channel_id: str) -> None:
+    async def _hangup(self, channel_id: str, node: str = "") -> None:
         from infra.ami import AmiError
 
         with contextlib.suppress(AmiError):
-            await self._ami.action({"Action": "Hangup", "Channel": channel_id})
+            await self._ami_of(node).action({"Action": "Hangup", "Channel": channel_id})
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)

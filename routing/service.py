@@ -11,7 +11,9 @@ task, and one timer armed from `Engine.next_deadline()`. Every (agent, call) pai
 goes through the store's atomic Lua claim, so even two routers at once (a lease lost
 in a pause) cannot double-assign. This module holds the lease and the take-over; the
 hand-over, hold AGI and feature codes are `routing.reception`, the router's loop and
-commands `routing.router`.
+commands `routing.router`. With several Asterisk instances (``nodes``) the take-over
+settles against every instance's channels; an instance whose AMI does not answer is left
+out, and so are the calls on it (they stay as the store has them).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, cast
 
 import structlog
@@ -28,12 +31,13 @@ import structlog
 from infra.redis_url import redis_client
 from infra.tasks import cancel_bounded
 from routing import control
+from routing.ami_port import AmiPort
 from routing.engine import Engine
 from routing.errors import RoutingError
 from routing.model import AgentState, Call
 from routing.reception import QueueSetup
 from routing.restore import replay, snapshot
-from routing.router import AmiPort, Router
+from routing.router import Router
 from routing.store import RoutingStore
 
 log = structlog.get_logger("vaxel.routing")
@@ -59,10 +63,11 @@ class RoutingService(Router):
 
     def __init__(self, redis_url: str, queues: Mapping[str, QueueSetup], ami: AmiPort,
                  prefix: str = "vaxel", clock: Callable[[], float] = time.time,
-                 name: str | None = None, prompts_dir: str = "") -> None:
+                 name: str | None = None, prompts_dir: str = "",
+                 nodes: Mapping[str, AmiPort] | None = None) -> None:
         client = redis_client(redis_url)
         super().__init__(client, RoutingStore(client, prefix), prefix, queues, ami, clock,
-                         prompts_dir)
+                         prompts_dir, nodes)
         self.name = name or uuid.uuid4().hex[:12]
         self._lease_key = f"{prefix}:acd:router"
         self._renew = self._client.register_script(_RENEW)
@@ -123,7 +128,8 @@ class RoutingService(Router):
     async def _promote(self) -> None:
         log.info("acd.takeover_started", controller=self.name)
         started = time.monotonic()
-        subscription = self._ami.subscribe(lambda e: e.get("Event") == "Hangup")
+        subscriptions = [ami.subscribe(lambda e: e.get("Event") == "Hangup")
+                         for _node, ami in self._amis()]
         last = cast(list[tuple[str, Any]],
                     await self._client.xrevrange(self.store.stream, count=1))
         after = last[0][0] if last else "0-0"
@@ -133,7 +139,8 @@ class RoutingService(Router):
         self.engine = engine
         self._offers.clear()
         self._router = []
-        self._spawn(self._pump_ami(subscription))
+        for subscription in subscriptions:
+            self._spawn(self._pump_ami(subscription))
         self._spawn(self._pump_stream(after))
         self._spawn(self._route())
         await self._execute(replay(engine, snap.events, self._clock()))
@@ -155,26 +162,82 @@ class RoutingService(Router):
 
     async def _settle(self) -> None:
         """Take-over: make the store agree with Asterisk's live channels."""
-        channels = [control.Channel.from_event(e) for e in await self._ami.core_show_channels()]
+        channels, where, unreachable = await self._live_channels()
         calls = await self._store_calls()
+        if unreachable:
+            nodes = await asyncio.gather(*(self._client.hget(self._hold_key(c.id), "node")
+                                           for c in calls))
+            calls = [c for c, node in zip(calls, nodes, strict=True) if node not in unreachable]
         plan = control.plan_takeover(calls, channels)
         now = self._clock()
         for call in plan.answer:
             await self.store.answer(call.id, call.agent_id or "", now)
         for call, legs in plan.release:
             for leg in legs:
-                await self._hangup(leg)
+                await self._hangup(leg, where.get(leg, ""))
             await self.store.release(call.id, call.agent_id or "", now, event="Takeover",
                                      missed=False, max_misses=1)
         for call_id, cause in plan.finish:
             await self.store.finish(call_id, now, cause)
         for channel in plan.requeue:
-            await self._requeue(channel)
+            await self._requeue(channel, where.get(channel.uniqueid, ""))
         for agent in await self.store.agents():
             if agent.state is AgentState.WRAP_UP:  # its timer died with the old router
                 await self.store.end_wrap_up(agent.id, now)
         log.info("acd.settled", answered=len(plan.answer), released=len(plan.release),
                  finished=len(plan.finish), requeued=len(plan.requeue))
+
+    async def _live_channels(self) -> tuple[list[control.Channel], dict[str, str], set[str]]:
+        """Every instance's channels, the node of each (by Uniqueid), and the other
+        instances whose AMI did not answer (this controller's own must answer)."""
+        from infra.ami import AmiError
+
+        channels: list[control.Channel] = []
+        where: dict[str, str] = {}
+        unreachable: set[str] = set()
+        for node, ami in self._amis():
+            try:
+                events = await ami.core_show_channels()
+            except AmiError as exc:
+                if not node:
+                    raise
+                log.warning("acd.node_unreachable", node=node, error=str(exc))
+                unreachable.add(node)
+                continue
+            for event in events:
+                channel = control.Channel.from_event(event)
+                channels.append(channel)
+                where[channel.uniqueid] = node
+        return channels, where, unreachable
+
+    async def node_back(self, node: str) -> None:
+        """An instance's AMI connection is back (``on_reconnect``; ``""``: this controller's
+        own): the router settles the calls it parked while it could not reach it."""
+        if self.is_router:
+            self._inbox.put_nowait(("task", partial(self._settle_parked, node)))
+
+    async def _settle_parked(self, node: str, _engine: Engine) -> None:
+        """Parked calls on ``node`` whose caller is still there come back (`_resume`);
+        the others are over (the box died with them): finished as abandoned."""
+        ami = self._ami_of(node)
+        parked = []
+        for queue in self.queues:
+            for call_id in await self.store.waiting(queue):
+                flag, on = cast(list[str | None], await self._client.hmget(
+                    self._hold_key(call_id), ["parked", "node"]))
+                if flag and self._ami_of(on or "") is ami:
+                    parked.append(call_id)
+        if not parked:
+            return
+        live = {str(e.get("Uniqueid", "")) for e in await ami.core_show_channels()}
+        for call_id in parked:
+            if call_id in live:
+                await self._resume(call_id)
+            else:
+                await self.store.finish(call_id, self._clock(), "call_abandoned")
+                await self._client.hset(self._hold_key(call_id), "ended", 1)
+        log.info("acd.parked_settled", node=node, resumed=len(set(parked) & live),
+                 finished=len(set(parked) - live))
 
     async def _store_calls(self) -> list[Call]:
         ids: set[str] = set()
@@ -187,14 +250,15 @@ class RoutingService(Router):
                 calls.append(await self.store.call(call_id))
         return calls
 
-    async def _requeue(self, channel: control.Channel) -> None:
+    async def _requeue(self, channel: control.Channel, node: str) -> None:
         values = {}
-        for name in ("VAXEL_QUEUE", "VAXEL_REQUIREMENTS", "VAXEL_PRIORITY", "CALLERID(num)"):
-            reply = await self._ami.action({"Action": "Getvar", "Channel": channel.name,
-                                            "Variable": name})
+        for name in ("VAXEL_QUEUE", "VAXEL_REQUIREMENTS", "VAXEL_PRIORITY", "CALLERID(num)",
+                     "SYSTEMNAME"):
+            reply = await self._ami_of(node).action({"Action": "Getvar", "Channel": channel.name,
+                                                     "Variable": name})
             values[name] = str(reply.get("Value") or "")
         if values["VAXEL_QUEUE"] not in self.queues:
             return
         await self.enqueue(channel.uniqueid, channel.name, values["VAXEL_QUEUE"],
                            values["VAXEL_REQUIREMENTS"], int(values["VAXEL_PRIORITY"] or 0),
-                           values["CALLERID(num)"])
+                           values["CALLERID(num)"], node=values["SYSTEMNAME"] or node)

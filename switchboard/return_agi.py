@@ -40,7 +40,8 @@ class RoutingPort(Protocol):
 
     def queue_for_group(self, group: str) -> str | None: ...
     async def enqueue(self, call_id: str, channel: str, queue: str, requirements: str,
-                      priority: int, caller: str, last_agent: str | None = None) -> None: ...
+                      priority: int, caller: str, last_agent: str | None = None,
+                      node: str = "") -> None: ...
 
 
 async def _var(channel: AgiChannel, name: str) -> str:
@@ -67,7 +68,8 @@ async def serve_return(channel: AgiChannel, call_id: str, reason: str,
     assert routing is not None
     caller = await _var(channel, "CALLERID(num)")
     await routing.enqueue(call_id, await _var(channel, "CHANNEL"), decision.queue, "",
-                          decision.priority, caller, last_agent=decision.last_agent)
+                          decision.priority, caller, last_agent=decision.last_agent,
+                          node=await _var(channel, "SYSTEMNAME"))
     for name, value in (("VAXEL_ACTION", "queue"), ("VAXEL_QUEUE", decision.queue),
                         ("VAXEL_REQUIREMENTS", ""), ("VAXEL_PRIORITY", str(decision.priority)),
                         ("IVR_DONE", "1")):

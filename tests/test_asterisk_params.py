@@ -73,3 +73,19 @@ def test_the_manager_check_rejects_an_open_bind_and_command_rights(tmp_path):
 def test_params_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         new_params("x").ami_port = 1  # type: ignore[misc]
+
+
+def test_a_system_name_prefixes_uniqueids_and_a_bad_one_is_named():
+    from infra.asterisk.params import FOLDERS, template_values
+    from infra.asterisk.render import render_text
+    from infra.paths import repo_root
+
+    folders = {key: f"/{key}" for key in FOLDERS}
+    text = (repo_root() / "asterisk-config" / "asterisk.conf.in").read_text()
+    named = render_text(text, template_values(new_params("a", system_name="asterisk-2"),
+                                              folders))
+    assert "\nsystemname = asterisk-2\n" in named
+    alone = render_text(text, template_values(new_params("a"), folders))
+    assert "systemname =" not in alone
+    with pytest.raises(InstanceError, match="system_name 'Asterisk 2' must match"):
+        validate(new_params("a", system_name="Asterisk 2"))

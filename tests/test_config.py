@@ -63,3 +63,27 @@ def test_load_limits_have_defaults_from_the_file_and_the_environment():
     assert (config.fastagi.max_calls, config.redis.max_connections) == (40, 16)
     with pytest.raises(ConfigError, match="fastagi.max_lag_ms: expected an integer"):
         parse_config({"fastagi": {"max_lag_ms": "soon"}}, "x.toml", env={})
+
+
+def test_ami_peers_are_parsed_and_bad_ones_named_with_their_key():
+    from infra.ami_settings import AmiPeer
+
+    config = parse_config({"ami": {"peers": ["asterisk-2=10.0.0.2:5038"]}}, "t.toml",
+                          env={"VAXEL_AMI_PEER_SECRETS": "s2"})
+    assert config.ami.peer_nodes() == [AmiPeer("asterisk-2", "10.0.0.2", 5038, "s2")]
+    with pytest.raises(ConfigError) as info:
+        parse_config({"ami": {"peers": ["asterisk 2", "b=h:99999", "b=h:1"]}}, "t.toml",
+                     env={})
+    text = str(info.value)
+    assert "t.toml: ami.peers: expected name=host:port" in text and "'asterisk 2'" in text
+    assert "port 99999 of 'b' is not a port number" in text
+    assert "'b' is listed twice" in text
+    assert "ami.peer_secrets: need one secret per peer (3), got 0" in text
+
+
+def test_given_peer_secrets_in_a_readable_file_then_refused(tmp_path):
+    path = tmp_path / "vaxel.toml"
+    path.write_text('[ami]\npeers = ["b=h:1"]\npeer_secrets = ["s"]\n', encoding="utf-8")
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match="ami.peer_secrets: a secret in a file others"):
+        load_config(path, env={})

@@ -73,12 +73,11 @@ def _run(coro: Any) -> int:
 
 @contextlib.asynccontextmanager
 async def _users(args: argparse.Namespace) -> AsyncIterator[Any]:
-    import redis.asyncio as aioredis
-
+    from console.deps import redis_client
     from console.users import UserStore
 
     url = args.redis or _config(args).redis.url
-    client = aioredis.Redis.from_url(url, decode_responses=True)
+    client = redis_client(url)
     try:
         yield UserStore(client)
     finally:

@@ -15,6 +15,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -128,6 +129,9 @@ class Controller:
     store: RedisCallStore
     ami: AmiClient | None = None
     ami_task: asyncio.Task[None] | None = None
+    peers: dict[str, AmiClient] = field(default_factory=dict)
+    """The cluster's other Asterisk instances' AMI (by systemname), for the ACD router."""
+    peer_tasks: list[asyncio.Task[None]] = field(default_factory=list)
     deploy_task: asyncio.Task[None] | None = None
     routing: RoutingService | None = None
     recorder_task: asyncio.Task[None] | None = None
@@ -187,7 +191,8 @@ class Controller:
             await self.routing.close()
         # The AMI connect task first: it starts the recorders, so cancel it and let it end
         # before cancelling what it may have started.
-        await cancel_bounded([self.ami_task, self.deploy_task, self.load_task], TASK_STOP_S)
+        await cancel_bounded([self.ami_task, self.deploy_task, self.load_task, *self.peer_tasks],
+                             TASK_STOP_S)
         # The delivery round gets its own wait: one cut short leaves its message pending
         # (its lock expires), never half-saved, and nothing uses Redis once it is closed.
         await cancel_bounded([self.recorder_task, self.idle_task, self.dial_task,
@@ -196,6 +201,8 @@ class Controller:
             await self.reporting.close()
         if self.ami is not None:
             await self.ami.close()
+        for peer in self.peers.values():
+            await peer.close()
         await self.store.close()
 
     async def connect_ami(self) -> None:
@@ -224,17 +231,41 @@ class Controller:
         self.dial_task = asyncio.create_task(record_dial_answers(self.ami, self.store),
                                              name="dial-answers")
         if self.routing is not None:
+            # The other instances' AMI connect in the background: an Asterisk that is down
+            # delays only the calls queued on it.
+            self.peer_tasks = [asyncio.create_task(_connect_peer(name, peer), name=f"ami-{name}")
+                               for name, peer in self.peers.items()]
             await self.routing.start()
 
     async def ami_reconnected(self) -> None:
         self.metrics.reconnected("ami")
         await self.rebuild_state()
+        if self.routing is not None:
+            await self.routing.node_back("")
+
+    async def peer_reconnected(self, name: str) -> None:
+        """Another instance's AMI is back: the router settles the calls it parked there."""
+        if self.routing is not None:
+            await self.routing.node_back(name)
 
     async def rebuild_state(self) -> None:
         """After (re)connecting: learn which channels Asterisk has, to reconcile call state."""
         assert self.ami is not None
         channels = await self.ami.core_show_channels()
         log.info("ami.state_rebuilt", channels=len(channels))
+
+
+async def _peer_back(controller: Callable[[], Controller], name: str) -> None:
+    await controller().peer_reconnected(name)
+
+
+async def _connect_peer(name: str, peer: AmiClient) -> None:
+    try:
+        await peer.connect(retry=True)
+    except AmiError as exc:
+        log.error("ami.peer_unavailable", node=name, error=str(exc))
+        return
+    log.info("ami.peer_connected", node=name)
 
 
 async def start_controller(config: Config, clock: Callable[[], datetime] = _now,
@@ -262,13 +293,18 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now,
         raise ConfigError("redis.url", [problem]) from exc
     ami: AmiClient | None = None
     routing: RoutingService | None = None
+    peers: dict[str, AmiClient] = {}
     if config.ami.enabled and config.ami.secret:
         cfg = config.ami
         ami = AmiClient(cfg.host, cfg.port, cfg.username, cfg.secret,
                         on_reconnect=lambda: controller.ami_reconnected())
         if config.queues:
+            peers = {p.name: AmiClient(p.host, p.port, cfg.username, p.secret,
+                                       on_reconnect=partial(_peer_back, lambda: controller,
+                                                            p.name))
+                     for p in cfg.peer_nodes()}
             routing = RoutingService(config.redis.url, queue_setups(config.queues), ami,
-                                     prompts_dir=config.prompts.asterisk_dir)
+                                     prompts_dir=config.prompts.asterisk_dir, nodes=peers)
     contexts = CallContextStore(store.client, ContextLookup(directory))
     idle = IdleStore(store.client)
     messages = build_messages(config, store.client, directory, contexts)
@@ -284,7 +320,8 @@ async def start_controller(config: Config, clock: Callable[[], datetime] = _now,
                            reuse_port=reuse_port)
     controller = Controller(config, deps, server, store, ami, routing=routing, contexts=contexts,
                             idle=idle, load=LoadWatch(OverloadLimits(
-                                config.fastagi.max_calls, config.fastagi.max_lag_ms)))
+                                config.fastagi.max_calls, config.fastagi.max_lag_ms)),
+                            peers=peers)
     try:
         await server.start()
     except OSError as exc:

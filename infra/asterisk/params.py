@@ -73,6 +73,10 @@ class InstanceParams:
     """Modules required on top of the standard list (``name.so``)."""
     phone_contacts: tuple[tuple[str, str], ...] = ()
     """(extension, SIP URI) of demo phones reachable without registering (the demo's SIPp phone)."""
+    system_name: str = ""
+    """asterisk.conf ``systemname`` (several instances sharing one Redis): Asterisk prefixes
+    every Uniqueid with it, so call ids stay unique across instances, and the dialplan's
+    ``${SYSTEMNAME}`` tells the ACD which instance a queued call is on. Empty: alone."""
 
     def __repr__(self) -> str:
         return (
@@ -124,6 +128,8 @@ def _problems(p: InstanceParams) -> list[str]:
             out.append(f"{key} must be at least 1")
     out += [f"extra_modules: {m!r} is not a module file name" for m in p.extra_modules
             if not _MODULE.fullmatch(m)]
+    if p.system_name and not _NAME.fullmatch(p.system_name):
+        out.append(f"system_name {p.system_name!r} must match {_NAME.pattern} or be empty")
     return out
 
 
@@ -149,6 +155,8 @@ def template_values(params: InstanceParams, folders: dict[str, str]) -> dict[str
         "fallback_pause": params.fallback_pause,
         "test_mode": params.test_mode,
         "extra_modules": "\n".join(f"require => {m}" for m in params.extra_modules),
+        "system_name_line": (f"systemname = {params.system_name}" if params.system_name
+                             else "; alone: no systemname (Uniqueids need no prefix)"),
     }
     values.update({f"phone_secret_{ext}": secret for ext, secret in params.phone_secrets})
     contacts = dict(params.phone_contacts)

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.serial, needs_cluster]
 def test_given_the_cluster_up_then_every_process_answers_on_loopback_only_and_the_state_is_private(  # noqa: E501
         cluster):
     lines = stack.status(cluster)
-    assert len(lines) == 11
+    assert len(lines) == 12 and any(line.startswith("console ") for line in lines), lines
     assert all(" up (pid " in line for line in lines), lines
     mode = stat.S_IMODE(os.stat(cluster.folder / stack.STATE_FILE).st_mode)
     assert mode == 0o600
@@ -51,6 +51,21 @@ def test_given_the_cluster_up_then_every_process_answers_on_loopback_only_and_th
         assert ("udp", "127.0.0.1", node.sip_port) in sockets[node.name]
     for ctl in plan.controllers:
         assert ("tcp", "127.0.0.1", ctl.fastagi_port) in sockets[ctl.name]
+    assert ("tcp", "127.0.0.1", plan.console_port) in sockets["console"]
+
+
+def test_given_the_cluster_up_then_the_console_logs_the_admin_in_through_sentinel(cluster):
+    """The console runs on the cluster's Redis (through the Sentinels): the generated
+    admin logs in, and the queues page lists the cluster's ACD queue."""
+    import httpx
+
+    base = f"http://{cluster.plan.bind}:{cluster.plan.console_port}"
+    with httpx.Client(base_url=base, timeout=10) as client:
+        assert client.post("/api/login", json={"name": "admin",
+                                               "password": "wrong"}).status_code == 401
+        reply = client.post("/api/login", json={"name": "admin",
+                                                "password": cluster.console_password})
+        assert reply.status_code == 200, reply.text
 
 
 def test_given_calls_through_kamailio_then_both_asterisks_take_them_and_the_ivr_runs(

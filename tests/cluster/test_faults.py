@@ -178,5 +178,8 @@ def test_given_the_database_unreachable_then_calls_are_still_routed_from_the_cac
     # Every call found the employee (from the cache) and went on to ring her.
     assert _paths(cluster, "dial:PJSIP/4720") == routed_before + 8
     assert _fallback_calls(cluster, runtime) == 0
-    assert "directory.served_from_cache" in controller_log(cluster, "controller-1") + \
-        controller_log(cluster, "controller-2")
+    # The controllers found the database gone and answered from what they had read: the
+    # lookup memo (ivr/lookup_memo.py, its change-mark check failing) or, below it, the
+    # read cache (directory/read_cache.py).
+    logs = controller_log(cluster, "controller-1") + controller_log(cluster, "controller-2")
+    assert "directory.mark_failed" in logs or "directory.served_from_cache" in logs

@@ -62,3 +62,18 @@ def test_the_controller_toml_is_valid_and_holds_no_secret():
     assert config.ami.secret == "ami-b"
     assert config.redis.url == plan.redis_url()
     assert config.fastagi.port == node.fastagi_port and config.fastagi.host == "127.0.0.1"
+
+
+def test_each_controller_reaches_the_other_asterisk_for_the_acd_with_its_secret_from_the_env():
+    from infra.ami_settings import AmiPeer
+
+    plan = make_plan()
+    for own, other, secret in ((0, 1, "ami-b"), (1, 0, "ami-a")):
+        node = plan.controllers[own]
+        text = controller_toml(plan, node, "/sounds", "postgresql://vaxel@127.0.0.1:5/vaxel")
+        assert "ami-a" not in text and "ami-b" not in text
+        config = parse_config(tomllib.loads(text), "controller.toml",
+                              env=controller_env(plan, node))
+        assert config.ami.peer_nodes() == [AmiPeer(plan.asterisks[other].name, "127.0.0.1",
+                                                   plan.asterisks[other].ami_port, secret)]
+        assert config.queues["kontaktcenter"].group == "contact_center"

@@ -114,7 +114,7 @@ async def test_given_supervised_transfer_unanswered_while_the_operator_is_busy_t
     await ami.connect()
     try:
         op = Operator(ami, operator_id="sara", device="Local/1001@sim-phones",
-                      directory=acd.controller.deps.directory.directory,
+                      directory=acd.controller.deps.directory.lookup.directory,
                       settings=Settings(ring_s=8, return_ring_s=5))
         started = time.monotonic()
         await op.transfer(channel["Channel"], "4712")
