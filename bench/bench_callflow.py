@@ -223,7 +223,14 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
         sides = {"dialplan": controller, "controller": controller}
         if args.before:
             (workdir / "before").mkdir()
-            before = Controller(workdir / "before", config, 1, args.before.resolve(), args.nice)
+            # Its own database (the records' migrations may differ) and, as it was, the
+            # recorder inside the controller.
+            before_url = f"sqlite:///{workdir / 'before' / 'directory.db'}"
+            seed_directory(before_url)
+            before_config = {**config, "directory": {"url": before_url},
+                             "reports": {"recorder": True}}
+            before = Controller(workdir / "before", before_config, 1, args.before.resolve(),
+                                args.nice)
             sides = {"dialplan": controller, "before": before, "controller": controller}
         status = asterisk.instance.status()
         bench = Bench(Ami(lambda e: bench.on_event(e)), controller, status.pid or 0,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import signal
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,3 +28,13 @@ async def cancel_bounded(tasks: Sequence[asyncio.Task[Any] | None], timeout: flo
     for task in live:
         if task.done() and not task.cancelled() and task.exception() is not None:
             log.error("task.failed", task=task.get_name(), error=str(task.exception()))
+
+
+#: linux/prctl.h: deliver a signal to this process when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In a child before exec (``preexec_fn``): SIGTERM when the parent dies (Linux prctl
+    PR_SET_PDEATHSIG), so a killed supervisor leaves no process behind."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

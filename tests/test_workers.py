@@ -65,6 +65,12 @@ def _wait(predicate, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-
     return False
 
 
+def _serve_two(config: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    with open(log_path, "wb") as log_file:
+        return subprocess.Popen([sys.executable, "-m", "vaxel", "serve", "--config", str(config),
+                                 "--workers", "2"], stderr=log_file)
+
+
 @pytest.fixture
 def config_file(tmp_path: Path):  # type: ignore[no-untyped-def]
     with RedisServer() as redis:
@@ -84,9 +90,7 @@ def test_given_two_workers_then_both_serve_one_port_and_a_killed_one_is_restarte
         config_file, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path, port = config_file
     log_path = tmp_path / "serve.log"
-    with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen([sys.executable, "-m", "vaxel", "serve", "--config", str(path),
-                                 "--workers", "2"], stderr=log_file)
+    proc = _serve_two(path, log_path)
     try:
         assert _wait(lambda: '"workers.started"' in log_path.read_text(encoding="utf-8")), \
             "two workers did not start"
@@ -104,9 +108,10 @@ def test_given_two_workers_then_both_serve_one_port_and_a_killed_one_is_restarte
             assert _agi_answered(port)
         assert _wait(lambda: len(_children(proc.pid)) == 2
                      and set(_children(proc.pid)) != set(first)), "worker not restarted"
+        workers = _children(proc.pid)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
-        assert not any(Path(f"/proc/{pid}").exists() for pid in _children(proc.pid))
+        assert _wait(lambda: all(_gone(pid) for pid in workers), 10)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -125,3 +130,22 @@ def test_given_workers_and_port_zero_then_refused_naming_the_option(tmp_path: Pa
                           "--workers", "2"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert "--workers: fastagi.port must be a fixed port" in out.stderr
+
+
+def test_given_supervisor_killed_then_its_workers_end_too(config_file, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path, _port = config_file
+    log_path = tmp_path / "serve.log"
+    proc = _serve_two(path, log_path)
+    try:
+        assert _wait(lambda: '"workers.started"' in log_path.read_text(encoding="utf-8"))
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+        proc.kill()       # SIGKILL: no chance to stop them itself
+        proc.wait()
+        assert _wait(lambda: all(not Path(f"/proc/{pid}").exists()
+                                 or "State:\tZ" in Path(f"/proc/{pid}/status").read_text()
+                                 for pid in workers), 15), "workers outlived their supervisor"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -26,6 +26,8 @@ from typing import IO
 
 import structlog
 
+from infra.tasks import die_with_parent
+
 log = structlog.get_logger("vaxel.workers")
 
 #: Seconds a worker has to say ``ready``.
@@ -94,8 +96,9 @@ class Supervisor:
                  pids=[w.proc.pid for w in self.workers if w.proc is not None])
 
     def _spawn(self, worker: Worker) -> None:
+        # A worker ends with its supervisor, even one killed with SIGKILL.
         worker.proc = subprocess.Popen(list(self.argv_of(worker.index)), stdout=subprocess.PIPE,
-                                       stdin=subprocess.DEVNULL)
+                                       stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
         worker.started = self.clock()
         worker.restart_at = None
 

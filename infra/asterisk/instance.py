@@ -12,7 +12,6 @@ asks Asterisk to stop, then escalates to SIGTERM and SIGKILL.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import signal
@@ -38,6 +37,7 @@ from infra.asterisk.ports import Proto, first_taken
 from infra.asterisk.provision import AsteriskRuntime
 from infra.asterisk.render import render_tree, swap_in, write_tree
 from infra.paths import prompts_dir, repo_root
+from infra.tasks import die_with_parent as die_with_parent_fn
 
 log = structlog.get_logger(__name__)
 
@@ -47,8 +47,6 @@ START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 #: Console lines shown when start-up fails.
 LOG_TAIL = 25
-#: linux/prctl.h: deliver a signal to this process when its parent dies.
-PR_SET_PDEATHSIG = 1
 #: Name of the saved params file in the instance folder (mode 0600: holds secrets).
 PARAMS_FILE = "instance.json"
 
@@ -167,7 +165,7 @@ class AsteriskInstance:
             self._proc = subprocess.Popen(
                 self.runtime.command(["asterisk", "-f", "-n", "-C", self.config_path]),
                 stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
-                start_new_session=True, preexec_fn=_die_with_parent if die_with_parent else None,
+                start_new_session=True, preexec_fn=die_with_parent_fn if die_with_parent else None,
             )
         try:
             self._wait_booted(timeout)
@@ -306,11 +304,6 @@ def load_instance(runtime: AsteriskRuntime, name: str) -> AsteriskInstance | Non
     if not path.is_file():
         return None
     return AsteriskInstance(runtime, params_from_json(path.read_text(encoding="utf-8"), str(path)))
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: SIGTERM when the parent dies (Linux prctl PR_SET_PDEATHSIG)."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _check_rendered(folder: Path) -> list[str]:
