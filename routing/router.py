@@ -306,6 +306,12 @@ class Router(Reception):
         except AmiError as exc:
             log.warning("acd.originate_failed", call_id=c.call_id, error=str(exc))
             response = {"Response": "Failure", "Reason": "0"}
+        if response.get("Response") != "Success" and not getattr(self._ami_of(node),
+                                                                 "connected", True):
+            # The box died while its phone was being rung (its AMI link went with it): not
+            # the agent's miss either.
+            log.warning("acd.node_lost_during_offer", call_id=c.call_id, node=node)
+            response = {"Response": "Failure", "Reason": UNREACHABLE}
         self._inbox.put_nowait(("outcome", Outcome(c.call_id, channel_id, response, node)))
 
     async def _cancel_offer(self, c: m.CancelOffer) -> None:

@@ -220,3 +220,32 @@ async def test_given_an_instance_back_then_its_parked_calls_are_settled_by_their
         assert ended == ["b-2"]
     finally:
         await service.close()
+
+
+class DiesDuringOffer(FakeAmi):
+    """An instance that dies while its phone is rung: a failed originate, link gone."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connected = True
+
+    async def originate(self, channel: str, **options: Any) -> Mapping[str, Any]:
+        self.originated.append(str(options["variables"]["VAXEL_CALL"]))
+        self.connected = False
+        return {"Response": "Failure", "Reason": "0"}
+
+
+async def test_given_an_instance_dying_during_an_offer_then_the_call_is_parked_not_a_miss(
+        redis_url: str, prefix: str, store: RoutingStore) -> None:
+    own, peer = FakeAmi(), DiesDuringOffer()
+    service = await _service(redis_url, prefix, own, peer)  # type: ignore[arg-type]
+    try:
+        await _login(store, "anna")
+        await service.enqueue("d-1", "PJSIP/trunk-0", "kc", "", 0, "0700", node="asterisk-2")
+        await _until_parked(store, "d-1")
+        anna = await store.agent("anna")
+        assert peer.originated == ["d-1"]
+        assert anna.missed == 0 and anna.state.value == "available"
+        assert await store.waiting("kc") == ["d-1"]
+    finally:
+        await service.close()
