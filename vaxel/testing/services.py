@@ -23,7 +23,7 @@ from typing import Any
 
 from infra.asterisk.instance import AsteriskInstance
 from infra.asterisk.params import InstanceParams, new_params
-from infra.asterisk.ports import is_free
+from infra.asterisk.ports import Proto, is_free
 from infra.asterisk.provision import AsteriskRuntime
 
 #: Seconds a service may take to answer after its process started.
@@ -42,13 +42,21 @@ TEST_FALLBACK: dict[str, Any] = {
 _names = itertools.count(1)
 
 
-def free_port(proto: str = "tcp") -> int:
-    """A port on 127.0.0.1 that the OS says is free right now."""
-    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+#: Where `free_port` picks: below the kernel's ephemeral range (32768-60999), from which every
+#: outgoing connection takes its local port (a port the OS handed out as free could be taken
+#: by a test's Redis or AMI client before the server meant for it bound it), and below the
+#: RTP ranges (`free_udp_range`, 20000 and up).
+FREE_PORTS = (10000, 20000)
+
+
+def free_port(proto: str = "tcp", attempts: int = 500) -> int:
+    """A port on 127.0.0.1 that is free right now, outside the ephemeral range."""
+    kind: Proto = "tcp" if proto == "tcp" else "udp"
+    for _ in range(attempts):
+        port = random.randrange(*FREE_PORTS)
+        if is_free(kind, port):
+            return port
+    raise RuntimeError(f"no free {proto} port in {FREE_PORTS} after {attempts} attempts")
 
 
 def free_udp_range(count: int, attempts: int = 200) -> tuple[int, int]:
