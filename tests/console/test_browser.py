@@ -100,7 +100,10 @@ async def open_page(browser: Any, base: str, name: str, *, keyboard: bool = Fals
         await page.fill("input[name=password]", PASSWORD)
         await page.click("button[type=submit]")
     await page.wait_for_selector("body[data-user]")
-    await page.wait_for_function("() => typeof Live !== 'undefined' && Live.snapshot !== null")
+    # The first snapshot comes over the WebSocket; with Asterisk, a browser and the console
+    # sharing two cores it once took over 30 s (a clean-clone CI run): wait up to 60 s.
+    await page.wait_for_function("() => typeof Live !== 'undefined' && Live.snapshot !== null",
+                                 timeout=60_000)
     return page
 
 
