@@ -15,19 +15,49 @@ log = structlog.get_logger("infra.tasks")
 
 async def cancel_bounded(tasks: Sequence[asyncio.Task[Any] | None], timeout: float) -> None:
     """Cancel the tasks and wait at most ``timeout`` s for them to end. ``asyncio.wait``,
-    not ``wait_for``: wait_for waits without bound for a task that ignores its cancellation,
-    and on Python 3.11 a cancellation can be lost inside a task (then it runs on)."""
+    not ``wait_for``: wait_for waits without bound for a task that ignores its cancellation.
+    A task still running is cancelled again every ``RECANCEL_S``: on Python 3.11 a
+    cancellation can be lost inside a task (then it runs on, and the event loop's own cancel
+    at shutdown may be lost the same way, hanging the shutdown). One still running at the
+    end is logged with where it waits."""
     live = [task for task in tasks if task is not None and not task.done()]
-    for task in live:
-        task.cancel()
     if not live:
         return
-    _, pending = await asyncio.wait(live, timeout=timeout)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    pending = set(live)
+    while pending:
+        for task in pending:
+            task.cancel()
+        left = deadline - loop.time()
+        if left <= 0:
+            break
+        _, pending = await asyncio.wait(pending, timeout=min(RECANCEL_S, left))
     for task in pending:
-        log.error("task.stuck", task=task.get_name())
+        log.error("task.stuck", task=task.get_name(), waits_at=where(task))
     for task in live:
         if task.done() and not task.cancelled() and task.exception() is not None:
             log.error("task.failed", task=task.get_name(), error=str(task.exception()))
+
+
+#: How often a task that has not ended is cancelled again (see `cancel_bounded`).
+RECANCEL_S = 0.1
+
+
+def where(task: asyncio.Task[Any]) -> str:
+    """Where a suspended task waits: its chain of awaits, outermost first (``Task.get_stack``
+    gives only the outermost frame of a coroutine)."""
+    parts: list[str] = []
+    obj: Any = task.get_coro()
+    while obj is not None and len(parts) < 24:
+        frame = getattr(obj, "cr_frame", None) or getattr(obj, "gi_frame", None)
+        if frame is None:
+            parts.append(repr(obj)[:160])
+            break
+        parts.append(f"{frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno} "
+                     f"{frame.f_code.co_name}")
+        obj = getattr(obj, "cr_await", None) or getattr(obj, "gi_yieldfrom", None)
+    return " > ".join(parts)
 
 
 #: linux/prctl.h: deliver a signal to this process when its parent dies.

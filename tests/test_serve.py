@@ -95,8 +95,39 @@ async def test_cancel_bounded_gives_up_on_a_task_that_ignores_cancellation():
             await cancel_bounded([stuck, None, ends], 0.2)
     assert ends.cancelled()
     assert [(e["event"], e["task"]) for e in logs] == [("task.stuck", "stubborn")]
+    assert "test_serve.py" in logs[0]["waits_at"] and "stubborn" in logs[0]["waits_at"]
     release.set()
     await stuck
+
+
+async def test_cancel_bounded_cancels_again_a_task_whose_cancellation_was_lost():
+    """Python 3.11 can lose a cancellation inside a task (wait_for, a timeout expiring at the
+    same moment); the task then runs on. A second cancel ends it; the stop does not hang."""
+    import asyncio
+
+    from structlog.testing import capture_logs
+
+    from infra.tasks import cancel_bounded
+    rounds: list[int] = []
+
+    async def loses_one() -> None:
+        lost = False
+        while True:
+            try:
+                await asyncio.sleep(0.01)
+            except asyncio.CancelledError:
+                if lost:
+                    raise
+                lost = True       # swallowed once, as a lost cancellation is
+                asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            rounds.append(1)
+
+    task = asyncio.create_task(loses_one(), name="loses-one")
+    await asyncio.sleep(0.05)
+    with capture_logs() as logs:
+        await cancel_bounded([task], 2.0)
+    assert task.cancelled()
+    assert logs == []
 
 
 async def test_stop_during_ami_state_rebuild_starts_no_recorders(tmp_path):
