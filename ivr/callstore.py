@@ -34,6 +34,11 @@ FLOW_TTL_S = 7 * 24 * 3600
 FLOW_RESAVE_S = 60.0
 
 
+#: Bound on connecting to Redis and on closing a connection (redis-py waits for a close
+#: without bound otherwise; a task waiting on the pool behind it cannot be cancelled).
+CONNECT_TIMEOUT_S = 5.0
+
+
 def pooled_client(url: str, max_connections: int = 64,
                   pool_timeout_s: float = 2.0) -> aioredis.Redis:
     """A Redis client (str replies) on a sized blocking connection pool. Through Sentinel
@@ -41,7 +46,8 @@ def pooled_client(url: str, max_connections: int = 64,
     if parse_redis_url(url).via_sentinel:
         return cast(aioredis.Redis, redis_client(url, max_connections=max_connections))
     pool = aioredis.BlockingConnectionPool.from_url(
-        url, max_connections=max_connections, timeout=pool_timeout_s, decode_responses=True)
+        url, max_connections=max_connections, timeout=pool_timeout_s, decode_responses=True,
+        socket_connect_timeout=CONNECT_TIMEOUT_S)
     return aioredis.Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
 
 
