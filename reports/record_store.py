@@ -15,6 +15,7 @@ paths set the same columns, the latest wins).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -121,20 +122,11 @@ class RecordStore:
 
     def _upsert(self, c: sa.Connection, table: sa.Table, rows: list[dict[str, Any]],
                 keys: list[str]) -> None:
-        if not rows:
-            return
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-            insert: Any = pg_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-            insert = sqlite_insert
-        for i in range(0, len(rows), CHUNK):
-            stmt = insert(table).values(rows[i:i + CHUNK])
-            stmt = stmt.on_conflict_do_update(
-                index_elements=keys,
-                set_={col.name: stmt.excluded[col.name] for col in table.c if col.name not in keys})
-            c.execute(stmt)
+        """One fixed INSERT .. ON CONFLICT DO UPDATE run for every row (executemany): the
+        statement is compiled once and cached. (A multi-row VALUES was compiled afresh for
+        every round: two thirds of the recorder's CPU.)"""
+        if rows:
+            c.execute(upsert_statement(self.dialect, table, tuple(keys)), rows)
 
     def cursors(self) -> dict[str, str]:
         with translated("read cursors"), self.engine.connect() as c:
@@ -216,3 +208,18 @@ class RecordStore:
         with translated("read"), self.engine.connect() as c:
             value = c.execute(sa.select(sa.func.min(call_records.c.arrived_at))).scalar()
         return None if value is None else float(value)
+
+
+@functools.cache
+def upsert_statement(dialect: str, table: sa.Table, keys: tuple[str, ...]) -> Any:
+    """``INSERT INTO table .. ON CONFLICT (keys) DO UPDATE SET`` every other column."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        insert: Any = pg_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        insert = sqlite_insert
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={col.name: stmt.excluded[col.name] for col in table.c if col.name not in keys})
