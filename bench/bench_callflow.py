@@ -46,7 +46,7 @@ from vaxel.testing.services import (  # noqa: E402
     free_port,
 )
 
-RATES = (25, 50, 100, 150, 200, 300, 400)
+RATES = (25, 50, 100, 125, 150, 175, 200, 250, 300, 400)
 CITY = "4000"
 STEPS = ["#", "1", "4711#"]
 #: Seconds after the last call of a rate was placed before a call still up counts as lost.
@@ -181,19 +181,33 @@ def highest_lossless(results: list[RateResult], side: str) -> int:
     return best
 
 
-async def step_side(bench: Bench, side: str, rates: list[int], seconds: float,
-                    results: list[RateResult]) -> None:
-    lossy = 0
+async def step_rates(bench: Bench, sides: dict[str, Controller], rates: list[int],
+                     seconds: float, results: list[RateResult]) -> None:
+    """Each rate on every side in turn (twin, before, controller), so that the sides meet
+    the machine in the same state; a controller runs only in its own slot (an idle one still
+    reads the twin's AMI events). A side stops after two lossy rates in a row."""
+    lossy = dict.fromkeys(sides, 0)
     for rate in rates:
-        result = await bench.run_rate(side, rate, seconds)
-        results.append(result)
-        print(row(result) + (f"  overloaded x{bench.controller.overloads()}"
-                             if side != "dialplan" and bench.controller.overloads() else ""),
-              flush=True)
-        lossy = 0 if result.lossless else lossy + 1
-        if lossy >= 2:
-            break
-        await asyncio.sleep(2)   # let Asterisk finish hanging up before the next rate
+        for side, runner in sides.items():
+            if lossy[side] >= 2:
+                continue
+            bench.controller = runner
+            overloads = runner.overloads()
+            if side != "dialplan":
+                runner.start()
+            try:
+                result = await bench.run_rate(side, rate, seconds)
+            finally:
+                if side != "dialplan":
+                    runner.stop()
+            results.append(result)
+            overloads = runner.overloads() - overloads
+            print(row(result) + (f"  overloaded x{overloads}"
+                                 if side != "dialplan" and overloads else ""), flush=True)
+            lossy[side] = 0 if result.lossless else lossy[side] + 1
+            await asyncio.sleep(2)   # let Asterisk finish hanging up before the next run
+        if all(n >= 2 for n in lossy.values()):
+            return
 
 
 async def run(args: argparse.Namespace, workdir: Path) -> None:
@@ -248,14 +262,9 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
             results: list[RateResult] = []
             print(HEADER)
             rates = [int(r) for r in args.rates.split(",")]
-            for side, runner in sides.items():
-                if side not in args.sides.split(","):
-                    continue
-                bench.controller = runner
-                if side != "dialplan":
-                    runner.start()
-                await step_side(bench, side, rates, args.seconds, results)
-                runner.stop()
+            chosen = {side: runner for side, runner in sides.items()
+                      if side in args.sides.split(",")}
+            await step_rates(bench, chosen, rates, args.seconds, results)
             summary(results, args)
         finally:
             await bench.ami.close()
