@@ -139,8 +139,11 @@ class AgiChannel:
         started = time.monotonic()
         log.debug("agi.command.started", **fields)
         try:
-            async with asyncio.timeout(timeout):
+            if timeout is None:   # no timer to arm and cancel (most commands)
                 reply = await self._round_trip(command)
+            else:
+                async with asyncio.timeout(timeout):
+                    reply = await self._round_trip(command)
         except TimeoutError:
             self._abort()
             log.warning("agi.command.failed", error="timeout", ms=_ms_since(started), **fields)
