@@ -232,7 +232,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
             "groups": {"operators": {"members": ["Local/1000@sim-phones"], "timeout": 10},
                        "contact_center": {"members": ["Local/2000@sim-phones"],
                                           "timeout": 10}},
-            "log_format": "json",
+            "log_format": "json", "event_loop": args.event_loop,
         }
         recorder = None
         if args.recorder == "process":
@@ -249,6 +249,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
             seed_directory(before_url)
             before_config = {**config, "directory": {"url": before_url},
                              "reports": {"recorder": True}}
+            before_config.pop("event_loop")   # unknown to the code before this key
             before = Controller(workdir / "before", before_config, 1, args.before.resolve(),
                                 args.nice)
             sides = {"dialplan": controller, "before": before, "controller": controller}
@@ -325,6 +326,9 @@ def main() -> None:
     p.add_argument("--recorder", choices=("process", "controller"), default="process",
                    help="where the call recorder runs: its own process (vaxel report record, "
                         "the default; its CPU is the rec column) or inside the controller")
+    p.add_argument("--event-loop", choices=("auto", "uvloop", "asyncio"), default="auto",
+                   help="the controller's event loop (its event_loop setting; auto: uvloop "
+                        "when installed, as vaxel serve)")
     p.add_argument("--soak", action="store_true", help="100 calls/s for --soak-minutes")
     p.add_argument("--soak-minutes", type=float, default=10.0)
     p.add_argument("--soak-rate", type=int, default=100, help="calls/s of the soak")

@@ -66,4 +66,11 @@ if __name__ == "__main__":
 
         cProfile.run(f"asyncio.run(main(Path({str(config_path)!r}), {worker}))", profile)
     else:
-        asyncio.run(main(config_path, worker))
+        # The loop the configuration names (top-level event_loop), as vaxel serve does; the
+        # code before it had one, asyncio's.
+        loop_kind = json.loads(config_path.read_text(encoding="utf-8")).get("event_loop")
+        if loop_kind is None:
+            asyncio.run(main(config_path, worker))
+        else:
+            from infra.tasks import run
+            run(main(config_path, worker), loop_kind)

@@ -195,6 +195,9 @@ class Config:
     reports: ReportSettings = field(default_factory=ReportSettings)  # KPIs, retention, metrics
     log_format: str = "auto"
     """``json``, ``console`` or ``auto`` (console on a terminal, JSON otherwise)."""
+    event_loop: str = "auto"
+    """``uvloop``, ``asyncio`` or ``auto`` (uvloop when installed): the loop `vaxel serve`
+    and `vaxel report record` run on (`infra.tasks.run`)."""
 
     @property
     def dialplans_dir(self) -> Path:
@@ -205,10 +208,12 @@ class Config:
         return self.directory.url or f"sqlite:///{cache_dir() / 'demo-directory.db'}"
 
 
+EVENT_LOOPS = ("auto", "uvloop", "asyncio")
+
 _SECTIONS = {"fastagi": FastAgiConfig, "ami": AmiConfig, "redis": RedisConfig,
              "directory": DirectoryConfig, "prompts": PromptsConfig, "smtp": SmtpConfig,
              "console": ConsoleConfig, "reports": ReportSettings}
-_TOP = {"dialplans": str, "log_format": str}
+_TOP = {"dialplans": str, "log_format": str, "event_loop": str}
 
 
 def _coerce(value: Any, kind: Any, key: str, problems: list[str]) -> Any:
@@ -348,6 +353,9 @@ def parse_config(
     problems.extend(check_ami_settings(sections["ami"]))
     if top.get("log_format", "auto") not in ("auto", "json", "console"):
         problems.append(f"log_format: expected auto, json or console, got {top['log_format']!r}")
+    if top.get("event_loop", "auto") not in EVENT_LOOPS:
+        problems.append(f"event_loop: expected auto, uvloop or asyncio, got "
+                        f"{top['event_loop']!r}")
     if problems:
         raise ConfigError(source, problems)
     return Config(**sections, **top, groups=groups, queues=queues, costs=costs)

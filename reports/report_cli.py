@@ -70,6 +70,7 @@ def run_record(args: argparse.Namespace) -> int:
     from infra.config import ConfigError
     from infra.errors import UserError
     from infra.logs import configure
+    from infra.tasks import run
     from reports.runtime import run_recorder
     from routing.control import load_config
 
@@ -86,7 +87,7 @@ def run_record(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         await run_recorder(config, stop, on_ready=lambda: print("ready", flush=True))
 
-    asyncio.run(main())
+    run(main(), config.event_loop)
     return 0
 
 

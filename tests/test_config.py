@@ -87,3 +87,11 @@ def test_given_peer_secrets_in_a_readable_file_then_refused(tmp_path):
     path.chmod(0o644)
     with pytest.raises(ConfigError, match="ami.peer_secrets: a secret in a file others"):
         load_config(path, env={})
+
+
+def test_event_loop_is_auto_uvloop_or_asyncio_and_a_wrong_one_is_named():
+    assert load_config(repo_root() / "docs" / "vaxel.example.toml", env={}).event_loop == "auto"
+    assert parse_config({"event_loop": "asyncio"}, "x.toml", env={}).event_loop == "asyncio"
+    with pytest.raises(ConfigError) as info:
+        parse_config({"event_loop": "trio"}, "vaxel.toml", env={})
+    assert "vaxel.toml: event_loop: expected auto, uvloop or asyncio, got 'trio'" in str(info.value)

@@ -179,3 +179,34 @@ async def test_stop_during_ami_state_rebuild_starts_no_recorders(tmp_path):
     assert controller.ami_task.done()
     assert controller.recorder_task is None and controller.idle_task is None
     assert closed == ["fastagi", "ami", "redis"]
+
+
+@pytest.mark.parametrize(("kind", "module"), [("asyncio", "asyncio"), ("uvloop", "uvloop"),
+                                              ("auto", "uvloop")])
+def test_run_uses_the_event_loop_the_configuration_names(kind, module):
+    import asyncio
+
+    from infra.tasks import run
+
+    async def which() -> str:
+        await asyncio.sleep(0)
+        return type(asyncio.get_running_loop()).__module__.split(".")[0]
+
+    assert run(which(), kind) == module
+
+
+def test_run_on_uvloop_without_the_package_says_how_to_fix_it(monkeypatch):
+    import sys
+
+    from infra.errors import UserError
+    from infra.tasks import run
+    monkeypatch.setitem(sys.modules, "uvloop", None)   # import uvloop raises ImportError
+
+    async def nothing() -> None:
+        return None
+
+    coro = nothing()
+    with pytest.raises(UserError, match='event_loop = "uvloop": the uvloop package is not'):
+        run(coro, "uvloop")
+    coro.close()
+    assert run(nothing(), "auto") is None   # auto falls back to asyncio's loop

@@ -10,6 +10,7 @@ from typing import Any
 from infra.config import ConfigError
 from infra.errors import UserError
 from infra.logs import configure
+from infra.tasks import run
 from ivr.errors import FlowFileError
 from routing.control import load_config
 
@@ -45,9 +46,10 @@ def _serve(args: argparse.Namespace) -> int:
 
             clock = DEMO_OPEN
         if args.worker is not None:
-            asyncio.run(_serve_worker(config, args.worker, clock))
+            run(_serve_worker(config, args.worker, clock), config.event_loop)
         else:
-            asyncio.run(serve(config) if clock is None else serve(config, clock=lambda: clock))
+            run(serve(config) if clock is None else serve(config, clock=lambda: clock),
+                config.event_loop)
     except (ConfigError, FlowFileError) as exc:
         raise UserError(str(exc)) from exc
     return 0
