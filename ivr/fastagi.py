@@ -223,6 +223,11 @@ MAX_PENDING = 64
 #: Sessions running at once; beyond it a new connection is closed (Asterisk then tries the
 #: other controller, then the operators' fallback).
 MAX_SESSIONS = 2000
+#: Connections the kernel completes and queues before the controller accepts them (listen's
+#: backlog; Linux caps it at net.core.somaxconn). asyncio's default of 100 overflowed in
+#: bursts of new calls at 120 calls/s: the kernel dropped Asterisk's SYNs, its FastAGI
+#: connect gave up after 2 s and the calls went to the operators' fallback.
+ACCEPT_BACKLOG = 4096
 
 
 class FastAgiServer:
@@ -263,7 +268,8 @@ class FastAgiServer:
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, self.host, self.port,
-                                                  reuse_port=self.reuse_port or None)
+                                                  reuse_port=self.reuse_port or None,
+                                                  backlog=ACCEPT_BACKLOG)
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("fastagi.listening", host=self.host, port=self.port)
 
