@@ -89,6 +89,16 @@ class Bench:
         self.callers: Callers | None = None
         self._serial = 0
 
+    async def settle(self, idle_share: float = 0.1, most_s: float = 30.0) -> None:
+        """Until Asterisk is idle (under ``idle_share`` of a core over half a second: the
+        last run's calls hung up, its fallbacks rung out), at most ``most_s``."""
+        await asyncio.sleep(2)
+        for _ in range(int(most_s * 2)):
+            before = cpu_seconds([self.asterisk_pid])
+            await asyncio.sleep(0.5)
+            if cpu_seconds([self.asterisk_pid]) - before < idle_share * 0.5:
+                return
+
     def on_event(self, event: dict[str, str]) -> None:
         if self.callers is not None:
             self.callers.feed(event)
@@ -176,10 +186,13 @@ def row(r: RateResult) -> str:
 
 
 def highest_lossless(results: list[RateResult], side: str) -> int:
+    """The highest rate up to which every rate of ``side`` was lossless (a lossless rate
+    above a lossy one does not count)."""
     best = 0
-    for r in results:
-        if r.side == side and r.lossless:
-            best = max(best, r.rate)
+    for r in sorted((r for r in results if r.side == side), key=lambda r: r.rate):
+        if not r.lossless:
+            break
+        best = r.rate
     return best
 
 
@@ -211,7 +224,7 @@ async def step_rates(bench: Bench, sides: dict[str, Controller], rates: list[int
             print(row(result) + (f"  overloaded x{overloads}"
                                  if side != "dialplan" and overloads else ""), flush=True)
             lossy[side] = 0 if result.lossless else lossy[side] + 1
-            await asyncio.sleep(2)   # let Asterisk finish hanging up before the next run
+            await bench.settle()
         if all(n >= 2 for n in lossy.values()):
             return
 
