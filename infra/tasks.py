@@ -21,22 +21,25 @@ T = TypeVar("T")
 async def cancel_bounded(tasks: Sequence[asyncio.Task[Any] | None], timeout: float) -> None:
     """Cancel the tasks and wait at most ``timeout`` s for them to end. ``asyncio.wait``,
     not ``wait_for``: wait_for waits without bound for a task that ignores its cancellation.
-    A task still running is cancelled again every ``RECANCEL_S``: on Python 3.11 a
-    cancellation can be lost inside a task (then it runs on, and the event loop's own cancel
-    at shutdown may be lost the same way, hanging the shutdown). One still running at the
-    end is logged with where it waits."""
+    A task still running after half the time (its own clean-up, which may await, had that
+    long) is cancelled again every ``RECANCEL_S``: on Python 3.11 a cancellation can be lost
+    inside a task (then it runs on, and the event loop's own cancel at shutdown may be lost
+    the same way, hanging the shutdown). One still running at the end is logged with where
+    it waits."""
     live = [task for task in tasks if task is not None and not task.done()]
     if not live:
         return
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    pending = set(live)
+    for task in live:
+        task.cancel()
+    _, pending = await asyncio.wait(live, timeout=timeout / 2)
     while pending:
-        for task in pending:
-            task.cancel()
         left = deadline - loop.time()
         if left <= 0:
             break
+        for task in pending:
+            task.cancel()
         _, pending = await asyncio.wait(pending, timeout=min(RECANCEL_S, left))
     for task in pending:
         log.error("task.stuck", task=task.get_name(), waits_at=where(task))

@@ -210,3 +210,23 @@ def test_run_on_uvloop_without_the_package_says_how_to_fix_it(monkeypatch):
         run(coro, "uvloop")
     coro.close()
     assert run(nothing(), "auto") is None   # auto falls back to asyncio's loop
+
+
+async def test_cancel_bounded_lets_a_task_finish_its_clean_up_before_cancelling_again():
+    import asyncio
+
+    from infra.tasks import cancel_bounded
+    cleaned: list[str] = []
+
+    async def tidy() -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.3)      # e.g. releasing a lease in Redis
+            cleaned.append("released")
+            raise
+
+    task = asyncio.create_task(tidy(), name="tidy")
+    await asyncio.sleep(0)
+    await cancel_bounded([task], 2.0)
+    assert task.cancelled() and cleaned == ["released"]
