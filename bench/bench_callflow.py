@@ -38,6 +38,7 @@ from callflow_procs import Controller, cpu_seconds, start_recorder  # noqa: E402
 from callflow_twin import CALLER_CONTEXT, TWIN_CONTEXT, install_twin  # noqa: E402
 
 from infra.asterisk.provision import provision  # noqa: E402
+from infra.config import EVENT_LOOPS  # noqa: E402
 from tests.integration.controller import make_test_dialplans, seed_directory  # noqa: E402
 from vaxel.testing.services import (  # noqa: E402
     TEST_FALLBACK,
@@ -339,7 +340,7 @@ def main() -> None:
     p.add_argument("--recorder", choices=("process", "controller"), default="process",
                    help="where the call recorder runs: its own process (vaxel report record, "
                         "the default; its CPU is the rec column) or inside the controller")
-    p.add_argument("--event-loop", choices=("auto", "uvloop", "asyncio"), default="auto",
+    p.add_argument("--event-loop", choices=EVENT_LOOPS, default="auto",
                    help="the controller's event loop (its event_loop setting; auto: uvloop "
                         "when installed, as vaxel serve)")
     p.add_argument("--soak", action="store_true", help="100 calls/s for --soak-minutes")

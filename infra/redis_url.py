@@ -24,6 +24,9 @@ SENTINEL_SCHEME = "redis+sentinel"
 PLAIN_SCHEMES = ("redis", "rediss", "unix")
 #: Seconds the Sentinel client waits for a Sentinel or the master to answer.
 SENTINEL_SOCKET_TIMEOUT_S = 2.0
+#: Bound on connecting to Redis and on closing a connection (redis-py waits for a close
+#: without bound otherwise; a task waiting on the pool behind it cannot be cancelled).
+CONNECT_TIMEOUT_S = 5.0
 
 _SENTINEL = re.compile(
     r"redis\+sentinel://(?:(?P<user>[^:@/]*)(?::(?P<password>[^@/]*))?@)?"
@@ -110,6 +113,7 @@ def redis_client(url: str, **kwargs: Any) -> Any:
     kwargs.setdefault("decode_responses", True)
     target = parse_redis_url(url)
     if not target.via_sentinel:
+        kwargs.setdefault("socket_connect_timeout", CONNECT_TIMEOUT_S)
         return aioredis.Redis.from_url(url, **kwargs)
     auth: dict[str, Any] = {}
     if target.username is not None:

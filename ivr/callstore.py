@@ -17,7 +17,7 @@ from typing import cast
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from infra.redis_url import parse_redis_url, redis_client
+from infra.redis_url import CONNECT_TIMEOUT_S, parse_redis_url, redis_client
 from ivr.errors import IvrError
 from ivr.flow import Flow
 from ivr.run import CallState
@@ -32,11 +32,6 @@ FLOW_TTL_S = 7 * 24 * 3600
 #: (the text is about 10 KB: once per call was a tenth of Redis's traffic under load; a
 #: Redis that lost its data gets it back within this time).
 FLOW_RESAVE_S = 60.0
-
-
-#: Bound on connecting to Redis and on closing a connection (redis-py waits for a close
-#: without bound otherwise; a task waiting on the pool behind it cannot be cancelled).
-CONNECT_TIMEOUT_S = 5.0
 
 
 def pooled_client(url: str, max_connections: int = 64,
